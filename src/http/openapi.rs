@@ -1,0 +1,85 @@
+//! The OpenAPI 3.0 document served at `/v1/openapi.json`, assembled from one fragment per
+//! domain so that each module documents its own routes.
+
+use actix_web::HttpResponse;
+use serde_json::{json, Map, Value};
+
+fn q(name: &str, desc: &str, required: bool, ty: &str) -> Value {
+    json!({"name": name, "in": "query", "required": required, "description": desc, "schema": {"type": ty}})
+}
+
+fn crs_param() -> Value {
+    json!({"name": "crs", "in": "query", "required": false,
+           "description": "coordinate system of lon/lat in and out: wgs84 (default), cgcs2000, gcj02, bd09",
+           "schema": {"type": "string", "enum": ["wgs84", "cgcs2000", "gcj02", "bd09"], "default": "wgs84"}})
+}
+
+fn ok(desc: &str) -> Value {
+    json!({"200": {"description": desc, "content": {"application/json": {}}},
+           "400": {"description": "invalid parameter", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}})
+}
+
+/// Paths of the foundation: health, metrics, divisions, reverse geocoding, transform.
+fn core_paths() -> Value {
+    json!({
+        "/healthz": {"get": {"summary": "Liveness and loaded data", "responses": {"200": {"description": "ok"}}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
+        "/v1/reverse": {"get": {"summary": "Divisions containing a point (deepest level with polygons), with distance to its boundary",
+            "parameters": [q("lon", "longitude", true, "number"), q("lat", "latitude", true, "number"), crs_param(),
+                           q("distance", "compute boundary_distance_m (default true)", false, "boolean")],
+            "responses": ok("reverse-geocoding result; found=false outside every polygon")}},
+        "/v1/reverse/batch": {"post": {"summary": "Reverse-geocode up to 100,000 points",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["points"],
+                "properties": {"crs": {"type": "string"}, "distance": {"type": "boolean", "default": false},
+                    "points": {"type": "array", "items": {"oneOf": [
+                        {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                        {"type": "object", "properties": {"id": {}, "lon": {"type": "number"}, "lat": {"type": "number"}}, "required": ["lon", "lat"]}]}}}}}}},
+            "responses": {"200": {"description": "one result per point, in order"}, "400": {"description": "invalid point (field names its index)"}, "413": {"description": "too many points or body too large"}}}},
+        "/v1/divisions": {"get": {"summary": "Find divisions by exact name, including retired names with their successor",
+            "parameters": [q("name", "division name, e.g. 西湖区 or 江干区", true, "string"), q("level", "province|city|county|township|village", false, "string"),
+                           q("within", "code of an ancestor", false, "string"), q("limit", "max results (default 50)", false, "integer")],
+            "responses": ok("matches and retired names")}},
+        "/v1/divisions/{code}": {"get": {"summary": "A division by code (2/4/6/9/12 digits); a retired code answers with its successor and date",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}},
+                           q("geometry", "include the polygon as GeoJSON", false, "boolean"), crs_param()],
+            "responses": {"200": {"description": "division"}, "400": {"description": "malformed code"}, "404": {"description": "unknown code"}}}},
+        "/v1/divisions/{code}/children": {"get": {"summary": "Children of a division",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "children"}, "404": {"description": "unknown code"}}}},
+        "/v1/transform": {
+            "get": {"summary": "Convert one coordinate between wgs84, cgcs2000, gcj02, bd09 and EPSG:<code> (PROJ)",
+                "parameters": [q("from", "source system", true, "string"), q("to", "target system", true, "string"),
+                               q("lon", "longitude (or x= for projected input)", true, "number"), q("lat", "latitude (or y=)", true, "number")],
+                "responses": ok("converted coordinate")},
+            "post": {"summary": "Convert many coordinates",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["from", "to", "coordinates"],
+                    "properties": {"from": {"type": "string"}, "to": {"type": "string"}, "coordinates": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}}}}}},
+                "responses": ok("converted coordinates")}}
+    })
+}
+
+/// Every domain's fragment; a new domain adds its function here.
+fn fragments() -> Vec<Value> {
+    vec![core_paths()]
+}
+
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for f in fragments() {
+        if let Value::Object(m) = f {
+            paths.extend(m);
+        }
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "diming (地名) API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Place names, divisions, reverse geocoding, boundary inspection and eldercare coverage. Every coordinate names its system (crs)."},
+        "paths": paths,
+        "components": {"schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+            "status": {"type": "integer"}, "code": {"type": "string"}, "field": {"type": "string"}, "message": {"type": "string"}}}}}}}
+    })
+}
+
+pub async fn handler() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}

@@ -1,0 +1,97 @@
+//! The `diming` command: `serve`, `import`, `bench`, `prepare-data` and the domain commands.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+mod cli;
+
+#[derive(Parser)]
+#[command(
+    name = "diming",
+    version,
+    about = "地名: place names, divisions, boundary inspection and eldercare coverage"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the HTTP service on the embedded data (default) or on PostGIS.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Load from PostGIS instead of the data directory (also DATABASE_URL)
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+    },
+    /// Import divisions (CSV code lists) or boundary polygons (GeoJSON/FlatGeobuf) into PostGIS, in one transaction.
+    Import(cli::ImportArgs),
+    /// Benchmarks that print a table (reverse geocoding vs PostGIS, …).
+    Bench(cli::BenchArgs),
+    /// Build the embedded data/ directory from ../shared/data (real sources, filtered).
+    PrepareData(cli::PrepareArgs),
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Serve {
+            bind,
+            data,
+            database_url,
+        } => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let t0 = Instant::now();
+            let src = match &database_url {
+                Some(url) => rt.block_on(diming::store::postgis::load_divisions(url))?,
+                None => diming::store::load_embedded(&data)
+                    .with_context(|| format!("loading {}", data.display()))?,
+            };
+            let divisions = diming::divisions::Divisions::build(src)?;
+            let (polys, verts, mem) = divisions.stats();
+            eprintln!(
+                "loaded {} divisions, {polys} polygons ({verts} vertices, index {:.1} MB) from {} in {:.2} s",
+                divisions.tree.len(),
+                mem as f64 / 1e6,
+                divisions.origin,
+                t0.elapsed().as_secs_f64()
+            );
+            let config = diming::http::Config {
+                bind,
+                data_dir: data,
+                database_url,
+                api_token: std::env::var("DIMING_API_TOKEN")
+                    .ok()
+                    .filter(|s| !s.is_empty()),
+            };
+            let state = Arc::new(diming::http::AppState::new(divisions, config));
+            eprintln!("start-up took {:.2} s", t0.elapsed().as_secs_f64());
+            actix_web::rt::System::new().block_on(diming::http::serve(state))?;
+            Ok(())
+        }
+        Cmd::Import(a) => cli::import(a),
+        Cmd::Bench(a) => cli::bench(a),
+        Cmd::PrepareData(a) => cli::prepare_data(a),
+    }
+}
