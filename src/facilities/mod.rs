@@ -1,5 +1,8 @@
 //! Eldercare facilities (养老机构, 综合为老服务中心, 日间照料中心, 助餐点/老年食堂, 老年活动室,
 //! 居家养老服务站): the registry that coverage, tiles and the map read.
+//!
+//! The registry is in memory (loaded from `data/facilities/*.csv` or PostGIS) and every change
+//! bumps a version number that caches (tiles, coverage) compare against.
 
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
@@ -24,8 +27,47 @@ pub enum FacilityType {
     HomeCareStation,
 }
 
+impl FacilityType {
+    pub const ALL: [FacilityType; 6] = [
+        FacilityType::Institution,
+        FacilityType::ServiceCenter,
+        FacilityType::DayCare,
+        FacilityType::MealPoint,
+        FacilityType::ActivityRoom,
+        FacilityType::HomeCareStation,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FacilityType::Institution => "institution",
+            FacilityType::ServiceCenter => "service_center",
+            FacilityType::DayCare => "day_care",
+            FacilityType::MealPoint => "meal_point",
+            FacilityType::ActivityRoom => "activity_room",
+            FacilityType::HomeCareStation => "home_care_station",
+        }
+    }
+    /// Chinese name, as on the map legend.
+    pub fn zh(self) -> &'static str {
+        match self {
+            FacilityType::Institution => "养老机构",
+            FacilityType::ServiceCenter => "综合为老服务中心",
+            FacilityType::DayCare => "日间照料中心",
+            FacilityType::MealPoint => "助餐点/老年食堂",
+            FacilityType::ActivityRoom => "老年活动室",
+            FacilityType::HomeCareStation => "居家养老服务站",
+        }
+    }
+    /// Parses the English id or the Chinese name (助餐点, 老年食堂 both → meal_point).
+    pub fn parse(s: &str) -> Option<FacilityType> {
+        let s = s.trim();
+        FacilityType::ALL.into_iter().find(|t| {
+            t.as_str() == s || t.zh() == s || t.zh().split('/').any(|part| part == s)
+        })
+    }
+}
+
 /// A facility. Coordinates are WGS84/CGCS2000.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Facility {
     pub id: String,
     pub name: String,
@@ -33,7 +75,24 @@ pub struct Facility {
     pub kind: FacilityType,
     pub lon: f64,
     pub lat: f64,
+    /// standard address text
     pub address: Option<String>,
+    /// standard address code (links to the address database)
+    pub address_code: Option<String>,
+    /// deepest division code (township or community) of the site
+    pub division: Option<String>,
+    /// level / star rating, e.g. "五星", "3"
+    pub level: Option<String>,
+    pub beds: Option<u32>,
+    pub nursing_beds: Option<u32>,
+    /// yuan per month
+    pub price_min: Option<f64>,
+    pub price_max: Option<f64>,
+    pub phone: Option<String>,
+    pub hours: Option<String>,
+    pub operator: Option<String>,
+    pub photo_url: Option<String>,
+    /// "open", "planned", "closed", "retired"
     pub status: String,
     pub synthetic: bool,
 }
@@ -51,5 +110,14 @@ impl FacilityRegistry {
     }
     pub fn bump(&self) -> u64 {
         self.version.fetch_add(1, Ordering::SeqCst) + 1
+    }
+    /// Inserts or replaces a facility and bumps the version.
+    pub fn upsert(&self, f: Facility) -> u64 {
+        self.items.write().insert(f.id.clone(), f);
+        self.bump()
+    }
+    /// Snapshot of all facilities that are not retired.
+    pub fn active(&self) -> Vec<Facility> {
+        self.items.read().values().filter(|f| f.status != "retired").cloned().collect()
     }
 }
