@@ -60,9 +60,9 @@ impl FacilityType {
     /// Parses the English id or the Chinese name (助餐点, 老年食堂 both → meal_point).
     pub fn parse(s: &str) -> Option<FacilityType> {
         let s = s.trim();
-        FacilityType::ALL.into_iter().find(|t| {
-            t.as_str() == s || t.zh() == s || t.zh().split('/').any(|part| part == s)
-        })
+        FacilityType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s || t.zh() == s || t.zh().split('/').any(|part| part == s))
     }
 }
 
@@ -118,6 +118,11 @@ impl FacilityRegistry {
     }
     /// Snapshot of all facilities that are not retired.
     pub fn active(&self) -> Vec<Facility> {
-        self.items.read().values().filter(|f| f.status != "retired").cloned().collect()
+        self.items
+            .read()
+            .values()
+            .filter(|f| f.status != "retired")
+            .cloned()
+            .collect()
     }
 }
