@@ -146,18 +146,55 @@ fn boundary_distance_is_metric_and_consistent() {
             continue;
         };
         let g = &d.geoms[&r.div];
-        // brute force: nearest point on every segment, geodesic distance
-        let mut best = f64::MAX;
+        // brute force, independent of the index's local frame: sample every boundary segment
+        // every ≤ 10 m and take the smallest geodesic distance (segments pre-filtered with a
+        // cheap equirectangular bound)
+        let k = (y.to_radians()).cos();
+        let approx =
+            |a: geo::Coord<f64>| (((a.x - x) * k).powi(2) + (a.y - y).powi(2)).sqrt() * 111_195.0;
+        let seg_lb = |s: &geo::Line<f64>| {
+            // lower bound of the equirectangular distance to a segment (in metres, ±1%)
+            let (ax, ay, bx, by) = (
+                (s.start.x - x) * k,
+                s.start.y - y,
+                (s.end.x - x) * k,
+                s.end.y - y,
+            );
+            let (dx, dy) = (bx - ax, by - ay);
+            let l2 = dx * dx + dy * dy;
+            let t = if l2 > 0.0 {
+                (-(ax * dx + ay * dy) / l2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            ((ax + t * dx).powi(2) + (ay + t * dy).powi(2)).sqrt() * 111_195.0
+        };
+        let mut segs: Vec<geo::Line<f64>> = vec![];
         for poly in &g.0 {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                for seg in ring.lines() {
-                    use geo::ClosestPoint;
-                    if let geo::Closest::SinglePoint(q) | geo::Closest::Intersection(q) =
-                        seg.closest_point(&Point::new(x, y))
-                    {
-                        best = best.min(diming::crs::distance_m((x, y), (q.x(), q.y())));
-                    }
-                }
+                segs.extend(ring.lines());
+            }
+        }
+        let cheap_best = segs
+            .iter()
+            .map(|s| approx(s.start))
+            .fold(f64::MAX, f64::min);
+        let lbs: Vec<f64> = segs.iter().map(seg_lb).collect();
+        let lb_min = lbs.iter().cloned().fold(f64::MAX, f64::min);
+        let mut best = f64::MAX;
+        for (s, lb) in segs.iter().zip(&lbs) {
+            if *lb > lb_min * 1.02 + 50.0 || *lb > cheap_best {
+                continue;
+            }
+            let len = diming::crs::distance_m((s.start.x, s.start.y), (s.end.x, s.end.y));
+            let n = (len / 10.0).ceil().max(1.0) as usize;
+            for i in 0..=n {
+                let t = i as f64 / n as f64;
+                let q = (
+                    s.start.x + t * (s.end.x - s.start.x),
+                    s.start.y + t * (s.end.y - s.start.y),
+                );
+                best = best.min(diming::crs::distance_m((x, y), q));
             }
         }
         let got = r.boundary_distance_m.unwrap();
@@ -168,4 +205,72 @@ fn boundary_distance_is_metric_and_consistent() {
         );
         n += 1;
     }
+}
+
+#[test]
+fn points_on_shared_edges_get_one_deterministic_answer() {
+    // find real vertices and edge midpoints shared by two neighbouring counties
+    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
+    let d = diming::divisions::Divisions::build(src).unwrap();
+    let layer = &d.layers[0];
+    let mut seen: std::collections::HashMap<(i64, i64, i64, i64), u32> = Default::default();
+    let mut shared = vec![];
+    for (pid, &div) in layer.div_of_poly.iter().enumerate() {
+        for poly in &d.geoms[&div].0 {
+            for seg in poly.exterior().lines() {
+                let q = |v: f64| (v * 1e7).round() as i64;
+                let (a, b) = (
+                    (q(seg.start.x), q(seg.start.y)),
+                    (q(seg.end.x), q(seg.end.y)),
+                );
+                let key = if a < b {
+                    (a.0, a.1, b.0, b.1)
+                } else {
+                    (b.0, b.1, a.0, a.1)
+                };
+                if let Some(&other) = seen.get(&key) {
+                    if other != pid as u32 && shared.len() < 500 {
+                        shared.push((other, pid as u32, seg));
+                    }
+                } else {
+                    seen.insert(key, pid as u32);
+                }
+            }
+        }
+    }
+    assert!(
+        shared.len() >= 500,
+        "found only {} shared edges",
+        shared.len()
+    );
+    let mut on_both = 0;
+    for (p1, p2, seg) in shared {
+        let lo = p1.min(p2);
+        for (x, y) in [
+            (seg.start.x, seg.start.y),
+            (
+                (seg.start.x + seg.end.x) / 2.0,
+                (seg.start.y + seg.end.y) / 2.0,
+            ),
+        ] {
+            let all = layer.index.locate_all(x, y);
+            assert!(
+                all.contains(&p1) || all.contains(&p2),
+                "{x},{y}: {all:?} not in ({p1},{p2})"
+            );
+            let a = layer.index.locate(x, y).unwrap();
+            assert_eq!(a, *all.iter().min().unwrap());
+            assert_eq!(layer.index.locate(x, y), Some(a), "deterministic");
+            if (x, y) == (seg.start.x, seg.start.y) && all.contains(&p1) && all.contains(&p2) {
+                // exactly on the shared boundary: in both; the lowest id of all answers
+                assert!(a <= lo);
+                on_both += 1;
+            }
+        }
+    }
+    // shared vertices lie in both neighbours under the half-open rule (CCW rings)
+    assert!(
+        on_both > 400,
+        "only {on_both} of 500 shared vertices were in both neighbours"
+    );
 }
