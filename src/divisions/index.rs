@@ -101,6 +101,7 @@ fn orient(ax: f64, ay: f64, bx: f64, by: f64, qx: f64, qy: f64) -> bool {
 
 /// Does segment p→c cross edge a→b (half-open rule, see module doc)?
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn crosses(px: f64, py: f64, cx: f64, cy: f64, ax: f64, ay: f64, bx: f64, by: f64) -> bool {
     if orient(ax, ay, bx, by, px, py) == orient(ax, ay, bx, by, cx, cy) {
         return false;

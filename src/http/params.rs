@@ -4,6 +4,9 @@ use super::error::ApiError;
 use crate::crs::Crs;
 use std::collections::HashMap;
 
+/// `(wgs84 lon/lat, lon/lat as given, crs as given)`
+pub type PointArgs = ((f64, f64), (f64, f64), Crs);
+
 /// Parsed query string (`?a=1&b=2`); a repeated key keeps its last value.
 pub struct Params(pub HashMap<String, String>);
 
@@ -102,7 +105,7 @@ impl Params {
         }
     }
     /// `lon=`, `lat=` in `crs=`, range-checked, converted to WGS84. Returns (wgs84, input, crs).
-    pub fn point(&self) -> Result<((f64, f64), (f64, f64), Crs), ApiError> {
+    pub fn point(&self) -> Result<PointArgs, ApiError> {
         let crs = self.crs()?;
         let lon = self.req_f64("lon")?;
         let lat = self.req_f64("lat")?;
@@ -122,7 +125,7 @@ fn percent_decode(s: &str) -> Option<String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            if i + 2 >= b.len() + 0 && i + 2 > b.len() - 1 + 1 {
+            if i + 2 >= b.len() {
                 return None;
             }
             let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
