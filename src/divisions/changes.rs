@@ -112,7 +112,8 @@ struct CodeChangeRow {
     approval: String,
 }
 
-fn parse_jionlp_line(line: &str) -> Option<Change> {
+/// Parses one line of jionlp `changes.txt` (also used by the PostGIS importer).
+pub fn parse_jionlp_line(line: &str) -> Option<Change> {
     let (old, new) = line.split_once("=>")?;
     let f: Vec<&str> = old.split('\t').collect();
     if f.len() < 6 {
