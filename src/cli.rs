@@ -56,6 +56,42 @@ pub struct BenchArgs {
 }
 
 #[derive(Args)]
+pub struct InspectArgs {
+    /// This round's polygons (GeoJSON[.gz] or FlatGeobuf), one feature per division
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Last round's polygons, to report what moved
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
+    /// Boundary markers (界桩): CSV (number,type,line_id,lon,lat[,crs]) or GeoJSON points
+    #[arg(long)]
+    pub markers: Option<PathBuf>,
+    /// Output directory (report.json, faults.geojson, lines.geojson, report.csv, report.html)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Property holding each division's code
+    #[arg(long, default_value = "adcode")]
+    pub code_field: String,
+    /// Coordinate system of the input files and of the report (wgs84, cgcs2000, gcj02, bd09)
+    #[arg(long, default_value = "wgs84")]
+    pub crs: String,
+    /// Tolerances (defaults are stated in the report)
+    #[arg(long, default_value_t = 1.0)]
+    pub min_area_m2: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub sliver_width_m: f64,
+    #[arg(long, default_value_t = 100.0)]
+    pub search_m: f64,
+    #[arg(long, default_value_t = 5.0)]
+    pub marker_tolerance_m: f64,
+    #[arg(long, default_value_t = 0.5)]
+    pub change_tolerance_m: f64,
+    /// Also store the result in PostGIS (also DATABASE_URL)
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Args)]
 pub struct PrepareArgs {
     /// The shared data directory
     #[arg(long, default_value = "../shared/data")]
@@ -90,7 +126,8 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             http_points: a.http_points,
             seed: a.seed,
         }),
-        other => bail!("unknown benchmark '{other}' (expected: reverse)"),
+        "inspect" => diming::inspection::bench::run(&a.polygons, a.database_url.as_deref()),
+        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect)"),
     }
 }
 
@@ -145,5 +182,77 @@ pub fn prepare_data(a: PrepareArgs) -> Result<()> {
         b_out.join("county.fgb").display(),
         feats.len()
     );
+    Ok(())
+}
+
+/// `diming inspect`: boundary-line joint inspection (界线联检) of a polygon file.
+pub fn inspect(a: InspectArgs) -> Result<()> {
+    use diming::inspection as ins;
+    let crs = diming::crs::Crs::parse(&a.crs).map_err(anyhow::Error::msg)?;
+    let params = ins::Params {
+        min_area_m2: a.min_area_m2,
+        sliver_width_m: a.sliver_width_m,
+        search_m: a.search_m,
+        marker_tolerance_m: a.marker_tolerance_m,
+        change_tolerance_m: a.change_tolerance_m,
+    };
+    params
+        .check()
+        .map_err(|(k, m)| anyhow::anyhow!("--{}: {m}", k.replace('_', "-")))?;
+    let t0 = std::time::Instant::now();
+    eprintln!("reading {}", a.input.display());
+    let divisions = ins::load_divisions(&a.input, &a.code_field, crs)?;
+    let previous = match &a.previous {
+        Some(p) => {
+            eprintln!("reading {}", p.display());
+            Some((
+                p.display().to_string(),
+                ins::load_divisions(p, &a.code_field, crs)?,
+            ))
+        }
+        None => None,
+    };
+    let markers = match &a.markers {
+        Some(p) => Some(ins::markers::read_markers(p, crs)?),
+        None => None,
+    };
+    eprintln!(
+        "read {} divisions in {:.1} s",
+        divisions.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let input = ins::Input {
+        name: a.input.display().to_string(),
+        divisions,
+        previous,
+        markers,
+        crs,
+        code_field: a.code_field.clone(),
+        params,
+    };
+    let last = std::sync::Mutex::new((String::new(), -1i32));
+    let progress = |stage: &str, f: f64| {
+        let pct = (f * 100.0) as i32;
+        let mut l = last.lock().unwrap();
+        if l.0 != stage || pct / 10 != l.1 / 10 {
+            eprintln!("[{:>6.1} s] {stage}: {pct}%", t0.elapsed().as_secs_f64());
+            *l = (stage.to_string(), pct);
+        }
+    };
+    let report = ins::inspect(&input, &progress)?;
+    let files = ins::output::write_all(&report, &a.out)?;
+    if let Some(url) = &a.database_url {
+        let rt = tokio::runtime::Runtime::new()?;
+        let id = rt.block_on(ins::store::save(url, &report, "cli"))?;
+        eprintln!("stored as inspection {id}");
+    }
+    let s = &report.summary;
+    println!(
+        "{} divisions, {} neighbour pairs, {} outer lines, {} faults ({:?}), {:.1} s",
+        s.divisions, s.neighbour_pairs, s.outer_lines, s.faults, s.faults_by_kind, s.seconds
+    );
+    for f in files {
+        println!("wrote {}", f.display());
+    }
     Ok(())
 }

@@ -8,4 +8,5 @@ pub mod crs;
 pub mod divisions;
 pub mod facilities;
 pub mod http;
+pub mod inspection;
 pub mod store;

@@ -35,6 +35,8 @@ enum Cmd {
     Import(cli::ImportArgs),
     /// Benchmarks that print a table (reverse geocoding vs PostGIS, …).
     Bench(cli::BenchArgs),
+    /// Boundary-line joint inspection (界线联检): lines, faults, markers, round comparison.
+    Inspect(cli::InspectArgs),
     /// Build the embedded data/ directory from ../shared/data (real sources, filtered).
     PrepareData(cli::PrepareArgs),
 }
@@ -93,5 +95,6 @@ fn run() -> Result<()> {
         Cmd::Import(a) => cli::import(a),
         Cmd::Bench(a) => cli::bench(a),
         Cmd::PrepareData(a) => cli::prepare_data(a),
+        Cmd::Inspect(a) => cli::inspect(a),
     }
 }

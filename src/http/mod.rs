@@ -3,6 +3,7 @@
 
 pub mod divisions;
 pub mod error;
+pub mod inspection;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -95,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/v1/openapi.json", web::get().to(openapi::handler));
     divisions::configure(cfg);
     transform::configure(cfg);
+    inspection::configure(cfg);
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
