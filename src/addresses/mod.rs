@@ -1,6 +1,9 @@
 //! The standard address database (标准地名地址库): address model, import, normalisation,
 //! parsing and geocoding. (Issue: standard address database and geocoding.)
 
+pub mod normalize;
+pub mod parse;
+
 use serde::{Deserialize, Serialize};
 
 /// A standard address (GB/T 35639 address elements). Coordinates are WGS84/CGCS2000.
