@@ -83,7 +83,17 @@ pub fn damaged_query(book: &AddressBook, ri: u32, kind: &str, rng: &mut ChaCha8R
             let i = rng.gen_range(0..rc.len() - 1);
             rc[i] = if rc[i] == '东' { '冬' } else { '东' };
             let bad: String = rc.iter().collect();
-            if book.roads.iter().any(|r| r.name == bad) {
+            // only unambiguous typos: exactly one road name within one edit
+            let bc: Vec<char> = bad.chars().collect();
+            let mut near: Vec<&str> = book
+                .roads
+                .iter()
+                .filter(|r| super::geocode::edit_distance(&bc, &r.name.chars().collect::<Vec<_>>(), 1) <= 1)
+                .map(|r| r.name.as_str())
+                .collect();
+            near.sort_unstable();
+            near.dedup();
+            if near != [road.as_str()] {
                 return None;
             }
             format!("{prov}{county}{bad}{tail}")

@@ -3,7 +3,7 @@
 //! the road between the nearest numbers of the same parity), the compound and building.
 
 use super::normalize::{normalize, Correction};
-use super::parse::{parse_elements, DivisionMatch, Elements};
+use super::parse::{parse_elements, Elements};
 use super::AddressBook;
 use crate::divisions::Level;
 use serde::Serialize;
@@ -44,7 +44,7 @@ pub struct Geocode {
 }
 
 /// Character edit distance, bounded (returns > max early).
-fn edit_distance(a: &[char], b: &[char], max: usize) -> usize {
+pub fn edit_distance(a: &[char], b: &[char], max: usize) -> usize {
     if a.len().abs_diff(b.len()) > max {
         return max + 1;
     }
@@ -107,26 +107,33 @@ impl AddressBook {
             cands.push(self.rec_candidate(ri, "building", false, corr0.clone(), 0.0));
         }
         let m = self.parser.parse(&norm, within);
-        // readings: divisions as parsed; and the whole text as detail (when the "division" was
-        // really the start of a road name such as 南京东路)
-        let mut readings: Vec<(DivisionMatch, bool)> = vec![(m, true)];
-        if readings[0].0.consumed > 0 && !self.roads.is_empty() {
-            let mut alt = DivisionMatch {
-                detail: norm.clone(),
-                ..Default::default()
-            };
-            if let Some(w) = within {
-                alt.hypotheses = vec![w];
+        let mut corr = corr0.clone();
+        corr.extend(m.corrections.iter().cloned());
+        // the road: after the divisions; else after fewer division tokens (a village short
+        // name such as 牛庄路 for 牛庄路居委会, or 南京 read as 南京市 in 南京东路)
+        let mut hits = self.find_roads(&m.detail, &m.hypotheses);
+        let mut detail = m.detail.clone();
+        let mut fallback = false;
+        if hits.is_empty() && !self.roads.is_empty() {
+            for (pos, hy) in m.steps.iter().rev() {
+                let hy: Vec<u32> = if hy.is_empty() { within.into_iter().collect() } else { hy.clone() };
+                let h = self.find_roads(&norm[*pos..], &hy);
+                if !h.is_empty() {
+                    hits = h;
+                    detail = norm[*pos..].to_string();
+                    fallback = true;
+                    break;
+                }
             }
-            readings.push((alt, false));
         }
+        let readings = [(m, true)];
         for (m, primary) in &readings {
-            let mut corr = corr0.clone();
-            corr.extend(m.corrections.iter().cloned());
-            let hits = self.find_roads(&m.detail, &m.hypotheses);
             if !hits.is_empty() {
-                for h in hits.iter().take(limit.max(3)) {
+                for h in &hits {
                     let mut c = corr.clone();
+                    if fallback {
+                        c.retain(|x| !(x.kind == "short_name" || x.kind == "old_name") || norm.find(&x.from).is_some_and(|p| p + x.from.len() <= norm.len() - detail.len()));
+                    }
                     if let Some(f) = &h.fuzzy {
                         c.push(Correction::new(
                             "fuzzy",
@@ -141,13 +148,13 @@ impl AddressBook {
                             self.parser.full_name(self.roads[h.road as usize].node),
                         ));
                     }
-                    let rest: String = m.detail.chars().skip(h.len).collect();
+                    let rest: String = detail.chars().skip(h.len).collect();
                     let e = parse_elements(&rest, Some(""));
-                    let pen = if *primary { 0.0 } else { 0.02 };
-                    cands.push(self.road_candidate(h.road, &e, c, pen));
+                    cands.push(self.road_candidate(h.road, &e, c, 0.0));
                 }
                 continue;
             }
+            let corr = corr.clone();
             // compound without a road
             if let Some(c) = self.find_compound(&m.detail, &m.hypotheses) {
                 let chars: Vec<char> = m.detail.chars().collect();
@@ -164,7 +171,7 @@ impl AddressBook {
                     .as_deref()
                     .and_then(|b| b.parse::<u32>().ok())
                     .and_then(|b| recs.iter().copied().find(|&r| self.recs[r as usize].building == b));
-                let pen = if *primary { 0.0 } else { 0.02 };
+                let pen = 0.0;
                 match pick {
                     Some(r) => cands.push(self.rec_candidate(r, "building", false, corr, pen)),
                     None => cands.push(self.rec_candidate(c, "house_number", false, corr, pen + 0.1)),
@@ -276,6 +283,10 @@ impl AddressBook {
                     }
                 }
             }
+        }
+        // a substitution (same length) is likelier than an insertion or a deletion
+        if out.iter().any(|h| self.roads[h.road as usize].name.chars().count() == w.len()) {
+            out.retain(|h| self.roads[h.road as usize].name.chars().count() == w.len());
         }
         out.sort_by_key(|h| h.road);
         out

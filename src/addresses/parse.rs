@@ -147,6 +147,9 @@ pub struct DivisionMatch {
     /// best hypotheses (deepest node), best first; several when ambiguous
     #[serde(skip)]
     pub hypotheses: Vec<u32>,
+    /// each accepted division token: (byte offset where it starts, hypotheses before it)
+    #[serde(skip)]
+    pub steps: Vec<(usize, Vec<u32>)>,
     pub corrections: Vec<Correction>,
     /// the deepest level reached unambiguously
     pub level: Option<Level>,
@@ -424,6 +427,7 @@ impl DivisionParser {
         }];
         let mut pos = 0;
         let mut any = false;
+        let mut steps: Vec<(usize, Vec<u32>)> = Vec::new();
         while pos < n {
             let maxl = self.max_key_chars.min(n - pos);
             let mut next: Vec<Hyp> = Vec::new();
@@ -522,6 +526,7 @@ impl DivisionParser {
                 break;
             }
             any = true;
+            steps.push((bounds[pos], hyps.iter().filter_map(|h| h.node).collect()));
             // dedupe by node, keep the best score
             next.sort_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)));
             next.dedup_by(|a, b| a.node == b.node);
@@ -531,6 +536,7 @@ impl DivisionParser {
         let mut m = DivisionMatch {
             detail: text[bounds[pos]..].to_string(),
             consumed: pos,
+            steps,
             ..Default::default()
         };
         if !any && within.is_none() {
