@@ -152,7 +152,7 @@ fn geocode_parse_batch_reverse() {
     for (url, field) in [
         ("/v1/geocode", "q"),
         ("/v1/geocode?q=%20", "q"),
-        ("/v1/geocode?q=黄浦区&crs=mars", "crs"),
+        ("/v1/geocode?q=黄浦区&crs=foo", "crs"),
         ("/v1/geocode?q=黄浦区&limit=0", "limit"),
         ("/v1/geocode?q=黄浦区&city=火星市", "city"),
         ("/v1/parse", "q"),

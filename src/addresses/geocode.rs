@@ -183,10 +183,9 @@ impl AddressBook {
                 for &n in m.hypotheses.iter().take(limit.max(1)) {
                     let node = &self.parser.nodes[n as usize];
                     let level = node.level.as_str();
-                    let (lon, lat) = self
-                        .centroid(n)
-                        .map(|(x, y)| (Some(x), Some(y)))
-                        .unwrap_or((None, None));
+                    // the coordinate is the centroid of the book's addresses in the division
+                    let cen = self.centroid(n);
+                    let (lon, lat) = cen.map(|(x, y)| (Some(x), Some(y))).unwrap_or((None, None));
                     let ambiguous = m.hypotheses.len() > 1;
                     cands.push(Candidate {
                         address: self.parser.full_name(n),
@@ -199,7 +198,7 @@ impl AddressBook {
                         .clamp(0.01, 1.0),
                         corrections: corr.clone(),
                         interpolated: false,
-                        synthetic: false,
+                        synthetic: cen.is_some() && self.synthetic_count > 0,
                         division: Some(DivRef {
                             code: node.code.clone(),
                             name: node.name.clone(),
