@@ -109,6 +109,15 @@ pub fn normalize(text: &str) -> (String, Vec<Correction>) {
         i += 1;
     }
     s = out;
+    // 4a. a label before a colon near the start (总部：, 公司地址：)
+    if let Some((bi, _)) = s.char_indices().take(12).find(|(_, c)| *c == ':' || *c == '：') {
+        let label = s[..bi].to_string();
+        let rest = s[bi..].trim_start_matches([':', '：']).to_string();
+        if !rest.trim().is_empty() {
+            corr.push(Correction::new("noise", label, ""));
+            s = rest;
+        }
+    }
     // 4. phone numbers and contact words
     for w in ["联系电话", "电话", "手机", "tel", "TEL", "Tel"] {
         if let Some(p) = s.find(w) {

@@ -274,6 +274,9 @@ impl DivisionParser {
                 p.add(&s, i, Kind::Short);
                 if level == Level::City {
                     p.add(&format!("{s}地区"), i, Kind::Alias);
+                    if name.ends_with("自治州") {
+                        p.add(&format!("{s}州"), i, Kind::Alias);
+                    }
                 }
             }
             match level {
@@ -522,6 +525,99 @@ impl DivisionParser {
                     }
                 }
             }
+            if next.is_empty() && any && pos + 1 < n {
+                // one stray character between division names (成都是锦江区, 上海经静安区), or
+                // the same name repeated (广州市广州市越秀区)
+                let deepest = hyps.iter().filter_map(|h| h.node).collect::<Vec<_>>();
+                for len in (2..=self.max_key_chars.min(n - pos)).rev() {
+                    let key = &text[bounds[pos]..bounds[pos + len]];
+                    if let Some(es) = self.dict.get(key) {
+                        if es.iter().any(|e| deepest.contains(&e.node)) {
+                            matched = len;
+                            break;
+                        }
+                    }
+                }
+                if matched > 0 {
+                    pos += matched;
+                    continue;
+                }
+                for len in (3..=self.max_key_chars.min(n - pos - 1)).rev() {
+                    let key = &text[bounds[pos + 1]..bounds[pos + 1 + len]];
+                    let Some(entries) = self.dict.get(key) else {
+                        continue;
+                    };
+                    for h in &hyps {
+                        let Some(c) = h.node else { continue };
+                        for e in entries.iter().filter(|e| e.kind == Kind::Full) {
+                            if self.nodes[e.node as usize].level > self.nodes[c as usize].level
+                                && is_within(&self.nodes, e.node, c)
+                            {
+                                let mut corr = h.corr.clone();
+                                corr.push(Correction::new(
+                                    "noise",
+                                    &text[bounds[pos]..bounds[pos + 1]],
+                                    "",
+                                ));
+                                next.push(Hyp {
+                                    node: Some(e.node),
+                                    score: h.score + e.kind.weight() * len as u32,
+                                    corr,
+                                });
+                            }
+                        }
+                    }
+                    if !next.is_empty() {
+                        matched = len;
+                        pos += 1;
+                        break;
+                    }
+                }
+            }
+            if next.is_empty() && pos > 0 && any {
+                // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
+                for len in (3..=self.max_key_chars.min(n - pos + 1)).rev() {
+                    let key = &text[bounds[pos - 1]..bounds[pos - 1 + len]];
+                    let Some(entries) = self.dict.get(key) else {
+                        continue;
+                    };
+                    for h in &hyps {
+                        let Some(c) = h.node else { continue };
+                        for e in entries.iter().filter(|e| e.kind == Kind::Full) {
+                            if self.nodes[e.node as usize].level == Level::County
+                                && is_within(&self.nodes, e.node, c)
+                            {
+                                next.push(Hyp {
+                                    node: Some(e.node),
+                                    score: h.score + e.kind.weight() * len as u32,
+                                    corr: h.corr.clone(),
+                                });
+                            }
+                        }
+                    }
+                    if !next.is_empty() {
+                        matched = len - 1;
+                        break;
+                    }
+                }
+            }
+            if next.is_empty() && !any && pos == 0 && within.is_none() && n > 4 {
+                // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
+                let county_at = |s: usize| {
+                    (3..=self.max_key_chars.min(n - s)).rev().any(|len| {
+                        self.dict.get(&text[bounds[s]..bounds[s + len]]).is_some_and(|es| {
+                            es.iter().any(|e| {
+                                e.kind == Kind::Full
+                                    && self.nodes[e.node as usize].level == Level::County
+                            })
+                        })
+                    })
+                };
+                if let Some(s) = (1..=2).find(|&s| county_at(s)) {
+                    pos = s;
+                    continue;
+                }
+            }
             if next.is_empty() {
                 break;
             }
@@ -544,10 +640,23 @@ impl DivisionParser {
         }
         let best = hyps.iter().map(|h| h.score).max().unwrap_or(0);
         let mut top: Vec<&Hyp> = hyps.iter().filter(|h| h.score == best).collect();
-        // equal scores: the shallower reading wins (湘潭 is 湘潭市 before 湘潭县)
+        // equal scores: the shallower reading wins (湘潭 is 湘潭市 before 湘潭县), except a
+        // division with the same name as its parent (东莞市 city → 东莞市 county-level unit)
         let lv = |h: &&Hyp| h.node.map(|x| self.nodes[x as usize].level);
         let shallowest = top.iter().map(lv).min().flatten();
-        top.retain(|h| lv(h) == shallowest);
+        let same_name_child = |h: &&Hyp| {
+            h.node.is_some_and(|x| {
+                let nd = &self.nodes[x as usize];
+                nd.parent.is_some_and(|p| {
+                    self.nodes[p as usize].name == nd.name && top.iter().any(|o| o.node == Some(p))
+                })
+            })
+        };
+        if let Some(child) = top.iter().find(|h| same_name_child(h)).map(|h| h.node) {
+            top.retain(|h| h.node == child);
+        } else {
+            top.retain(|h| lv(h) == shallowest);
+        }
         top.sort_by_key(|h| h.node);
         m.hypotheses = top.iter().filter_map(|h| h.node).collect();
         // also keep lower-scored hypotheses after the best ones (for the geocoder)

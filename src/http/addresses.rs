@@ -18,7 +18,11 @@ pub const MAX_QUERY_CHARS: usize = 500;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/geocode", web::get().to(geocode))
-        .route("/v1/geocode/batch", web::post().to(batch))
+        .service(
+            web::resource("/v1/geocode/batch")
+                .app_data(web::PayloadConfig::new(super::MAX_JSON_BYTES))
+                .route(web::post().to(batch)),
+        )
         .route("/v1/parse", web::get().to(parse));
 }
 
