@@ -265,7 +265,10 @@ pub fn parse(a: ParseArgs) -> Result<()> {
         diming::addresses::AddressBook::empty(&d)
     };
     let texts: Vec<String> = if a.texts.is_empty() {
-        std::io::stdin().lock().lines().collect::<std::io::Result<_>>()?
+        std::io::stdin()
+            .lock()
+            .lines()
+            .collect::<std::io::Result<_>>()?
     } else {
         a.texts
     };

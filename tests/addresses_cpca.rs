@@ -35,10 +35,18 @@ fn cpca_rows_batch_parse() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let text = resp.text().unwrap();
-    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), rows.len());
     let errors: Vec<_> = lines.iter().filter(|l| l.get("error").is_some()).collect();
-    assert!(errors.is_empty(), "{} error rows, first {:?}", errors.len(), errors.first());
+    assert!(
+        errors.is_empty(),
+        "{} error rows, first {:?}",
+        errors.len(),
+        errors.first()
+    );
 
     let d = diming::divisions::Divisions::build(
         diming::store::load_embedded(&common::root().join("data")).unwrap(),
@@ -50,17 +58,30 @@ fn cpca_rows_batch_parse() {
     let mut wrong = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(lines[i]["row"], i);
-        let Some(t) = truth.truth(&p, r) else { continue };
+        let Some(t) = truth.truth(&p, r) else {
+            continue;
+        };
         det += 1;
         let got = lines[i]["county"]["code"].as_str();
         if got == Some(t.as_str()) {
             right += 1;
         } else if wrong.len() < 30 {
-            wrong.push(format!("{r}: got {got:?} {:?}, want {t}", lines[i]["county"]["name"]));
+            wrong.push(format!(
+                "{r}: got {got:?} {:?}, want {t}",
+                lines[i]["county"]["name"]
+            ));
         }
     }
     let rate = right as f64 / det as f64;
-    eprintln!("county code right for {right}/{det} determinable rows = {:.3} %", rate * 100.0);
+    eprintln!(
+        "county code right for {right}/{det} determinable rows = {:.3} %",
+        rate * 100.0
+    );
     assert!(det > 10_000, "only {det} determinable rows");
-    assert!(rate >= 0.995, "rate {:.3} %:\n{}", rate * 100.0, wrong.join("\n"));
+    assert!(
+        rate >= 0.995,
+        "rate {:.3} %:\n{}",
+        rate * 100.0,
+        wrong.join("\n")
+    );
 }

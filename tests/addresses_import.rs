@@ -7,7 +7,8 @@ mod common;
 
 use sqlx::Connection;
 
-const HEADER: &str = "code,division,road,number,compound,building,lon,lat,status,successor,aliases,synthetic\n";
+const HEADER: &str =
+    "code,division,road,number,compound,building,lon,lat,status,successor,aliases,synthetic\n";
 
 #[test]
 fn import_reject_idempotent_transaction() {
@@ -84,13 +85,24 @@ fn import_reject_idempotent_transaction() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-        let n: (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {schema}.addresses")).fetch_one(&mut c).await.unwrap();
-        assert_eq!(n.0, 4);
-        let (x, y): (f64, f64) = sqlx::query_as(&format!("SELECT ST_X(geom), ST_Y(geom) FROM {schema}.addresses WHERE road = '福州路'"))
+        let n: (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {schema}.addresses"))
             .fetch_one(&mut c)
             .await
             .unwrap();
-        assert!((x - 121.482).abs() < 1e-5 && (y - 31.236).abs() < 1e-5, "{x} {y}");
-        sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE")).execute(&mut c).await.unwrap();
+        assert_eq!(n.0, 4);
+        let (x, y): (f64, f64) = sqlx::query_as(&format!(
+            "SELECT ST_X(geom), ST_Y(geom) FROM {schema}.addresses WHERE road = '福州路'"
+        ))
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert!(
+            (x - 121.482).abs() < 1e-5 && (y - 31.236).abs() < 1e-5,
+            "{x} {y}"
+        );
+        sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&mut c)
+            .await
+            .unwrap();
     });
 }

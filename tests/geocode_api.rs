@@ -6,7 +6,8 @@ mod common;
 use serde_json::{json, Value};
 
 fn sample_rows() -> Vec<csv::StringRecord> {
-    let mut r = csv::Reader::from_path(common::root().join("data/addresses/huangpu_addresses.csv")).unwrap();
+    let mut r = csv::Reader::from_path(common::root().join("data/addresses/huangpu_addresses.csv"))
+        .unwrap();
     r.records().map(|x| x.unwrap()).collect()
 }
 
@@ -24,7 +25,13 @@ fn geocode_parse_batch_reverse() {
     // a plain house number (no compound, no lane) on a road with several numbers
     let row = rows
         .iter()
-        .find(|r| &r[8] == "current" && r[4].is_empty() && r[3].ends_with('号') && !r[3].contains('弄') && !r[3].contains('-'))
+        .find(|r| {
+            &r[8] == "current"
+                && r[4].is_empty()
+                && r[3].ends_with('号')
+                && !r[3].contains('弄')
+                && !r[3].contains('-')
+        })
         .unwrap();
     let (code, road, number) = (&row[0], &row[2], &row[3]);
     assert_eq!(&row[11], "true", "the sample is marked synthetic");
@@ -47,12 +54,24 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(g["crs"], "gcj02");
     let glon = g["candidates"][0]["lon"].as_f64().unwrap();
     let (elon, elat) = diming::crs::Crs::Gcj02.from_wgs84(lon, lat);
-    assert!((glon - elon).abs() < 1e-6 && (g["candidates"][0]["lat"].as_f64().unwrap() - elat).abs() < 1e-6);
+    assert!(
+        (glon - elon).abs() < 1e-6
+            && (g["candidates"][0]["lat"].as_f64().unwrap() - elat).abs() < 1e-6
+    );
     assert!((glon - lon).abs() > 1e-3);
 
     // building level through compound + building
-    let brow = rows.iter().find(|r| &r[8] == "current" && !r[5].is_empty()).unwrap();
-    let (s, v) = get(&c, &format!("{}/v1/geocode?q=黄浦区{}{}{}{}", srv.base, &brow[2], &brow[3], &brow[4], &brow[5]));
+    let brow = rows
+        .iter()
+        .find(|r| &r[8] == "current" && !r[5].is_empty())
+        .unwrap();
+    let (s, v) = get(
+        &c,
+        &format!(
+            "{}/v1/geocode?q=黄浦区{}{}{}{}",
+            srv.base, &brow[2], &brow[3], &brow[4], &brow[5]
+        ),
+    );
     assert_eq!(s, 200);
     assert_eq!(v["candidates"][0]["level"], "building", "{v}");
     assert_eq!(v["candidates"][0]["code"], brow[0].to_string());
@@ -60,7 +79,13 @@ fn geocode_parse_batch_reverse() {
     // an unknown number between two known numbers of the same parity: interpolated
     let mut nums: Vec<u32> = rows
         .iter()
-        .filter(|r| &r[2] == road && r[4].is_empty() && !r[3].contains('弄') && !r[3].contains('-') && r[1] == row[1])
+        .filter(|r| {
+            &r[2] == road
+                && r[4].is_empty()
+                && !r[3].contains('弄')
+                && !r[3].contains('-')
+                && r[1] == row[1]
+        })
         .filter_map(|r| r[3].trim_end_matches('号').parse().ok())
         .collect();
     nums.sort();
@@ -82,11 +107,28 @@ fn geocode_parse_batch_reverse() {
 
     // dirty input: Traditional + full-width + noise
     let trad = zhconv::zhconv(&format!("上海市黄浦区{road}"), zhconv::Variant::ZhTW);
-    let fw: String = number.chars().map(|ch| if ch.is_ascii_digit() { char::from_u32(ch as u32 + 0xFEE0).unwrap() } else { ch }).collect();
+    let fw: String = number
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_digit() {
+                char::from_u32(ch as u32 + 0xFEE0).unwrap()
+            } else {
+                ch
+            }
+        })
+        .collect();
     let (_, v) = get(&c, &format!("{}/v1/geocode?q={trad}{fw}附近", srv.base));
     assert_eq!(v["candidates"][0]["code"], code.to_string(), "{v}");
-    let kinds: Vec<&str> = v["candidates"][0]["corrections"].as_array().unwrap().iter().filter_map(|c| c["kind"].as_str()).collect();
-    assert!(kinds.contains(&"fullwidth") && kinds.contains(&"noise"), "{kinds:?}");
+    let kinds: Vec<&str> = v["candidates"][0]["corrections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"fullwidth") && kinds.contains(&"noise"),
+        "{kinds:?}"
+    );
 
     // division-level answer with an old name: 江干区 → 上城区
     let (_, v) = get(&c, &format!("{}/v1/geocode?q=杭州市江干区", srv.base));
@@ -96,7 +138,13 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(t["corrections"][0]["kind"], "old_name");
 
     // parse only
-    let (s, p) = get(&c, &format!("{}/v1/parse?q=浙江省杭州市西湖区蒋村街道文二西路12-3号", srv.base));
+    let (s, p) = get(
+        &c,
+        &format!(
+            "{}/v1/parse?q=浙江省杭州市西湖区蒋村街道文二西路12-3号",
+            srv.base
+        ),
+    );
     assert_eq!(s, 200);
     assert_eq!(p["county"]["code"], "330106");
     assert_eq!(p["town"]["name"], "蒋村街道");
@@ -114,7 +162,12 @@ fn geocode_parse_batch_reverse() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    let lines: Vec<Value> = r.text().unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = r
+        .text()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["candidates"][0]["code"], code.to_string());
     assert_eq!(lines[0]["crs"], "bd09");
@@ -132,20 +185,44 @@ fn geocode_parse_batch_reverse() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    let lines: Vec<Value> = r.text().unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = r
+        .text()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["candidates"][0]["code"], code.to_string());
-    assert!(lines[1]["error"]["field"].as_str().unwrap().starts_with("line 3"), "{}", lines[1]);
+    assert!(
+        lines[1]["error"]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3"),
+        "{}",
+        lines[1]
+    );
     assert_eq!(lines[2]["candidates"][0]["level"], "road");
     let _ = csv_body;
 
     // reverse with the nearest address
-    let (s, v) = get(&c, &format!("{}/v1/reverse?lon={lon}&lat={lat}&address=true&radius=50", srv.base));
+    let (s, v) = get(
+        &c,
+        &format!(
+            "{}/v1/reverse?lon={lon}&lat={lat}&address=true&radius=50",
+            srv.base
+        ),
+    );
     assert_eq!(s, 200);
     assert_eq!(v["division"]["code"], "310101");
     assert_eq!(v["nearest_address"]["found"], true);
     assert!(v["nearest_address"]["distance_m"].as_f64().unwrap() < 1.0);
-    let (_, v) = get(&c, &format!("{}/v1/reverse?lon=121.0&lat=31.0&address=true&radius=50", srv.base));
+    let (_, v) = get(
+        &c,
+        &format!(
+            "{}/v1/reverse?lon=121.0&lat=31.0&address=true&radius=50",
+            srv.base
+        ),
+    );
     assert_eq!(v["nearest_address"]["found"], false);
 
     // errors name the field
@@ -156,13 +233,21 @@ fn geocode_parse_batch_reverse() {
         ("/v1/geocode?q=黄浦区&limit=0", "limit"),
         ("/v1/geocode?q=黄浦区&city=火星市", "city"),
         ("/v1/parse", "q"),
-        ("/v1/reverse?lon=121.48&lat=31.23&address=true&radius=-1", "radius"),
+        (
+            "/v1/reverse?lon=121.48&lat=31.23&address=true&radius=-1",
+            "radius",
+        ),
     ] {
         let (s, v) = get(&c, &format!("{}{url}", srv.base));
         assert_eq!(s, 400, "{url}: {v}");
         assert_eq!(v["error"]["field"], field, "{url}: {v}");
     }
-    let r = c.post(format!("{}/v1/geocode/batch", srv.base)).header("content-type", "application/json").body("{").send().unwrap();
+    let r = c
+        .post(format!("{}/v1/geocode/batch", srv.base))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 400);
     let v: Value = r.json().unwrap();
     assert_eq!(v["error"]["field"], "body");

@@ -12,9 +12,14 @@ use rand::{Rng, SeedableRng};
 #[test]
 fn damaged_queries_find_their_source() {
     let data = common::root().join("data");
-    let d = diming::divisions::Divisions::build(diming::store::load_embedded(&data).unwrap()).unwrap();
+    let d =
+        diming::divisions::Divisions::build(diming::store::load_embedded(&data).unwrap()).unwrap();
     let book = AddressBook::load_embedded(&d, &data).unwrap();
-    assert!(book.len() > 5000, "the Huangpu sample is missing ({} rows)", book.len());
+    assert!(
+        book.len() > 5000,
+        "the Huangpu sample is missing ({} rows)",
+        book.len()
+    );
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let mut total = 0;
     let mut ok = 0;
@@ -45,6 +50,14 @@ fn damaged_queries_find_their_source() {
         }
     }
     let rate = ok as f64 / total as f64;
-    eprintln!("top-1 {ok}/{total} = {:.2} %; per kind {per_kind:?}", rate * 100.0);
-    assert!(rate >= 0.98, "top-1 rate {:.2} % < 98 %:\n{}", rate * 100.0, misses.join("\n"));
+    eprintln!(
+        "top-1 {ok}/{total} = {:.2} %; per kind {per_kind:?}",
+        rate * 100.0
+    );
+    assert!(
+        rate >= 0.98,
+        "top-1 rate {:.2} % < 98 %:\n{}",
+        rate * 100.0,
+        misses.join("\n")
+    );
 }

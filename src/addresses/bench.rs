@@ -28,8 +28,16 @@ pub struct GeocodeBench {
 
 /// The kinds of damage applied to held-out queries (issue item 4).
 pub const DAMAGE: &[&str] = &[
-    "none", "traditional", "fullwidth", "spaces", "no_province_city", "short_county", "noise",
-    "phone", "chinese_numeral", "fuzzy_road",
+    "none",
+    "traditional",
+    "fullwidth",
+    "spaces",
+    "no_province_city",
+    "short_county",
+    "noise",
+    "phone",
+    "chinese_numeral",
+    "fuzzy_road",
 ];
 
 fn to_cn(n: u32) -> String {
@@ -38,29 +46,77 @@ fn to_cn(n: u32) -> String {
         return D[n as usize].into();
     }
     if n < 20 {
-        return format!("十{}", if n % 10 == 0 { "" } else { D[(n % 10) as usize] });
+        return format!(
+            "十{}",
+            if n % 10 == 0 {
+                ""
+            } else {
+                D[(n % 10) as usize]
+            }
+        );
     }
     if n < 100 {
-        return format!("{}十{}", D[(n / 10) as usize], if n % 10 == 0 { "" } else { D[(n % 10) as usize] });
+        return format!(
+            "{}十{}",
+            D[(n / 10) as usize],
+            if n % 10 == 0 {
+                ""
+            } else {
+                D[(n % 10) as usize]
+            }
+        );
     }
-    n.to_string().chars().map(|c| D[c.to_digit(10).unwrap_or(0) as usize]).collect()
+    n.to_string()
+        .chars()
+        .map(|c| D[c.to_digit(10).unwrap_or(0) as usize])
+        .collect()
 }
 
 /// A damaged query for record `ri` of `book` (deterministic for a given RNG state), or None
 /// when the damage does not apply to this address.
-pub fn damaged_query(book: &AddressBook, ri: u32, kind: &str, rng: &mut ChaCha8Rng) -> Option<String> {
+pub fn damaged_query(
+    book: &AddressBook,
+    ri: u32,
+    kind: &str,
+    rng: &mut ChaCha8Rng,
+) -> Option<String> {
     let a = book.address(ri);
     let node = book.node_of(ri);
     let chain = book.parser.chain(node);
-    let name = |lvl: Level| chain.iter().map(|&i| &book.parser.nodes[i as usize]).find(|n| n.level == lvl).map(|n| n.name.clone()).unwrap_or_default();
-    let (prov, county, town) = (name(Level::Province), name(Level::County), name(Level::Township));
+    let name = |lvl: Level| {
+        chain
+            .iter()
+            .map(|&i| &book.parser.nodes[i as usize])
+            .find(|n| n.level == lvl)
+            .map(|n| n.name.clone())
+            .unwrap_or_default()
+    };
+    let (prov, county, town) = (
+        name(Level::Province),
+        name(Level::County),
+        name(Level::Township),
+    );
     let road = a.road.clone()?;
-    let tail = format!("{}{}{}", a.number.clone().unwrap_or_default(), a.compound.clone().unwrap_or_default(), a.building.clone().unwrap_or_default());
+    let tail = format!(
+        "{}{}{}",
+        a.number.clone().unwrap_or_default(),
+        a.compound.clone().unwrap_or_default(),
+        a.building.clone().unwrap_or_default()
+    );
     let full = format!("{prov}{county}{town}{road}{tail}");
     Some(match kind {
         "none" => full,
         "traditional" => zhconv::zhconv(&full, zhconv::Variant::ZhTW),
-        "fullwidth" => full.chars().map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 + 0xFEE0).unwrap_or(c) } else { c }).collect(),
+        "fullwidth" => full
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    char::from_u32(c as u32 + 0xFEE0).unwrap_or(c)
+                } else {
+                    c
+                }
+            })
+            .collect(),
         "spaces" => format!("{prov} {county}，{road} {tail}"),
         "no_province_city" => format!("{county}{road}{tail}"),
         "short_county" => format!("{}{road}{tail}", county.trim_end_matches('区')),
@@ -71,8 +127,18 @@ pub fn damaged_query(book: &AddressBook, ri: u32, kind: &str, rng: &mut ChaCha8R
             if s != 0 {
                 return None;
             }
-            let num = if l != 0 && n != 0 { format!("{}弄{}号", to_cn(l), to_cn(n)) } else if l != 0 { format!("{}弄", to_cn(l)) } else { format!("{}号", to_cn(n)) };
-            format!("{prov}{county}{road}{num}{}{}", a.compound.clone().unwrap_or_default(), a.building.clone().unwrap_or_default())
+            let num = if l != 0 && n != 0 {
+                format!("{}弄{}号", to_cn(l), to_cn(n))
+            } else if l != 0 {
+                format!("{}弄", to_cn(l))
+            } else {
+                format!("{}号", to_cn(n))
+            };
+            format!(
+                "{prov}{county}{road}{num}{}{}",
+                a.compound.clone().unwrap_or_default(),
+                a.building.clone().unwrap_or_default()
+            )
         }
         "fuzzy_road" => {
             // one character of the road name (not its suffix) replaced by a similar one
@@ -88,7 +154,9 @@ pub fn damaged_query(book: &AddressBook, ri: u32, kind: &str, rng: &mut ChaCha8R
             let mut near: Vec<&str> = book
                 .roads
                 .iter()
-                .filter(|r| super::geocode::edit_distance(&bc, &r.name.chars().collect::<Vec<_>>(), 1) <= 1)
+                .filter(|r| {
+                    super::geocode::edit_distance(&bc, &r.name.chars().collect::<Vec<_>>(), 1) <= 1
+                })
                 .map(|r| r.name.as_str())
                 .collect();
             near.sort_unstable();
@@ -122,8 +190,12 @@ impl CountyTruth {
             }
             let len = n.name.chars().count();
             match n.level {
-                Level::County if len >= 3 => county.entry(n.name.clone()).or_default().push(i as u32),
-                Level::Province | Level::City => upper.entry(n.name.clone()).or_default().push(i as u32),
+                Level::County if len >= 3 => {
+                    county.entry(n.name.clone()).or_default().push(i as u32)
+                }
+                Level::Province | Level::City => {
+                    upper.entry(n.name.clone()).or_default().push(i as u32)
+                }
                 _ => continue,
             }
             max = max.max(len);
@@ -151,7 +223,11 @@ impl CountyTruth {
         found.sort_unstable();
         found.dedup();
         if !ups.is_empty() {
-            let narrowed: Vec<u32> = found.iter().copied().filter(|&c| ups.iter().any(|&u| p.is_within(c, u))).collect();
+            let narrowed: Vec<u32> = found
+                .iter()
+                .copied()
+                .filter(|&c| ups.iter().any(|&u| p.is_within(c, u)))
+                .collect();
             if !narrowed.is_empty() {
                 found = narrowed;
             }
@@ -181,12 +257,20 @@ pub fn cpca_rows(shared: &std::path::Path) -> Result<Vec<String>> {
 fn rss_bytes() -> usize {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|x| x.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse::<usize>().ok())
+        })
         .map(|p| p * 4096)
         .unwrap_or(0)
 }
 
-fn http_get(stream: &mut std::net::TcpStream, rd: &mut BufReader<std::net::TcpStream>, path: &str) -> Result<usize> {
+fn http_get(
+    stream: &mut std::net::TcpStream,
+    rd: &mut BufReader<std::net::TcpStream>,
+    path: &str,
+) -> Result<usize> {
     write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")?;
     let mut len = 0usize;
     let mut line = String::new();
@@ -208,7 +292,15 @@ fn http_get(stream: &mut std::net::TcpStream, rd: &mut BufReader<std::net::TcpSt
 }
 
 fn pct_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 pub fn run(b: &GeocodeBench) -> Result<()> {
@@ -224,7 +316,11 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     let (book, errs) = AddressBook::build(&d, addrs, "synthetic city");
     let t_build = t0.elapsed().as_secs_f64();
     let rss1 = rss_bytes();
-    anyhow::ensure!(errs.is_empty(), "generated rows rejected: {:?}", &errs[..errs.len().min(3)]);
+    anyhow::ensure!(
+        errs.is_empty(),
+        "generated rows rejected: {:?}",
+        &errs[..errs.len().min(3)]
+    );
     let per_m_index = book.memory_bytes() as f64 / (n as f64 / 1e6) / 1e6;
     let per_m_rss = (rss1.saturating_sub(rss0)) as f64 / (n as f64 / 1e6) / 1e6;
 
@@ -268,7 +364,12 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     let t_ours = t0.elapsed().as_secs_f64();
     let det = truths.iter().filter(|t| t.is_some()).count();
     let acc = |v: &[Option<String>]| {
-        truths.iter().zip(v).filter(|(t, o)| t.is_some() && *t == *o).count() as f64 / det.max(1) as f64
+        truths
+            .iter()
+            .zip(v)
+            .filter(|(t, o)| t.is_some() && *t == *o)
+            .count() as f64
+            / det.max(1) as f64
     };
     let our_acc = acc(&ours);
     let dir = tempfile_dir()?;
@@ -276,16 +377,33 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     std::fs::write(&rows_file, rows.join("\n") + "\n")?;
     let out_file = dir.join("cpca_out.txt");
     let script = std::env::current_dir()?.join("benches/cpca_bench.py");
-    let cp = std::process::Command::new(&b.python).arg(&script).arg(&rows_file).arg(&out_file).output();
+    let cp = std::process::Command::new(&b.python)
+        .arg(&script)
+        .arg(&rows_file)
+        .arg(&out_file)
+        .output();
     let cpca = match cp {
         Ok(o) if o.status.success() => {
             let so = String::from_utf8_lossy(&o.stdout);
-            let secs: f64 = so.lines().find_map(|l| l.strip_prefix("seconds=")).and_then(|s| s.trim().parse().ok()).context("cpca printed no time")?;
-            let codes: Vec<Option<String>> = std::fs::read_to_string(&out_file)?.lines().map(|l| (!l.is_empty()).then(|| l.to_string())).collect();
+            let secs: f64 = so
+                .lines()
+                .find_map(|l| l.strip_prefix("seconds="))
+                .and_then(|s| s.trim().parse().ok())
+                .context("cpca printed no time")?;
+            let codes: Vec<Option<String>> = std::fs::read_to_string(&out_file)?
+                .lines()
+                .map(|l| (!l.is_empty()).then(|| l.to_string()))
+                .collect();
             Some((secs, acc(&codes)))
         }
         Ok(o) => {
-            eprintln!("cpca failed (pip install cpca): {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or(""));
+            eprintln!(
+                "cpca failed (pip install cpca): {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
             None
         }
         Err(e) => {
@@ -296,8 +414,13 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
 
     // HTTP: the same book served in-process by actix on a free port, 2 client connections
     let book = Arc::new(book);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let config = crate::http::Config { bind: format!("127.0.0.1:{port}"), ..Default::default() };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = crate::http::Config {
+        bind: format!("127.0.0.1:{port}"),
+        ..Default::default()
+    };
     let state = Arc::new(crate::http::AppState::new(d, config));
     *state.addresses.write() = book.clone();
     let st2 = state.clone();
@@ -309,10 +432,16 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
         anyhow::ensure!(t_wait.elapsed().as_secs() < 30, "server did not start");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let hq: Vec<String> = qs.iter().take(b.http_queries).map(|(q, _)| format!("/v1/geocode?q={}&limit=1", pct_encode(q))).collect();
+    let hq: Vec<String> = qs
+        .iter()
+        .take(b.http_queries)
+        .map(|(q, _)| format!("/v1/geocode?q={}&limit=1", pct_encode(q)))
+        .collect();
     let t0 = Instant::now();
     let threads = 2;
-    let chunks: Vec<Vec<String>> = (0..threads).map(|t| hq.iter().skip(t).step_by(threads).cloned().collect()).collect();
+    let chunks: Vec<Vec<String>> = (0..threads)
+        .map(|t| hq.iter().skip(t).step_by(threads).cloned().collect())
+        .collect();
     let hs: Vec<_> = chunks
         .into_iter()
         .map(|c| {
@@ -331,12 +460,17 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
         .collect();
     let mut done = 0;
     for h in hs {
-        done += h.join().map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+        done += h
+            .join()
+            .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
     }
     let t_http = t0.elapsed().as_secs_f64();
     let rate_http = done as f64 / t_http;
 
-    println!("diming bench geocode — synthetic city of {n} addresses (seed {}), 2 cores shared", b.seed);
+    println!(
+        "diming bench geocode — synthetic city of {n} addresses (seed {}), 2 cores shared",
+        b.seed
+    );
     println!("| measure | value |");
     println!("|---|---|");
     println!("| generate {n} addresses | {t_gen:.1} s |");
@@ -344,15 +478,31 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     println!("| index memory per million addresses (counted) | {per_m_index:.0} MB |");
     println!("| RSS growth per million addresses (build) | {per_m_rss:.0} MB |");
     println!("| in-process geocode (normalise+parse+match), 1 thread | {rate_inproc:.0} /s ({} queries) |", qs.len());
-    println!("| damaged-query top-1 = source address | {:.2} % ({top1}/{}) |", 100.0 * top1 as f64 / qs.len() as f64, qs.len());
+    println!(
+        "| damaged-query top-1 = source address | {:.2} % ({top1}/{}) |",
+        100.0 * top1 as f64 / qs.len() as f64,
+        qs.len()
+    );
     println!("| HTTP GET /v1/geocode, 2 keep-alive clients | {rate_http:.0} /s ({done} queries) |");
     println!("| parse (normalise+divisions+elements), cpca rows, 1 thread | {:.0} rows/s ({} rows in {:.3} s) |", rows.len() as f64 / t_ours, rows.len(), t_ours);
-    println!("| county accuracy, rows whose county is determinable ({det}) | diming {:.2} % |", 100.0 * our_acc);
+    println!(
+        "| county accuracy, rows whose county is determinable ({det}) | diming {:.2} % |",
+        100.0 * our_acc
+    );
     match cpca {
         Some((secs, cacc)) => {
-            println!("| cpca.transform on the same rows | {:.0} rows/s ({secs:.2} s) |", rows.len() as f64 / secs);
-            println!("| cpca county accuracy, same rule | {:.2} % |", 100.0 * cacc);
-            println!("| speed ratio diming/cpca (parse) | {:.1}x |", secs / t_ours);
+            println!(
+                "| cpca.transform on the same rows | {:.0} rows/s ({secs:.2} s) |",
+                rows.len() as f64 / secs
+            );
+            println!(
+                "| cpca county accuracy, same rule | {:.2} % |",
+                100.0 * cacc
+            );
+            println!(
+                "| speed ratio diming/cpca (parse) | {:.1}x |",
+                secs / t_ours
+            );
         }
         None => println!("| cpca | not run (pip install cpca) |"),
     }

@@ -52,7 +52,8 @@ pub struct OsmRoad {
 /// Reads the named `highway=*` ways of an OSM XML file, grouped by name (sorted).
 pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
     use quick_xml::events::Event;
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut rdr = quick_xml::Reader::from_str(&text);
     let mut nodes: HashMap<i64, (f64, f64)> = HashMap::new();
     let mut roads: BTreeMap<String, Vec<Vec<(f64, f64)>>> = BTreeMap::new();
@@ -71,7 +72,9 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
                 };
                 match e.name().as_ref() {
                     b"node" => {
-                        if let (Some(id), Some(lon), Some(lat)) = (attr(b"id"), attr(b"lon"), attr(b"lat")) {
+                        if let (Some(id), Some(lon), Some(lat)) =
+                            (attr(b"id"), attr(b"lon"), attr(b"lat"))
+                        {
                             nodes.insert(id.parse()?, (lon.parse()?, lat.parse()?));
                         }
                     }
@@ -99,7 +102,8 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
             }
             Event::End(e) if e.name().as_ref() == b"way" => {
                 if let (Some(w), Some(n)) = (cur_way.take(), name.take()) {
-                    let pts: Vec<(f64, f64)> = w.iter().filter_map(|id| nodes.get(id).copied()).collect();
+                    let pts: Vec<(f64, f64)> =
+                        w.iter().filter_map(|id| nodes.get(id).copied()).collect();
                     if highway && pts.len() >= 2 && pts.first() != pts.last() {
                         roads.entry(n).or_default().push(pts);
                     }
@@ -118,9 +122,7 @@ const COMPOUND_A: &[&str] = &[
     "金", "华", "嘉", "锦", "瑞", "福", "永", "新", "康", "安", "和", "泰", "丰", "明", "怡", "秀",
     "翠", "景", "隆", "盛",
 ];
-const COMPOUND_B: &[&str] = &[
-    "苑", "园", "庭", "都", "城", "府", "轩", "阁", "湾", "里",
-];
+const COMPOUND_B: &[&str] = &["苑", "园", "庭", "都", "城", "府", "轩", "阁", "湾", "里"];
 const COMPOUND_C: &[&str] = &["小区", "花园", "公寓", "大厦", ""];
 /// Tile prefixes of the scaled city.
 const TILE_PREFIX: &[&str] = &[
@@ -142,7 +144,14 @@ struct House {
 }
 
 /// Places houses along the roads (WGS84 lon/lat), numbering as described in the module docs.
-fn place_houses(roads: &[OsmRoad], rng: &mut ChaCha8Rng, spacing: f64, prefix: &str, dx: f64, dy: f64) -> Vec<House> {
+fn place_houses(
+    roads: &[OsmRoad],
+    rng: &mut ChaCha8Rng,
+    spacing: f64,
+    prefix: &str,
+    dx: f64,
+    dy: f64,
+) -> Vec<House> {
     let mut out = Vec::new();
     for road in roads {
         let all: Vec<(f64, f64)> = road.ways.iter().flatten().copied().collect();
@@ -151,7 +160,9 @@ fn place_houses(roads: &[OsmRoad], rng: &mut ChaCha8Rng, spacing: f64, prefix: &
         let xy: Vec<(f64, f64)> = all.iter().map(|&(x, y)| lm.fwd(x, y)).collect();
         // principal axis
         let n = xy.len() as f64;
-        let (mx, my) = xy.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+        let (mx, my) = xy
+            .iter()
+            .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
         let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
         for p in &xy {
             sxx += (p.0 - mx) * (p.0 - mx);
@@ -164,7 +175,10 @@ fn place_houses(roads: &[OsmRoad], rng: &mut ChaCha8Rng, spacing: f64, prefix: &
         if ax.0 < -0.3 || (ax.0.abs() <= 0.3 && ax.1 < 0.0) {
             ax = (-ax.0, -ax.1);
         }
-        let smin = xy.iter().map(|p| p.0 * ax.0 + p.1 * ax.1).fold(f64::INFINITY, f64::min);
+        let smin = xy
+            .iter()
+            .map(|p| p.0 * ax.0 + p.1 * ax.1)
+            .fold(f64::INFINITY, f64::min);
         let name = format!("{prefix}{}", road.name);
         let mut used: HashMap<u32, ()> = HashMap::new();
         for way in &road.ways {
@@ -201,33 +215,104 @@ fn place_houses(roads: &[OsmRoad], rng: &mut ChaCha8Rng, spacing: f64, prefix: &
                                 COMPOUND_B[rng.gen_range(0..COMPOUND_B.len())],
                             ) + COMPOUND_C[rng.gen_range(0..COMPOUND_C.len())];
                             let cname = format!("{prefix}{cname}");
-                            out.push(House { road: name.clone(), lane: 0, number, sub: 0, compound: Some(cname.clone()), building: 0, lon, lat, retired_of: None });
+                            out.push(House {
+                                road: name.clone(),
+                                lane: 0,
+                                number,
+                                sub: 0,
+                                compound: Some(cname.clone()),
+                                building: 0,
+                                lon,
+                                lat,
+                                retired_of: None,
+                            });
                             let nb = rng.gen_range(2..=8);
                             for bno in 1..=nb {
                                 let d = 10.0 + 8.0 * bno as f64;
                                 let off = (rng.gen::<f64>() - 0.5) * 20.0;
-                                let bq = (q.0 + nrm.0 * d + dir.0 * off, q.1 + nrm.1 * d + dir.1 * off);
+                                let bq =
+                                    (q.0 + nrm.0 * d + dir.0 * off, q.1 + nrm.1 * d + dir.1 * off);
                                 let (bl, bt) = lm.inv(bq.0, bq.1);
-                                out.push(House { road: name.clone(), lane: 0, number, sub: 0, compound: Some(cname.clone()), building: bno, lon: bl + dx, lat: bt + dy, retired_of: None });
+                                out.push(House {
+                                    road: name.clone(),
+                                    lane: 0,
+                                    number,
+                                    sub: 0,
+                                    compound: Some(cname.clone()),
+                                    building: bno,
+                                    lon: bl + dx,
+                                    lat: bt + dy,
+                                    retired_of: None,
+                                });
                             }
                         } else if roll < 0.30 {
                             // a lane: the lane head, then houses along it
-                            out.push(House { road: name.clone(), lane: number, number: 0, sub: 0, compound: None, building: 0, lon, lat, retired_of: None });
+                            out.push(House {
+                                road: name.clone(),
+                                lane: number,
+                                number: 0,
+                                sub: 0,
+                                compound: None,
+                                building: 0,
+                                lon,
+                                lat,
+                                retired_of: None,
+                            });
                             let nh = rng.gen_range(3..=12);
                             for h in 1..=nh {
                                 let d = 6.0 * h as f64;
                                 let hq = (q.0 + nrm.0 * d, q.1 + nrm.1 * d);
                                 let (hl, ht) = lm.inv(hq.0, hq.1);
-                                out.push(House { road: name.clone(), lane: number, number: h, sub: 0, compound: None, building: 0, lon: hl + dx, lat: ht + dy, retired_of: None });
+                                out.push(House {
+                                    road: name.clone(),
+                                    lane: number,
+                                    number: h,
+                                    sub: 0,
+                                    compound: None,
+                                    building: 0,
+                                    lon: hl + dx,
+                                    lat: ht + dy,
+                                    retired_of: None,
+                                });
                             }
                         } else {
-                            out.push(House { road: name.clone(), lane: 0, number, sub: 0, compound: None, building: 0, lon, lat, retired_of: None });
+                            out.push(House {
+                                road: name.clone(),
+                                lane: 0,
+                                number,
+                                sub: 0,
+                                compound: None,
+                                building: 0,
+                                lon,
+                                lat,
+                                retired_of: None,
+                            });
                             if rng.gen::<f64>() < 0.05 {
-                                out.push(House { road: name.clone(), lane: 0, number, sub: rng.gen_range(1..4), compound: None, building: 0, lon: lon + 0.00005, lat, retired_of: None });
+                                out.push(House {
+                                    road: name.clone(),
+                                    lane: 0,
+                                    number,
+                                    sub: rng.gen_range(1..4),
+                                    compound: None,
+                                    building: 0,
+                                    lon: lon + 0.00005,
+                                    lat,
+                                    retired_of: None,
+                                });
                             }
                             if out.len() % 97 == 0 {
                                 let i = out.len() - 1;
-                                out.push(House { road: name.clone(), lane: 0, number: number + 500, sub: 0, compound: None, building: 0, lon, lat, retired_of: Some(i) });
+                                out.push(House {
+                                    road: name.clone(),
+                                    lane: 0,
+                                    number: number + 500,
+                                    sub: 0,
+                                    compound: None,
+                                    building: 0,
+                                    lon,
+                                    lat,
+                                    retired_of: Some(i),
+                                });
                             }
                         }
                     }
@@ -263,7 +348,12 @@ fn to_address(h: &House, division: &str) -> Address {
         building,
         lon: (h.lon * 1e7).round() / 1e7,
         lat: (h.lat * 1e7).round() / 1e7,
-        status: if h.retired_of.is_some() { "retired" } else { "current" }.into(),
+        status: if h.retired_of.is_some() {
+            "retired"
+        } else {
+            "current"
+        }
+        .into(),
         successor: None,
         aliases,
         synthetic: true,
@@ -283,14 +373,25 @@ pub fn generate_huangpu(d: &Divisions, osm: &Path, seed: u64) -> Result<Vec<Addr
     let roads = read_osm_roads(osm)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let houses = place_houses(&roads, &mut rng, 30.0, "", 0.0, 0.0);
-    let hp = d.tree.find("310101").context("黄浦区 310101 missing from the division tree")?;
+    let hp = d
+        .tree
+        .find("310101")
+        .context("黄浦区 310101 missing from the division tree")?;
     let streets: Vec<(String, f64, f64)> = HUANGPU_STREETS
         .iter()
         .filter_map(|(name, lon, lat)| {
-            d.tree.get(hp).children.iter().find(|&&c| d.tree.get(c).name == *name).map(|&c| (d.tree.get(c).short.clone(), *lon, *lat))
+            d.tree
+                .get(hp)
+                .children
+                .iter()
+                .find(|&&c| d.tree.get(c).name == *name)
+                .map(|&c| (d.tree.get(c).short.clone(), *lon, *lat))
         })
         .collect();
-    anyhow::ensure!(!streets.is_empty(), "no 街道 of 黄浦区 in the division tree");
+    anyhow::ensure!(
+        !streets.is_empty(),
+        "no 街道 of 黄浦区 in the division tree"
+    );
     let mut keep = Vec::new();
     let mut addrs = Vec::new();
     for h in houses.iter() {
@@ -343,9 +444,15 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
         .divs
         .iter()
         .enumerate()
-        .filter(|(_, v)| v.level == Level::County && (v.short.starts_with("31") || v.short.starts_with("33")))
+        .filter(|(_, v)| {
+            v.level == Level::County && (v.short.starts_with("31") || v.short.starts_with("33"))
+        })
         .map(|(i, v)| {
-            let towns: Vec<String> = v.children.iter().map(|&c| d.tree.get(c).short.clone()).collect();
+            let towns: Vec<String> = v
+                .children
+                .iter()
+                .map(|&c| d.tree.get(c).short.clone())
+                .collect();
             (i as u32, towns)
         })
         .filter(|(_, t)| !t.is_empty())
@@ -357,7 +464,12 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
     while out.len() < target {
         let county = &counties[tile % counties.len()];
         let round = tile / counties.len();
-        let prefix = if round == 0 { String::new() } else { TILE_PREFIX[(round - 1) % TILE_PREFIX.len()].to_string() + &"甲".repeat((round - 1) / TILE_PREFIX.len()) };
+        let prefix = if round == 0 {
+            String::new()
+        } else {
+            TILE_PREFIX[(round - 1) % TILE_PREFIX.len()].to_string()
+                + &"甲".repeat((round - 1) / TILE_PREFIX.len())
+        };
         let dx = (tile % cols) as f64 * 0.03;
         let dy = (tile / cols) as f64 * 0.025;
         let houses = place_houses(&roads, &mut rng, 30.0, &prefix, dx, dy);
@@ -365,7 +477,10 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
             .iter()
             .map(|h| {
                 // a road's houses stay in one township: pick it from the road name
-                let hsh = h.road.bytes().fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+                let hsh = h
+                    .road
+                    .bytes()
+                    .fold(0u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
                 let town = &county.1[hsh as usize % county.1.len()];
                 to_address(h, town)
             })
@@ -390,8 +505,18 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
 pub fn write_csv(path: &Path, addrs: &[Address]) -> Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record([
-        "code", "division", "road", "number", "compound", "building", "lon", "lat", "status",
-        "successor", "aliases", "synthetic",
+        "code",
+        "division",
+        "road",
+        "number",
+        "compound",
+        "building",
+        "lon",
+        "lat",
+        "status",
+        "successor",
+        "aliases",
+        "synthetic",
     ])?;
     for a in addrs {
         w.write_record([

@@ -116,7 +116,11 @@ impl AddressBook {
         let mut fallback = false;
         if hits.is_empty() && !self.roads.is_empty() {
             for (pos, hy) in m.steps.iter().rev() {
-                let hy: Vec<u32> = if hy.is_empty() { within.into_iter().collect() } else { hy.clone() };
+                let hy: Vec<u32> = if hy.is_empty() {
+                    within.into_iter().collect()
+                } else {
+                    hy.clone()
+                };
                 let h = self.find_roads(&norm[*pos..], &hy);
                 if !h.is_empty() {
                     hits = h;
@@ -132,7 +136,12 @@ impl AddressBook {
                 for h in &hits {
                     let mut c = corr.clone();
                     if fallback {
-                        c.retain(|x| !(x.kind == "short_name" || x.kind == "old_name") || norm.find(&x.from).is_some_and(|p| p + x.from.len() <= norm.len() - detail.len()));
+                        c.retain(|x| {
+                            !(x.kind == "short_name" || x.kind == "old_name")
+                                || norm
+                                    .find(&x.from)
+                                    .is_some_and(|p| p + x.from.len() <= norm.len() - detail.len())
+                        });
                     }
                     if let Some(f) = &h.fuzzy {
                         c.push(Correction::new(
@@ -165,16 +174,23 @@ impl AddressBook {
                     .iter()
                     .collect();
                 let e = parse_elements(&rest, Some(""));
-                let recs = &self.compound_by_name[&self.compounds[self.recs[c as usize].compound as usize]];
+                let recs = &self.compound_by_name
+                    [&self.compounds[self.recs[c as usize].compound as usize]];
                 let pick = e
                     .building
                     .as_deref()
                     .and_then(|b| b.parse::<u32>().ok())
-                    .and_then(|b| recs.iter().copied().find(|&r| self.recs[r as usize].building == b));
+                    .and_then(|b| {
+                        recs.iter()
+                            .copied()
+                            .find(|&r| self.recs[r as usize].building == b)
+                    });
                 let pen = 0.0;
                 match pick {
                     Some(r) => cands.push(self.rec_candidate(r, "building", false, corr, pen)),
-                    None => cands.push(self.rec_candidate(c, "house_number", false, corr, pen + 0.1)),
+                    None => {
+                        cands.push(self.rec_candidate(c, "house_number", false, corr, pen + 0.1))
+                    }
                 }
                 continue;
             }
@@ -284,7 +300,10 @@ impl AddressBook {
             }
         }
         // a substitution (same length) is likelier than an insertion or a deletion
-        if out.iter().any(|h| self.roads[h.road as usize].name.chars().count() == w.len()) {
+        if out
+            .iter()
+            .any(|h| self.roads[h.road as usize].name.chars().count() == w.len())
+        {
             out.retain(|h| self.roads[h.road as usize].name.chars().count() == w.len());
         }
         out.sort_by_key(|h| h.road);
@@ -346,12 +365,22 @@ impl AddressBook {
         }
     }
 
-    fn road_candidate(&self, road: u32, e: &Elements, corr: Vec<Correction>, pen: f64) -> Candidate {
+    fn road_candidate(
+        &self,
+        road: u32,
+        e: &Elements,
+        corr: Vec<Correction>,
+        pen: f64,
+    ) -> Candidate {
         let r = &self.roads[road as usize];
         let want_lane = e.lane.unwrap_or(0);
         let want_num = e.number.unwrap_or(0);
         let want_sub = e.sub.unwrap_or(0);
-        let want_b = e.building.as_deref().and_then(|b| b.parse::<u32>().ok()).unwrap_or(0);
+        let want_b = e
+            .building
+            .as_deref()
+            .and_then(|b| b.parse::<u32>().ok())
+            .unwrap_or(0);
         let has_number = e.lane.is_some() || e.number.is_some();
         let find = |k: (u32, u32, u32, u32)| {
             r.houses
@@ -369,9 +398,11 @@ impl AddressBook {
                 return self.rec_candidate(ri, "house_number", false, corr, pen);
             }
             // a building of that number (the number itself is a compound)
-            if let Some(&(_, ri)) = r.houses.iter().find(|h| {
-                h.0 .0 == want_lane && h.0 .1 == want_num && h.0 .2 == want_sub
-            }) {
+            if let Some(&(_, ri)) = r
+                .houses
+                .iter()
+                .find(|h| h.0 .0 == want_lane && h.0 .1 == want_num && h.0 .2 == want_sub)
+            {
                 return self.rec_candidate(ri, "house_number", false, corr, pen + 0.02);
             }
             // interpolate along the road on the same side (parity) by the street number

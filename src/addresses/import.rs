@@ -23,7 +23,11 @@ pub struct Reject {
 
 impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} line {}: {}: {}", self.file, self.line, self.field, self.reason)
+        write!(
+            f,
+            "{} line {}: {}: {}",
+            self.file, self.line, self.field, self.reason
+        )
     }
 }
 
@@ -51,7 +55,8 @@ fn row_to_address(
     };
     crate::crs::check_lon_lat(lon, lat).map_err(|(f, m)| (f.to_string(), m))?;
     let (lon, lat) = crs.to_wgs84(lon, lat);
-    let division = get("division").ok_or_else(|| ("division".to_string(), "missing".to_string()))?;
+    let division =
+        get("division").ok_or_else(|| ("division".to_string(), "missing".to_string()))?;
     let synthetic = match get("synthetic").as_deref() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") => true,
@@ -69,7 +74,12 @@ fn row_to_address(
         status: get("status").unwrap_or_else(|| "current".into()),
         successor: get("successor"),
         aliases: get("aliases")
-            .map(|s| s.split('|').filter(|x| !x.is_empty()).map(String::from).collect())
+            .map(|s| {
+                s.split('|')
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default(),
         synthetic,
     })
@@ -91,7 +101,12 @@ pub fn read_csv(path: &Path, crs: Crs) -> Result<(Vec<Address>, Vec<Reject>)> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                rej.push(Reject { file: file.clone(), line, field: "row".into(), reason: e.to_string() });
+                rej.push(Reject {
+                    file: file.clone(),
+                    line,
+                    field: "row".into(),
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
@@ -107,7 +122,12 @@ pub fn read_csv(path: &Path, crs: Crs) -> Result<(Vec<Address>, Vec<Reject>)> {
         let get = |k: &str| opt(headers.iter().position(|h| h == k).and_then(|p| rec.get(p)));
         match row_to_address(&get, None, crs) {
             Ok(a) => out.push(a),
-            Err((field, reason)) => rej.push(Reject { file: file.clone(), line, field, reason }),
+            Err((field, reason)) => rej.push(Reject {
+                file: file.clone(),
+                line,
+                field,
+                reason,
+            }),
         }
     }
     Ok((out, rej))
@@ -136,7 +156,12 @@ pub fn read_geo(path: &Path, crs: Crs) -> Result<(Vec<Address>, Vec<Reject>)> {
         let get = |k: &str| opt(f.props.get(k).map(|s| s.as_str()));
         match row_to_address(&get, Some(p), crs) {
             Ok(a) => out.push(a),
-            Err((field, reason)) => rej.push(Reject { file: file.clone(), line, field, reason }),
+            Err((field, reason)) => rej.push(Reject {
+                file: file.clone(),
+                line,
+                field,
+                reason,
+            }),
         }
     }
     Ok((out, rej))
@@ -214,7 +239,11 @@ impl fmt::Display for ImportReport {
             self.inserted,
             self.updated,
             self.rejected.len(),
-            if self.committed { "committed" } else { "nothing written (all-or-nothing)" }
+            if self.committed {
+                "committed"
+            } else {
+                "nothing written (all-or-nothing)"
+            }
         )?;
         for r in &self.rejected {
             writeln!(f, "rejected: {r}")?;
@@ -235,19 +264,32 @@ pub async fn import_postgis(
 ) -> Result<ImportReport> {
     use sqlx::Connection;
     anyhow::ensure!(
-        schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !schema.is_empty(),
+        schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !schema.is_empty(),
         "schema '{schema}' must be letters, digits and _"
     );
     let (rows, rejected) = read_and_validate(d, files, crs)?;
     let read = rows.len() + rejected.len();
     if !rejected.is_empty() {
-        return Ok(ImportReport { read, inserted: 0, updated: 0, rejected, committed: false });
+        return Ok(ImportReport {
+            read,
+            inserted: 0,
+            updated: 0,
+            rejected,
+            committed: false,
+        });
     }
-    let mut conn = sqlx::PgConnection::connect(url).await.context("connecting to PostGIS")?;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .context("connecting to PostGIS")?;
     let mut tx = conn.begin().await?;
-    sqlx::raw_sql(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}, public;"))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}, public;"
+    ))
+    .execute(&mut *tx)
+    .await?;
     sqlx::raw_sql(MIGRATION).execute(&mut *tx).await?;
     let (mut inserted, mut updated) = (0u64, 0u64);
     for a in &rows {
@@ -281,5 +323,11 @@ pub async fn import_postgis(
         }
     }
     tx.commit().await?;
-    Ok(ImportReport { read, inserted, updated, rejected, committed: true })
+    Ok(ImportReport {
+        read,
+        inserted,
+        updated,
+        rejected,
+        committed: true,
+    })
 }

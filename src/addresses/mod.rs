@@ -162,11 +162,7 @@ impl AddressBook {
         (b, errs)
     }
 
-    fn extend(
-        &mut self,
-        d: &Divisions,
-        addrs: Vec<Address>,
-    ) -> Vec<(usize, &'static str, String)> {
+    fn extend(&mut self, d: &Divisions, addrs: Vec<Address>) -> Vec<(usize, &'static str, String)> {
         let mut errs = Vec::new();
         let mut road_key: HashMap<(u32, String), u32> = HashMap::new();
         let mut compound_key: HashMap<String, u32> = HashMap::new();
@@ -290,7 +286,11 @@ impl AddressBook {
         let codes = self.by_code.len() * (24 + 32 + 8);
         let names = self.road_by_name.len() * 64
             + self.compounds.iter().map(|c| c.len() + 24).sum::<usize>()
-            + self.compound_by_name.values().map(|v| v.len() * 4 + 64).sum::<usize>()
+            + self
+                .compound_by_name
+                .values()
+                .map(|v| v.len() * 4 + 64)
+                .sum::<usize>()
             + self.aliases.len() * 72;
         recs + roads + rtree + codes + names
     }
@@ -326,7 +326,10 @@ impl AddressBook {
 
     pub fn code_of(&self, ri: u32) -> String {
         let r = &self.recs[ri as usize];
-        let div = self.parser.nodes[r.node as usize].code.as_deref().unwrap_or("");
+        let div = self.parser.nodes[r.node as usize]
+            .code
+            .as_deref()
+            .unwrap_or("");
         format!("{div}{:012}", r.serial)
     }
 
@@ -335,7 +338,10 @@ impl AddressBook {
         let a = self.address(ri);
         let r = &self.recs[ri as usize];
         let mut s = self.parser.full_name(r.node);
-        for p in [a.road, a.number, a.compound, a.building].into_iter().flatten() {
+        for p in [a.road, a.number, a.compound, a.building]
+            .into_iter()
+            .flatten()
+        {
             s.push_str(&p);
         }
         s
@@ -365,7 +371,11 @@ impl AddressBook {
     pub fn load_csv(d: &Divisions, path: &Path) -> Result<AddressBook> {
         let (addrs, rejects) = import::read_csv(path, crate::crs::Crs::Wgs84)?;
         if let Some(r) = rejects.first() {
-            bail!("{}: {} rejected rows, first: {r}", path.display(), rejects.len());
+            bail!(
+                "{}: {} rejected rows, first: {r}",
+                path.display(),
+                rejects.len()
+            );
         }
         let (b, errs) = AddressBook::build(d, addrs, &path.display().to_string());
         if let Some((i, f, m)) = errs.first() {
@@ -420,20 +430,30 @@ fn validate(
         }
         _ => (0, 0, 0),
     };
-    if a.road.as_deref().is_none_or(str::is_empty) && a.compound.as_deref().is_none_or(str::is_empty)
+    if a.road.as_deref().is_none_or(str::is_empty)
+        && a.compound.as_deref().is_none_or(str::is_empty)
     {
         return Err(("road", "an address needs a road or a compound".into()));
     }
     let building = match &a.building {
         Some(b) if !b.is_empty() => {
-            let t = b.trim_end_matches(['幢', '栋', '座']).trim_end_matches("号楼");
-            t.parse::<u32>()
-                .map_err(|_| ("building", format!("cannot read building '{b}' (expected like 3幢)")))?
+            let t = b
+                .trim_end_matches(['幢', '栋', '座'])
+                .trim_end_matches("号楼");
+            t.parse::<u32>().map_err(|_| {
+                (
+                    "building",
+                    format!("cannot read building '{b}' (expected like 3幢)"),
+                )
+            })?
         }
         _ => 0,
     };
     if !matches!(a.status.as_str(), "current" | "retired") {
-        return Err(("status", format!("'{}' must be current or retired", a.status)));
+        return Err((
+            "status",
+            format!("'{}' must be current or retired", a.status),
+        ));
     }
     let numtxt = a.number.clone().unwrap_or_default();
     let serial = serial_of(
@@ -447,7 +467,10 @@ fn validate(
     if !a.code.is_empty() && a.code != want {
         return Err((
             "code",
-            format!("'{}' is not the standard code of this address ({want})", a.code),
+            format!(
+                "'{}' is not the standard code of this address ({want})",
+                a.code
+            ),
         ));
     }
     Ok((node, num, building, serial))

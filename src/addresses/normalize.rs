@@ -110,7 +110,11 @@ pub fn normalize(text: &str) -> (String, Vec<Correction>) {
     }
     s = out;
     // 4a. a label before a colon near the start (总部：, 公司地址：)
-    if let Some((bi, _)) = s.char_indices().take(12).find(|(_, c)| *c == ':' || *c == '：') {
+    if let Some((bi, _)) = s
+        .char_indices()
+        .take(12)
+        .find(|(_, c)| *c == ':' || *c == '：')
+    {
         let label = s[..bi].to_string();
         let rest = s[bi..].trim_start_matches([':', '：']).to_string();
         if !rest.trim().is_empty() {

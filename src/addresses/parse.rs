@@ -605,12 +605,14 @@ impl DivisionParser {
                 // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
                 let county_at = |s: usize| {
                     (3..=self.max_key_chars.min(n - s)).rev().any(|len| {
-                        self.dict.get(&text[bounds[s]..bounds[s + len]]).is_some_and(|es| {
-                            es.iter().any(|e| {
-                                e.kind == Kind::Full
-                                    && self.nodes[e.node as usize].level == Level::County
+                        self.dict
+                            .get(&text[bounds[s]..bounds[s + len]])
+                            .is_some_and(|es| {
+                                es.iter().any(|e| {
+                                    e.kind == Kind::Full
+                                        && self.nodes[e.node as usize].level == Level::County
+                                })
                             })
-                        })
                     })
                 };
                 if let Some(s) = (1..=2).find(|&s| county_at(s)) {

@@ -50,10 +50,16 @@ fn within(b: &AddressBook, p: &Params) -> Result<Option<u32>, ApiError> {
     let (t, _) = crate::addresses::normalize::normalize(c);
     let m = b.parser.parse(&t, None);
     if m.hypotheses.is_empty() || !m.detail.is_empty() {
-        return Err(ApiError::bad("city", format!("'{c}' is not a known division name")));
+        return Err(ApiError::bad(
+            "city",
+            format!("'{c}' is not a known division name"),
+        ));
     }
     if m.hypotheses.len() > 1 && m.level.is_none() {
-        return Err(ApiError::bad("city", format!("'{c}' is ambiguous: give a code")));
+        return Err(ApiError::bad(
+            "city",
+            format!("'{c}' is ambiguous: give a code"),
+        ));
     }
     Ok(Some(m.hypotheses[0]))
 }
@@ -138,15 +144,26 @@ struct Row {
     q: Result<String, ApiError>,
 }
 
-fn rows_from_json(body: &[u8]) -> Result<(Vec<Row>, Option<String>, Option<String>, bool), ApiError> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad("body", format!("invalid JSON: {e}")))?;
-    let obj = v.as_object().ok_or_else(|| ApiError::bad("body", "expected a JSON object with 'queries'"))?;
+fn rows_from_json(
+    body: &[u8],
+) -> Result<(Vec<Row>, Option<String>, Option<String>, bool), ApiError> {
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad("body", format!("invalid JSON: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| ApiError::bad("body", "expected a JSON object with 'queries'"))?;
     for k in obj.keys() {
-        if !matches!(k.as_str(), "queries" | "crs" | "city" | "parse_only" | "limit") {
+        if !matches!(
+            k.as_str(),
+            "queries" | "crs" | "city" | "parse_only" | "limit"
+        ) {
             return Err(ApiError::bad(k.clone(), "unknown field"));
         }
     }
-    let qs = obj.get("queries").and_then(|q| q.as_array()).ok_or_else(|| ApiError::bad("queries", "missing or not an array"))?;
+    let qs = obj
+        .get("queries")
+        .and_then(|q| q.as_array())
+        .ok_or_else(|| ApiError::bad("queries", "missing or not an array"))?;
     let s = |k: &str| -> Result<Option<String>, ApiError> {
         match obj.get(k) {
             None | Some(Value::Null) => Ok(None),
@@ -154,17 +171,34 @@ fn rows_from_json(body: &[u8]) -> Result<(Vec<Row>, Option<String>, Option<Strin
             Some(_) => Err(ApiError::bad(k, "must be a string")),
         }
     };
-    let parse_only = obj.get("parse_only").and_then(|x| x.as_bool()).unwrap_or(false);
+    let parse_only = obj
+        .get("parse_only")
+        .and_then(|x| x.as_bool())
+        .unwrap_or(false);
     let rows = qs
         .iter()
         .enumerate()
         .map(|(i, q)| match q {
-            Value::String(s) => Row { id: json!(i), q: Ok(s.clone()) },
+            Value::String(s) => Row {
+                id: json!(i),
+                q: Ok(s.clone()),
+            },
             Value::Object(o) => Row {
                 id: o.get("id").cloned().unwrap_or(json!(i)),
-                q: o.get("q").and_then(|x| x.as_str()).map(String::from).ok_or_else(|| ApiError::bad(format!("queries[{i}].q"), "missing or not a string")),
+                q: o.get("q")
+                    .and_then(|x| x.as_str())
+                    .map(String::from)
+                    .ok_or_else(|| {
+                        ApiError::bad(format!("queries[{i}].q"), "missing or not a string")
+                    }),
             },
-            _ => Row { id: json!(i), q: Err(ApiError::bad(format!("queries[{i}]"), "must be a string or {id, q}")) },
+            _ => Row {
+                id: json!(i),
+                q: Err(ApiError::bad(
+                    format!("queries[{i}]"),
+                    "must be a string or {id, q}",
+                )),
+            },
         })
         .collect();
     Ok((rows, s("crs")?, s("city")?, parse_only))
@@ -172,7 +206,10 @@ fn rows_from_json(body: &[u8]) -> Result<(Vec<Row>, Option<String>, Option<Strin
 
 fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(body);
-    let headers = rdr.headers().map_err(|e| ApiError::bad("body", format!("invalid CSV header: {e}")))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| ApiError::bad("body", format!("invalid CSV header: {e}")))?
+        .clone();
     let qcol = headers
         .iter()
         .position(|h| matches!(h.trim(), "q" | "address" | "原始地址"))
@@ -183,10 +220,18 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
         let line = i + 2;
         match r {
             Ok(r) => rows.push(Row {
-                id: idcol.and_then(|c| r.get(c)).map(|s| json!(s)).unwrap_or(json!(line)),
-                q: r.get(qcol).map(String::from).ok_or_else(|| ApiError::bad(format!("line {line}.q"), "missing column")),
+                id: idcol
+                    .and_then(|c| r.get(c))
+                    .map(|s| json!(s))
+                    .unwrap_or(json!(line)),
+                q: r.get(qcol)
+                    .map(String::from)
+                    .ok_or_else(|| ApiError::bad(format!("line {line}.q"), "missing column")),
             }),
-            Err(e) => rows.push(Row { id: json!(line), q: Err(ApiError::bad(format!("line {line}"), e.to_string())) }),
+            Err(e) => rows.push(Row {
+                id: json!(line),
+                q: Err(ApiError::bad(format!("line {line}"), e.to_string())),
+            }),
         }
     }
     Ok(rows)
@@ -195,16 +240,37 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
 /// `POST /v1/geocode/batch`: JSON `{"queries": ["…" | {"id", "q"}], "crs", "city", "parse_only"}`
 /// or CSV (`Content-Type: text/csv`, a `q`/`address` column, optional `id`; `?crs=&city=&parse_only=`).
 /// Streams NDJSON, one line per row in order; a bad row gets an `error` line, never fails the batch.
-async fn batch(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+async fn batch(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
     let p = Params::from_req(&req)?;
-    let ct = req.headers().get("content-type").and_then(|h| h.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    let (rows, crs_s, city_s, parse_only) = if ct.starts_with("text/csv") || ct.starts_with("application/csv") {
-        (rows_from_csv(&body)?, p.str("crs").map(String::from), p.str("city").map(String::from), p.bool("parse_only", false)?)
-    } else {
-        rows_from_json(&body)?
-    };
+    let ct = req
+        .headers()
+        .get("content-type")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (rows, crs_s, city_s, parse_only) =
+        if ct.starts_with("text/csv") || ct.starts_with("application/csv") {
+            (
+                rows_from_csv(&body)?,
+                p.str("crs").map(String::from),
+                p.str("city").map(String::from),
+                p.bool("parse_only", false)?,
+            )
+        } else {
+            rows_from_json(&body)?
+        };
     if rows.len() > MAX_BATCH_ROWS {
-        return Err(ApiError::too_large("queries", format!("{} rows exceed the batch limit of {MAX_BATCH_ROWS}", rows.len())));
+        return Err(ApiError::too_large(
+            "queries",
+            format!(
+                "{} rows exceed the batch limit of {MAX_BATCH_ROWS}",
+                rows.len()
+            ),
+        ));
     }
     let crs = match crs_s.as_deref() {
         None => Crs::Wgs84,
@@ -225,14 +291,25 @@ async fn batch(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
         let rows = rows.clone();
         let mut out = Vec::new();
         for (i, r) in rows.iter().enumerate().skip(start).take(200) {
-            let line = match r.q.as_ref().map_err(|e| e.clone()).and_then(|q| check_q(q, &format!("queries[{i}]")).map(|_| q)) {
+            let line = match r
+                .q
+                .as_ref()
+                .map_err(|e| e.clone())
+                .and_then(|q| check_q(q, &format!("queries[{i}]")).map(|_| q))
+            {
                 Ok(q) => {
-                    let mut v = if parse_only { parse_json(&b, q) } else { geocode_json(&b, q, w, 1, crs) };
+                    let mut v = if parse_only {
+                        parse_json(&b, q)
+                    } else {
+                        geocode_json(&b, q, w, 1, crs)
+                    };
                     v["row"] = json!(i);
                     v["id"] = r.id.clone();
                     v
                 }
-                Err(e) => json!({"row": i, "id": r.id, "error": {"field": e.field, "message": e.message}}),
+                Err(e) => {
+                    json!({"row": i, "id": r.id, "error": {"field": e.field, "message": e.message}})
+                }
             };
             let _ = serde_json::to_writer(&mut out, &line);
             out.push(b'\n');
@@ -247,7 +324,13 @@ async fn batch(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
 
 /// Hook for `GET /v1/reverse?address=true&radius=`: the nearest standard address (and its
 /// road) within `radius` metres (default 100, max 5000). `None` when not asked for.
-pub fn reverse_hook(state: &AppState, p: &Params, lon: f64, lat: f64, crs: Crs) -> Result<Option<Value>, ApiError> {
+pub fn reverse_hook(
+    state: &AppState,
+    p: &Params,
+    lon: f64,
+    lat: f64,
+    crs: Crs,
+) -> Result<Option<Value>, ApiError> {
     if !p.bool("address", false)? {
         return Ok(None);
     }
