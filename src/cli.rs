@@ -53,6 +53,18 @@ pub struct BenchArgs {
     /// RNG seed
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// geocode: addresses in the synthetic city
+    #[arg(long, default_value_t = 5_000_000)]
+    pub addresses: usize,
+    /// geocode: in-process queries
+    #[arg(long, default_value_t = 200_000)]
+    pub queries: usize,
+    /// geocode: the shared data directory (OSM roads, cpca rows)
+    #[arg(long, default_value = "../shared/data")]
+    pub shared: PathBuf,
+    /// geocode: Python with `cpca` installed
+    #[arg(long, default_value = "python3")]
+    pub python: String,
 }
 
 #[derive(Args)]
@@ -127,7 +139,16 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             seed: a.seed,
         }),
         "inspect" => diming::inspection::bench::run(&a.polygons, a.database_url.as_deref()),
-        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect)"),
+        "geocode" => diming::addresses::bench::run(&diming::addresses::bench::GeocodeBench {
+            data: PathBuf::from("data"),
+            shared: a.shared.clone(),
+            count: a.addresses,
+            queries: a.queries,
+            http_queries: a.http_points,
+            seed: a.seed,
+            python: a.python.clone(),
+        }),
+        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect, geocode)"),
     }
 }
 
@@ -253,6 +274,120 @@ pub fn inspect(a: InspectArgs) -> Result<()> {
     );
     for f in files {
         println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct GenerateAddressesArgs {
+    /// The shared data directory (OSM roads)
+    #[arg(long, default_value = "../shared/data")]
+    pub shared: PathBuf,
+    /// Data directory with the division lists and boundaries
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Output CSV
+    #[arg(long, default_value = "data/addresses/huangpu_addresses.csv")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 20261124)]
+    pub seed: u64,
+    /// Generate a synthetic city of this many addresses instead of the Huangpu sample
+    #[arg(long)]
+    pub city: Option<usize>,
+}
+
+pub fn generate_addresses(a: GenerateAddressesArgs) -> Result<()> {
+    let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
+    let osm = a.shared.join("osm/shanghai_huangpu_drive.osm");
+    let addrs = match a.city {
+        Some(n) => diming::addresses::generate::generate_city(&d, &osm, a.seed, n)?,
+        None => diming::addresses::generate::generate_huangpu(&d, &osm, a.seed)?,
+    };
+    if let Some(p) = a.out.parent() {
+        std::fs::create_dir_all(p)?;
+    }
+    diming::addresses::generate::write_csv(&a.out, &addrs)?;
+    println!(
+        "wrote {} synthetic addresses to {} (seed {}, generator version {})",
+        addrs.len(),
+        a.out.display(),
+        a.seed,
+        diming::addresses::generate::GENERATOR_VERSION
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct ImportAddressesArgs {
+    /// PostgreSQL URL (also DATABASE_URL)
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// Files (CSV, GeoJSON, FlatGeobuf); all go in one transaction
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Coordinate system of the input (wgs84, cgcs2000, gcj02, bd09)
+    #[arg(long, default_value = "wgs84")]
+    pub crs: String,
+    /// Schema of the `addresses` table (created if missing)
+    #[arg(long, default_value = "public")]
+    pub schema: String,
+    /// Data directory with the division lists (to validate division codes)
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+}
+
+pub fn import_addresses(a: ImportAddressesArgs) -> Result<()> {
+    let crs = diming::crs::Crs::parse(&a.crs).map_err(|e| anyhow::anyhow!("--crs: {e}"))?;
+    let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let r = rt.block_on(diming::addresses::import::import_postgis(
+        &a.database_url,
+        &a.schema,
+        &d,
+        &a.files,
+        crs,
+    ))?;
+    print!("{r}");
+    if !r.committed {
+        bail!("{} rows rejected; nothing imported", r.rejected.len());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct ParseArgs {
+    /// Addresses (else one per line on stdin)
+    pub texts: Vec<String>,
+    /// Geocode against the embedded address sample instead of parsing only
+    #[arg(long)]
+    pub geocode: bool,
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+}
+
+pub fn parse(a: ParseArgs) -> Result<()> {
+    use std::io::BufRead;
+    let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
+    let book = if a.geocode {
+        diming::addresses::AddressBook::load_embedded(&d, &a.data)?
+    } else {
+        diming::addresses::AddressBook::empty(&d)
+    };
+    let texts: Vec<String> = if a.texts.is_empty() {
+        std::io::stdin()
+            .lock()
+            .lines()
+            .collect::<std::io::Result<_>>()?
+    } else {
+        a.texts
+    };
+    for t in texts.iter().filter(|t| !t.trim().is_empty()) {
+        let v = if a.geocode {
+            serde_json::to_value(book.geocode(t, None, 3))?
+        } else {
+            diming::http::addresses::parse_json(&book, t)
+        };
+        println!("{}", serde_json::to_string(&v)?);
     }
     Ok(())
 }

@@ -39,6 +39,12 @@ enum Cmd {
     Inspect(cli::InspectArgs),
     /// Build the embedded data/ directory from ../shared/data (real sources, filtered).
     PrepareData(cli::PrepareArgs),
+    /// Generate the synthetic Huangpu house-number sample (or a big synthetic city).
+    GenerateAddresses(cli::GenerateAddressesArgs),
+    /// Import standard addresses (CSV, GeoJSON, FlatGeobuf) into PostGIS, in one transaction.
+    ImportAddresses(cli::ImportAddressesArgs),
+    /// Parse or geocode addresses from the command line (one per argument or stdin line).
+    Parse(cli::ParseArgs),
 }
 
 fn main() {
@@ -87,7 +93,9 @@ fn run() -> Result<()> {
                     .ok()
                     .filter(|s| !s.is_empty()),
             };
+            let book = diming::addresses::AddressBook::load_embedded(&divisions, &config.data_dir)?;
             let state = Arc::new(diming::http::AppState::new(divisions, config));
+            *state.addresses.write() = Arc::new(book);
             eprintln!("start-up took {:.2} s", t0.elapsed().as_secs_f64());
             actix_web::rt::System::new().block_on(diming::http::serve(state))?;
             Ok(())
@@ -96,5 +104,8 @@ fn run() -> Result<()> {
         Cmd::Bench(a) => cli::bench(a),
         Cmd::PrepareData(a) => cli::prepare_data(a),
         Cmd::Inspect(a) => cli::inspect(a),
+        Cmd::GenerateAddresses(a) => cli::generate_addresses(a),
+        Cmd::ImportAddresses(a) => cli::import_addresses(a),
+        Cmd::Parse(a) => cli::parse(a),
     }
 }

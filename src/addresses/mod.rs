@@ -1,32 +1,477 @@
 //! The standard address database (标准地名地址库): address model, import, normalisation,
 //! parsing and geocoding. (Issue: standard address database and geocoding.)
+//!
+//! Model (GB/T 35639 / GA/T 2000.32 address elements): division chain down to the township or
+//! village ([`Address::division`], a 9- or 12-digit code), road/lane (街路巷), house number
+//! (门牌号: `12号`, `12-3号`, `45弄6号`, `45弄3支弄2号`), compound (小区), building (幢), and a
+//! stable standard address code: the division code followed by a 12-digit serial derived from
+//! the elements (so re-generating or re-importing the same address gives the same code).
+//! Status `current` or `retired` (with the code of the successor), aliases.
+//!
+//! In memory ([`AddressBook`]): compact records, an R-tree on the points, a road-name index
+//! (per road: houses sorted by lane/number for exact lookup and interpolation), a compound index
+//! and an alias index; plus the [`parse::DivisionParser`] dictionary.
 
+pub mod bench;
+pub mod generate;
+pub mod geocode;
+pub mod import;
+pub mod normalize;
+pub mod parse;
+
+use crate::divisions::{Divisions, Level};
+use anyhow::{bail, Context, Result};
+use parse::{parse_elements, DivisionParser};
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
 
-/// A standard address (GB/T 35639 address elements). Coordinates are WGS84/CGCS2000.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A standard address as imported/exported (coordinates WGS84/CGCS2000).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Address {
-    /// stable standard address code
+    /// stable standard address code (division code + 12-digit serial)
     pub code: String,
-    /// full standard address text, province to room
-    pub full: String,
-    /// deepest division code known for the address (short code: county, township or village)
+    /// deepest division code of the address: 9 digits (township) or 12 (village/community)
     pub division: String,
     pub road: Option<String>,
-    /// house number text, e.g. "12号", "12-3号", "45弄6号"
+    /// house number text: "12号", "12-3号", "45弄6号"
     pub number: Option<String>,
     pub compound: Option<String>,
+    /// building text: "3幢"
     pub building: Option<String>,
     pub lon: f64,
     pub lat: f64,
     /// "current" or "retired"
     pub status: String,
     pub successor: Option<String>,
+    pub aliases: Vec<String>,
     pub synthetic: bool,
 }
 
-/// The in-memory address book.
+const NONE: u32 = u32::MAX;
+
+/// Compact in-memory record.
+#[derive(Debug, Clone)]
+struct Rec {
+    node: u32,
+    road: u32,
+    lane: u32,
+    number: u32,
+    sub: u32,
+    compound: u32,
+    building: u32,
+    lon: f64,
+    lat: f64,
+    /// 12-digit serial of the code
+    serial: u64,
+    retired: bool,
+    synthetic: bool,
+    successor: u32,
+}
+
+/// A road: its name, the division it lies in and its houses sorted by (lane, number, sub, building).
+#[derive(Debug, Clone)]
+pub struct Road {
+    pub name: String,
+    pub node: u32,
+    /// ((lane, number, sub, building), record)
+    houses: Vec<((u32, u32, u32, u32), u32)>,
+}
+
+/// The in-memory address book (with the parser's division dictionary).
 #[derive(Default)]
 pub struct AddressBook {
-    pub addresses: Vec<Address>,
+    pub parser: DivisionParser,
+    recs: Vec<Rec>,
+    pub roads: Vec<Road>,
+    road_by_name: HashMap<String, Vec<u32>>,
+    max_road_chars: usize,
+    compounds: Vec<String>,
+    compound_by_name: HashMap<String, Vec<u32>>,
+    max_compound_chars: usize,
+    by_code: HashMap<String, u32>,
+    aliases: HashMap<String, u32>,
+    rtree: RTree<GeomWithData<[f64; 2], u32>>,
+    /// division node → (sum lon, sum lat, count) of its addresses (and its descendants')
+    centroids: HashMap<u32, (f64, f64, u32)>,
+    /// where the addresses came from
+    pub origin: String,
+    pub synthetic_count: usize,
+}
+
+/// Splits "45弄6号" / "12-3号" / "12号" into (lane, number, sub).
+pub fn parse_number(s: &str) -> Option<(u32, u32, u32)> {
+    let e = parse_elements(s, Some(""));
+    if !e.rest.is_empty() && e.number.is_none() && e.lane.is_none() {
+        return None;
+    }
+    match (e.lane, e.number) {
+        (Some(l), Some(n)) => Some((l, n, e.sub.unwrap_or(0))),
+        (Some(l), None) => Some((l, 0, e.sub.unwrap_or(0))),
+        (None, Some(n)) => Some((0, n, e.sub.unwrap_or(0))),
+        _ => None,
+    }
+}
+
+/// Formats (lane, number, sub) as house-number text.
+pub fn format_number(lane: u32, number: u32, sub: u32) -> String {
+    match (lane, number, sub) {
+        (0, n, 0) => format!("{n}号"),
+        (0, n, s) => format!("{n}-{s}号"),
+        (l, 0, 0) => format!("{l}弄"),
+        (l, 0, s) => format!("{l}弄{s}支弄"),
+        (l, n, 0) => format!("{l}弄{n}号"),
+        (l, n, s) => format!("{l}弄{s}支弄{n}号"),
+    }
+}
+
+/// The 12-digit serial of an address code, derived from its elements.
+pub fn serial_of(division: &str, road: &str, number: &str, compound: &str, building: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in [division, road, number, compound, building] {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    let d = h.finalize();
+    u64::from_be_bytes(d[..8].try_into().unwrap_or([0; 8])) % 1_000_000_000_000
+}
+
+impl AddressBook {
+    /// A book with no addresses (parsing and division-level geocoding only).
+    pub fn empty(d: &Divisions) -> AddressBook {
+        AddressBook {
+            parser: DivisionParser::build(d),
+            origin: "none".into(),
+            ..Default::default()
+        }
+    }
+
+    /// Builds the book; rows that do not fit (unknown division, bad number) are returned as
+    /// errors `(row index, field, reason)` and left out.
+    pub fn build(
+        d: &Divisions,
+        addrs: Vec<Address>,
+        origin: &str,
+    ) -> (AddressBook, Vec<(usize, &'static str, String)>) {
+        let mut b = AddressBook::empty(d);
+        b.origin = origin.to_string();
+        let errs = b.extend(d, addrs);
+        (b, errs)
+    }
+
+    fn extend(&mut self, d: &Divisions, addrs: Vec<Address>) -> Vec<(usize, &'static str, String)> {
+        let mut errs = Vec::new();
+        let mut road_key: HashMap<(u32, String), u32> = HashMap::new();
+        let mut compound_key: HashMap<String, u32> = HashMap::new();
+        let mut successors: Vec<(u32, String)> = Vec::new();
+        for (i, a) in addrs.into_iter().enumerate() {
+            let rec = match validate(d, &a) {
+                Ok(x) => x,
+                Err((f, m)) => {
+                    errs.push((i, f, m));
+                    continue;
+                }
+            };
+            let (node, (lane, number, sub), building, serial) = rec;
+            let ri = self.recs.len() as u32;
+            let road = match &a.road {
+                Some(r) => {
+                    let next = self.roads.len() as u32;
+                    let id = *road_key.entry((node, r.clone())).or_insert(next);
+                    if id == next {
+                        self.roads.push(Road {
+                            name: r.clone(),
+                            node,
+                            houses: Vec::new(),
+                        });
+                        self.road_by_name.entry(r.clone()).or_default().push(id);
+                        self.max_road_chars = self.max_road_chars.max(r.chars().count());
+                    }
+                    self.roads[id as usize]
+                        .houses
+                        .push(((lane, number, sub, building), ri));
+                    id
+                }
+                None => NONE,
+            };
+            let compound = match &a.compound {
+                Some(c) => {
+                    let next = self.compounds.len() as u32;
+                    let id = *compound_key.entry(c.clone()).or_insert(next);
+                    if id == next {
+                        self.compounds.push(c.clone());
+                        self.max_compound_chars = self.max_compound_chars.max(c.chars().count());
+                    }
+                    self.compound_by_name.entry(c.clone()).or_default().push(ri);
+                    id
+                }
+                None => NONE,
+            };
+            for al in &a.aliases {
+                let (n, _) = normalize::normalize(al);
+                self.aliases.insert(n, ri);
+            }
+            let retired = a.status == "retired";
+            if let Some(s) = &a.successor {
+                successors.push((ri, s.clone()));
+            }
+            if a.synthetic {
+                self.synthetic_count += 1;
+            }
+            self.by_code.insert(a.code.clone(), ri);
+            if !retired {
+                let mut cur = Some(node);
+                while let Some(c) = cur {
+                    let e = self.centroids.entry(c).or_insert((0.0, 0.0, 0));
+                    e.0 += a.lon;
+                    e.1 += a.lat;
+                    e.2 += 1;
+                    cur = self.parser.nodes[c as usize].parent;
+                }
+            }
+            self.recs.push(Rec {
+                node,
+                road,
+                lane,
+                number,
+                sub,
+                compound,
+                building,
+                lon: a.lon,
+                lat: a.lat,
+                serial,
+                retired,
+                synthetic: a.synthetic,
+                successor: NONE,
+            });
+        }
+        for (ri, s) in successors {
+            if let Some(&si) = self.by_code.get(&s) {
+                self.recs[ri as usize].successor = si;
+            }
+        }
+        for r in &mut self.roads {
+            r.houses.sort_unstable();
+        }
+        let pts: Vec<_> = self
+            .recs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.retired)
+            .map(|(i, r)| GeomWithData::new([r.lon, r.lat], i as u32))
+            .collect();
+        self.rtree = RTree::bulk_load(pts);
+        errs
+    }
+
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// Approximate heap bytes of the address indexes (records, roads, R-tree, hash maps).
+    pub fn memory_bytes(&self) -> usize {
+        let recs = self.recs.capacity() * std::mem::size_of::<Rec>();
+        let roads: usize = self
+            .roads
+            .iter()
+            .map(|r| std::mem::size_of::<Road>() + r.name.len() + r.houses.capacity() * 20)
+            .sum();
+        let rtree = self.rtree.size() * 48;
+        let codes = self.by_code.len() * (24 + 32 + 8);
+        let names = self.road_by_name.len() * 64
+            + self.compounds.iter().map(|c| c.len() + 24).sum::<usize>()
+            + self
+                .compound_by_name
+                .values()
+                .map(|v| v.len() * 4 + 64)
+                .sum::<usize>()
+            + self.aliases.len() * 72;
+        recs + roads + rtree + codes + names
+    }
+
+    /// The standard address of a record.
+    pub fn address(&self, ri: u32) -> Address {
+        let r = &self.recs[ri as usize];
+        let div = self.parser.nodes[r.node as usize]
+            .code
+            .clone()
+            .unwrap_or_default();
+        let number = (r.lane != 0 || r.number != 0).then(|| format_number(r.lane, r.number, r.sub));
+        Address {
+            code: format!("{div}{:012}", r.serial),
+            division: div,
+            road: (r.road != NONE).then(|| self.roads[r.road as usize].name.clone()),
+            number,
+            compound: (r.compound != NONE).then(|| self.compounds[r.compound as usize].clone()),
+            building: (r.building != 0).then(|| format!("{}幢", r.building)),
+            lon: r.lon,
+            lat: r.lat,
+            status: if r.retired { "retired" } else { "current" }.into(),
+            successor: (r.successor != NONE).then(|| self.code_of(r.successor)),
+            aliases: Vec::new(),
+            synthetic: r.synthetic,
+        }
+    }
+
+    /// Division node (parser index) of a record.
+    pub fn node_of(&self, ri: u32) -> u32 {
+        self.recs[ri as usize].node
+    }
+
+    pub fn code_of(&self, ri: u32) -> String {
+        let r = &self.recs[ri as usize];
+        let div = self.parser.nodes[r.node as usize]
+            .code
+            .as_deref()
+            .unwrap_or("");
+        format!("{div}{:012}", r.serial)
+    }
+
+    /// Full standard address text: divisions, road, number, compound, building.
+    pub fn full_text(&self, ri: u32) -> String {
+        let a = self.address(ri);
+        let r = &self.recs[ri as usize];
+        let mut s = self.parser.full_name(r.node);
+        for p in [a.road, a.number, a.compound, a.building]
+            .into_iter()
+            .flatten()
+        {
+            s.push_str(&p);
+        }
+        s
+    }
+
+    /// Record index of a code.
+    pub fn find_code(&self, code: &str) -> Option<u32> {
+        self.by_code.get(code).copied()
+    }
+
+    /// Nearest current address within `radius_m` of a WGS84 point: (record, metres).
+    pub fn nearest(&self, lon: f64, lat: f64, radius_m: f64) -> Option<(u32, f64)> {
+        let mut it = self.rtree.nearest_neighbor_iter(&[lon, lat]);
+        // the degree metric is anisotropic: look at a few neighbours and take the geodesic nearest
+        let mut best: Option<(u32, f64)> = None;
+        for g in it.by_ref().take(8) {
+            let p = g.geom();
+            let dm = crate::crs::distance_m((lon, lat), (p[0], p[1]));
+            if best.is_none_or(|b| dm < b.1) {
+                best = Some((g.data, dm));
+            }
+        }
+        best.filter(|b| b.1 <= radius_m)
+    }
+
+    /// Loads addresses from a CSV written by the generator (or an import file) and builds the book.
+    pub fn load_csv(d: &Divisions, path: &Path) -> Result<AddressBook> {
+        let (addrs, rejects) = import::read_csv(path, crate::crs::Crs::Wgs84)?;
+        if let Some(r) = rejects.first() {
+            bail!(
+                "{}: {} rejected rows, first: {r}",
+                path.display(),
+                rejects.len()
+            );
+        }
+        let (b, errs) = AddressBook::build(d, addrs, &path.display().to_string());
+        if let Some((i, f, m)) = errs.first() {
+            bail!("{}: row {}: {f}: {m}", path.display(), i + 2);
+        }
+        Ok(b)
+    }
+
+    /// Loads `data/addresses/*.csv` (except the supplement) if present; otherwise an empty book.
+    pub fn load_embedded(d: &Divisions, data: &Path) -> Result<AddressBook> {
+        let f = data.join("addresses").join("huangpu_addresses.csv");
+        if f.exists() {
+            AddressBook::load_csv(d, &f).with_context(|| format!("loading {}", f.display()))
+        } else {
+            Ok(AddressBook::empty(d))
+        }
+    }
+
+    /// Division-node centroid of the book's addresses under `node`.
+    fn centroid(&self, node: u32) -> Option<(f64, f64)> {
+        self.centroids
+            .get(&node)
+            .map(|(x, y, n)| (x / *n as f64, y / *n as f64))
+    }
+}
+
+/// Checks an address against the division tree: (node, (lane, number, sub), building, serial).
+#[allow(clippy::type_complexity)]
+fn validate(
+    d: &Divisions,
+    a: &Address,
+) -> Result<(u32, (u32, u32, u32), u32, u64), (&'static str, String)> {
+    let div = a.division.trim();
+    if !(div.len() == 9 || div.len() == 12) || !div.bytes().all(|b| b.is_ascii_digit()) {
+        return Err((
+            "division",
+            format!("'{div}' is not a 9-digit township or 12-digit village code"),
+        ));
+    }
+    let node = d
+        .tree
+        .find(div)
+        .ok_or_else(|| ("division", format!("no division with code {div}")))?;
+    let lvl = d.tree.get(node).level;
+    if lvl != Level::Township && lvl != Level::Village {
+        return Err(("division", format!("{div} is not a township or village")));
+    }
+    crate::crs::check_lon_lat(a.lon, a.lat).map_err(|(f, m)| (f, m))?;
+    let num = match &a.number {
+        Some(n) if !n.is_empty() => {
+            parse_number(n).ok_or_else(|| ("number", format!("cannot read house number '{n}'")))?
+        }
+        _ => (0, 0, 0),
+    };
+    if a.road.as_deref().is_none_or(str::is_empty)
+        && a.compound.as_deref().is_none_or(str::is_empty)
+    {
+        return Err(("road", "an address needs a road or a compound".into()));
+    }
+    let building = match &a.building {
+        Some(b) if !b.is_empty() => {
+            let t = b
+                .trim_end_matches(['幢', '栋', '座'])
+                .trim_end_matches("号楼");
+            t.parse::<u32>().map_err(|_| {
+                (
+                    "building",
+                    format!("cannot read building '{b}' (expected like 3幢)"),
+                )
+            })?
+        }
+        _ => 0,
+    };
+    if !matches!(a.status.as_str(), "current" | "retired") {
+        return Err((
+            "status",
+            format!("'{}' must be current or retired", a.status),
+        ));
+    }
+    let numtxt = a.number.clone().unwrap_or_default();
+    let serial = serial_of(
+        div,
+        a.road.as_deref().unwrap_or(""),
+        &numtxt,
+        a.compound.as_deref().unwrap_or(""),
+        a.building.as_deref().unwrap_or(""),
+    );
+    let want = format!("{div}{serial:012}");
+    if !a.code.is_empty() && a.code != want {
+        return Err((
+            "code",
+            format!(
+                "'{}' is not the standard code of this address ({want})",
+                a.code
+            ),
+        ));
+    }
+    Ok((node, num, building, serial))
 }

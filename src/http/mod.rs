@@ -1,6 +1,7 @@
 //! The HTTP layer: thin handlers over the domain modules. JSON everywhere; errors are
 //! [`error::ApiError`]; every route is counted in `/metrics`.
 
+pub mod addresses;
 pub mod divisions;
 pub mod error;
 pub mod inspection;
@@ -95,6 +96,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/metrics", web::get().to(metrics_handler))
     .route("/v1/openapi.json", web::get().to(openapi::handler));
     divisions::configure(cfg);
+    addresses::configure(cfg);
     transform::configure(cfg);
     inspection::configure(cfg);
 }

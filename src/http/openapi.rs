@@ -26,7 +26,9 @@ fn core_paths() -> Value {
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
         "/v1/reverse": {"get": {"summary": "Divisions containing a point (deepest level with polygons), with distance to its boundary",
             "parameters": [q("lon", "longitude", true, "number"), q("lat", "latitude", true, "number"), crs_param(),
-                           q("distance", "compute boundary_distance_m (default true)", false, "boolean")],
+                           q("distance", "compute boundary_distance_m (default true)", false, "boolean"),
+                           q("address", "also return nearest_address: the nearest standard address and its road (default false)", false, "boolean"),
+                           q("radius", "search radius of address=true in metres (default 100, max 5000)", false, "number")],
             "responses": ok("reverse-geocoding result; found=false outside every polygon")}},
         "/v1/reverse/batch": {"post": {"summary": "Reverse-geocode up to 100,000 points",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["points"],
@@ -58,9 +60,34 @@ fn core_paths() -> Value {
     })
 }
 
+/// Paths of the address database: geocoding, batch geocoding, structured parsing.
+fn addresses_paths() -> Value {
+    json!({
+        "/v1/geocode": {"get": {"summary": "Geocode a free-text Chinese address against the standard address database: ranked candidates with code, coordinates, match level (province … house_number, building; interpolated flag), confidence and corrections (old name, Traditional, fuzzy …)",
+            "parameters": [q("q", "address text", true, "string"), q("city", "division context (name or code), e.g. 上海市 or 310101", false, "string"),
+                           crs_param(), q("limit", "max candidates (1-50, default 5)", false, "integer")],
+            "responses": ok("{query, crs, normalized, candidates:[{address, code, lon, lat, level, confidence, corrections, interpolated, synthetic, division, status, successor}]}")}},
+        "/v1/geocode/batch": {"post": {"summary": "Geocode (or parse) many addresses; streams NDJSON, one line per row in order; a bad row gets an error line",
+            "parameters": [crs_param(), q("city", "division context (CSV bodies)", false, "string"), q("parse_only", "parse instead of geocode (CSV bodies)", false, "boolean")],
+            "requestBody": {"required": true, "content": {
+                "application/json": {"schema": {"type": "object", "required": ["queries"], "properties": {
+                    "queries": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"id": {}, "q": {"type": "string"}}}]}},
+                    "crs": {"type": "string"}, "city": {"type": "string"}, "parse_only": {"type": "boolean"}}}},
+                "text/csv": {"schema": {"type": "string", "description": "header with a q, address or 原始地址 column and optional id"}}}},
+            "responses": {"200": {"description": "application/x-ndjson"}, "400": {"description": "malformed body (field named)"}, "413": {"description": "too many rows"}}}},
+        "/v1/parse": {"get": {"summary": "Structured parse only: divisions with codes (province … village), road, number, compound, building, unit, room",
+            "parameters": [q("q", "address text", true, "string")],
+            "responses": ok("parsed elements")}}
+    })
+}
+
 /// Every domain's fragment; a new domain adds its function here.
 fn fragments() -> Vec<Value> {
-    vec![core_paths(), super::inspection::openapi()]
+    vec![
+        core_paths(),
+        super::inspection::openapi(),
+        addresses_paths(),
+    ]
 }
 
 pub fn document() -> Value {

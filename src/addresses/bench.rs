@@ -1,0 +1,516 @@
+//! `diming bench geocode`: geocodes/second in-process and over HTTP on a synthetic city of
+//! N addresses (default 5,000,000), memory per million addresses, damaged-query top-1 rate,
+//! and parse speed and county accuracy against the Python package `cpca` on the real rows of
+//! `cpca_addr.csv`, in the same run.
+
+use super::generate::generate_city;
+use super::parse::DivisionParser;
+use super::AddressBook;
+use crate::divisions::{Divisions, Level};
+use anyhow::{Context, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct GeocodeBench {
+    pub data: PathBuf,
+    pub shared: PathBuf,
+    pub count: usize,
+    pub queries: usize,
+    pub http_queries: usize,
+    pub seed: u64,
+    pub python: String,
+}
+
+/// The kinds of damage applied to held-out queries (issue item 4).
+pub const DAMAGE: &[&str] = &[
+    "none",
+    "traditional",
+    "fullwidth",
+    "spaces",
+    "no_province_city",
+    "short_county",
+    "noise",
+    "phone",
+    "chinese_numeral",
+    "fuzzy_road",
+];
+
+fn to_cn(n: u32) -> String {
+    const D: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    if n < 10 {
+        return D[n as usize].into();
+    }
+    if n < 20 {
+        return format!(
+            "十{}",
+            if n % 10 == 0 {
+                ""
+            } else {
+                D[(n % 10) as usize]
+            }
+        );
+    }
+    if n < 100 {
+        return format!(
+            "{}十{}",
+            D[(n / 10) as usize],
+            if n % 10 == 0 {
+                ""
+            } else {
+                D[(n % 10) as usize]
+            }
+        );
+    }
+    n.to_string()
+        .chars()
+        .map(|c| D[c.to_digit(10).unwrap_or(0) as usize])
+        .collect()
+}
+
+/// A damaged query for record `ri` of `book` (deterministic for a given RNG state), or None
+/// when the damage does not apply to this address.
+pub fn damaged_query(
+    book: &AddressBook,
+    ri: u32,
+    kind: &str,
+    rng: &mut ChaCha8Rng,
+) -> Option<String> {
+    let a = book.address(ri);
+    let node = book.node_of(ri);
+    let chain = book.parser.chain(node);
+    let name = |lvl: Level| {
+        chain
+            .iter()
+            .map(|&i| &book.parser.nodes[i as usize])
+            .find(|n| n.level == lvl)
+            .map(|n| n.name.clone())
+            .unwrap_or_default()
+    };
+    let (prov, county, town) = (
+        name(Level::Province),
+        name(Level::County),
+        name(Level::Township),
+    );
+    let road = a.road.clone()?;
+    let tail = format!(
+        "{}{}{}",
+        a.number.clone().unwrap_or_default(),
+        a.compound.clone().unwrap_or_default(),
+        a.building.clone().unwrap_or_default()
+    );
+    let full = format!("{prov}{county}{town}{road}{tail}");
+    Some(match kind {
+        "none" => full,
+        "traditional" => zhconv::zhconv(&full, zhconv::Variant::ZhTW),
+        "fullwidth" => full
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    char::from_u32(c as u32 + 0xFEE0).unwrap_or(c)
+                } else {
+                    c
+                }
+            })
+            .collect(),
+        "spaces" => format!("{prov} {county}，{road} {tail}"),
+        "no_province_city" => format!("{county}{road}{tail}"),
+        "short_county" => format!("{}{road}{tail}", county.trim_end_matches('区')),
+        "noise" => format!("{full}{}", ["附近", "对面", "旁边"][rng.gen_range(0..3)]),
+        "phone" => format!("{full} 电话1{}", rng.gen_range(3000000000u64..9999999999)),
+        "chinese_numeral" => {
+            let (l, n, s) = super::parse_number(a.number.as_deref()?)?;
+            if s != 0 {
+                return None;
+            }
+            let num = if l != 0 && n != 0 {
+                format!("{}弄{}号", to_cn(l), to_cn(n))
+            } else if l != 0 {
+                format!("{}弄", to_cn(l))
+            } else {
+                format!("{}号", to_cn(n))
+            };
+            format!(
+                "{prov}{county}{road}{num}{}{}",
+                a.compound.clone().unwrap_or_default(),
+                a.building.clone().unwrap_or_default()
+            )
+        }
+        "fuzzy_road" => {
+            // one character of the road name (not its suffix) replaced by a similar one
+            let mut rc: Vec<char> = road.chars().collect();
+            if rc.len() < 4 {
+                return None;
+            }
+            let i = rng.gen_range(0..rc.len() - 1);
+            rc[i] = if rc[i] == '东' { '冬' } else { '东' };
+            let bad: String = rc.iter().collect();
+            // only unambiguous typos: exactly one road name within one edit
+            let bc: Vec<char> = bad.chars().collect();
+            let mut near: Vec<&str> = book
+                .roads
+                .iter()
+                .filter(|r| {
+                    super::geocode::edit_distance(&bc, &r.name.chars().collect::<Vec<_>>(), 1) <= 1
+                })
+                .map(|r| r.name.as_str())
+                .collect();
+            near.sort_unstable();
+            near.dedup();
+            if near != [road.as_str()] {
+                return None;
+            }
+            format!("{prov}{county}{bad}{tail}")
+        }
+        _ => return None,
+    })
+}
+
+/// Ground truth of the county named in a text, by a rule independent of the parser: the
+/// county-level full names (≥ 3 characters) occurring anywhere in the text, narrowed to those
+/// under a province or city whose full name also occurs; determinable when exactly one remains.
+pub struct CountyTruth {
+    county: HashMap<String, Vec<u32>>,
+    upper: HashMap<String, Vec<u32>>,
+    max: usize,
+}
+
+impl CountyTruth {
+    pub fn new(p: &DivisionParser) -> CountyTruth {
+        let mut county: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut upper: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut max = 0;
+        for (i, n) in p.nodes.iter().enumerate() {
+            if n.code.is_none() || crate::divisions::tree::is_placeholder_name(&n.name) {
+                continue;
+            }
+            let len = n.name.chars().count();
+            match n.level {
+                Level::County if len >= 3 => {
+                    county.entry(n.name.clone()).or_default().push(i as u32)
+                }
+                Level::Province | Level::City => {
+                    upper.entry(n.name.clone()).or_default().push(i as u32)
+                }
+                _ => continue,
+            }
+            max = max.max(len);
+        }
+        CountyTruth { county, upper, max }
+    }
+
+    /// The 6-digit county code named in `text`, when determinable.
+    pub fn truth(&self, p: &DivisionParser, text: &str) -> Option<String> {
+        let (t, _) = super::normalize::normalize(text);
+        let chars: Vec<char> = t.chars().collect();
+        let mut found = Vec::new();
+        let mut ups = Vec::new();
+        for i in 0..chars.len() {
+            for l in 2..=self.max.min(chars.len() - i) {
+                let s: String = chars[i..i + l].iter().collect();
+                if let Some(v) = self.county.get(&s) {
+                    found.extend(v.iter().copied());
+                }
+                if let Some(v) = self.upper.get(&s) {
+                    ups.extend(v.iter().copied());
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        if !ups.is_empty() {
+            let narrowed: Vec<u32> = found
+                .iter()
+                .copied()
+                .filter(|&c| ups.iter().any(|&u| p.is_within(c, u)))
+                .collect();
+            if !narrowed.is_empty() {
+                found = narrowed;
+            }
+        }
+        if found.len() == 1 {
+            p.nodes[found[0] as usize].code.clone()
+        } else {
+            None
+        }
+    }
+}
+
+/// Reads the non-empty addresses of `cpca_addr.csv`.
+pub fn cpca_rows(shared: &std::path::Path) -> Result<Vec<String>> {
+    let mut rdr = csv::Reader::from_path(shared.join("addresses/cpca_addr.csv"))?;
+    let mut v = Vec::new();
+    for r in rdr.records() {
+        let r = r?;
+        let s = r.get(0).unwrap_or("").trim().replace(['\n', '\r'], " ");
+        if !s.is_empty() {
+            v.push(s);
+        }
+    }
+    Ok(v)
+}
+
+fn rss_bytes() -> usize {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse::<usize>().ok())
+        })
+        .map(|p| p * 4096)
+        .unwrap_or(0)
+}
+
+fn http_get(
+    stream: &mut std::net::TcpStream,
+    rd: &mut BufReader<std::net::TcpStream>,
+    path: &str,
+) -> Result<usize> {
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")?;
+    let mut len = 0usize;
+    let mut line = String::new();
+    rd.read_line(&mut line)?;
+    anyhow::ensure!(line.contains(" 200 "), "HTTP status: {line}");
+    loop {
+        line.clear();
+        rd.read_line(&mut line)?;
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse()?;
+        }
+    }
+    let mut body = vec![0u8; len];
+    rd.read_exact(&mut body)?;
+    Ok(len)
+}
+
+fn pct_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub fn run(b: &GeocodeBench) -> Result<()> {
+    let src = crate::store::load_embedded(&b.data)?;
+    let d = Divisions::build(src)?;
+    let osm = b.shared.join("osm/shanghai_huangpu_drive.osm");
+    let t0 = Instant::now();
+    let addrs = generate_city(&d, &osm, b.seed, b.count)?;
+    let t_gen = t0.elapsed().as_secs_f64();
+    let n = addrs.len();
+    let rss0 = rss_bytes();
+    let t0 = Instant::now();
+    let (book, errs) = AddressBook::build(&d, addrs, "synthetic city");
+    let t_build = t0.elapsed().as_secs_f64();
+    let rss1 = rss_bytes();
+    anyhow::ensure!(
+        errs.is_empty(),
+        "generated rows rejected: {:?}",
+        &errs[..errs.len().min(3)]
+    );
+    let per_m_index = book.memory_bytes() as f64 / (n as f64 / 1e6) / 1e6;
+    let per_m_rss = (rss1.saturating_sub(rss0)) as f64 / (n as f64 / 1e6) / 1e6;
+
+    // queries: damaged, from random current addresses
+    let mut rng = ChaCha8Rng::seed_from_u64(b.seed + 1);
+    let mut qs: Vec<(String, u32)> = Vec::with_capacity(b.queries);
+    while qs.len() < b.queries {
+        let ri = rng.gen_range(0..n as u32);
+        let a = book.address(ri);
+        if a.status != "current" {
+            continue;
+        }
+        let kind = DAMAGE[qs.len() % DAMAGE.len()];
+        if let Some(q) = damaged_query(&book, ri, kind, &mut rng) {
+            qs.push((q, ri));
+        }
+    }
+    let t0 = Instant::now();
+    let mut top1 = 0;
+    for (q, ri) in &qs {
+        let g = book.geocode(q, None, 3);
+        if g.candidates.first().is_some_and(|c| c.rec == Some(*ri)) {
+            top1 += 1;
+        }
+    }
+    let t_inproc = t0.elapsed().as_secs_f64();
+    let rate_inproc = qs.len() as f64 / t_inproc;
+
+    // parse only (normalise + division parse + elements) on the cpca rows, and cpca itself
+    let rows = cpca_rows(&b.shared)?;
+    let truth = CountyTruth::new(&book.parser);
+    let truths: Vec<Option<String>> = rows.iter().map(|r| truth.truth(&book.parser, r)).collect();
+    let t0 = Instant::now();
+    let mut ours: Vec<Option<String>> = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let (t, _) = super::normalize::normalize(r);
+        let m = book.parser.parse(&t, None);
+        let _e = super::parse::parse_elements(&m.detail, None);
+        ours.push(m.county.and_then(|c| c.code));
+    }
+    let t_ours = t0.elapsed().as_secs_f64();
+    let det = truths.iter().filter(|t| t.is_some()).count();
+    let acc = |v: &[Option<String>]| {
+        truths
+            .iter()
+            .zip(v)
+            .filter(|(t, o)| t.is_some() && *t == *o)
+            .count() as f64
+            / det.max(1) as f64
+    };
+    let our_acc = acc(&ours);
+    let dir = tempfile_dir()?;
+    let rows_file = dir.join("rows.txt");
+    std::fs::write(&rows_file, rows.join("\n") + "\n")?;
+    let out_file = dir.join("cpca_out.txt");
+    let script = std::env::current_dir()?.join("benches/cpca_bench.py");
+    let cp = std::process::Command::new(&b.python)
+        .arg(&script)
+        .arg(&rows_file)
+        .arg(&out_file)
+        .output();
+    let cpca = match cp {
+        Ok(o) if o.status.success() => {
+            let so = String::from_utf8_lossy(&o.stdout);
+            let secs: f64 = so
+                .lines()
+                .find_map(|l| l.strip_prefix("seconds="))
+                .and_then(|s| s.trim().parse().ok())
+                .context("cpca printed no time")?;
+            let codes: Vec<Option<String>> = std::fs::read_to_string(&out_file)?
+                .lines()
+                .map(|l| (!l.is_empty()).then(|| l.to_string()))
+                .collect();
+            Some((secs, acc(&codes)))
+        }
+        Ok(o) => {
+            eprintln!(
+                "cpca failed (pip install cpca): {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("cannot run {}: {e}", b.python);
+            None
+        }
+    };
+
+    // HTTP: the same book served in-process by actix on a free port, 2 client connections
+    let book = Arc::new(book);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let config = crate::http::Config {
+        bind: format!("127.0.0.1:{port}"),
+        ..Default::default()
+    };
+    let state = Arc::new(crate::http::AppState::new(d, config));
+    *state.addresses.write() = book.clone();
+    let st2 = state.clone();
+    std::thread::spawn(move || {
+        let _ = actix_web::rt::System::new().block_on(crate::http::serve(st2));
+    });
+    let t_wait = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        anyhow::ensure!(t_wait.elapsed().as_secs() < 30, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let hq: Vec<String> = qs
+        .iter()
+        .take(b.http_queries)
+        .map(|(q, _)| format!("/v1/geocode?q={}&limit=1", pct_encode(q)))
+        .collect();
+    let t0 = Instant::now();
+    let threads = 2;
+    let chunks: Vec<Vec<String>> = (0..threads)
+        .map(|t| hq.iter().skip(t).step_by(threads).cloned().collect())
+        .collect();
+    let hs: Vec<_> = chunks
+        .into_iter()
+        .map(|c| {
+            std::thread::spawn(move || -> Result<usize> {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+                s.set_nodelay(true)?;
+                let mut rd = BufReader::new(s.try_clone()?);
+                let mut k = 0;
+                for p in &c {
+                    http_get(&mut s, &mut rd, p)?;
+                    k += 1;
+                }
+                Ok(k)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for h in hs {
+        done += h
+            .join()
+            .map_err(|_| anyhow::anyhow!("client thread panicked"))??;
+    }
+    let t_http = t0.elapsed().as_secs_f64();
+    let rate_http = done as f64 / t_http;
+
+    println!(
+        "diming bench geocode — synthetic city of {n} addresses (seed {}), 2 cores shared",
+        b.seed
+    );
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| generate {n} addresses | {t_gen:.1} s |");
+    println!("| build book (R-tree, road/compound/code indexes, parser) | {t_build:.1} s |");
+    println!("| index memory per million addresses (counted) | {per_m_index:.0} MB |");
+    println!("| RSS growth per million addresses (build) | {per_m_rss:.0} MB |");
+    println!("| in-process geocode (normalise+parse+match), 1 thread | {rate_inproc:.0} /s ({} queries) |", qs.len());
+    println!(
+        "| damaged-query top-1 = source address | {:.2} % ({top1}/{}) |",
+        100.0 * top1 as f64 / qs.len() as f64,
+        qs.len()
+    );
+    println!("| HTTP GET /v1/geocode, 2 keep-alive clients | {rate_http:.0} /s ({done} queries) |");
+    println!("| parse (normalise+divisions+elements), cpca rows, 1 thread | {:.0} rows/s ({} rows in {:.3} s) |", rows.len() as f64 / t_ours, rows.len(), t_ours);
+    println!(
+        "| county accuracy, rows whose county is determinable ({det}) | diming {:.2} % |",
+        100.0 * our_acc
+    );
+    match cpca {
+        Some((secs, cacc)) => {
+            println!(
+                "| cpca.transform on the same rows | {:.0} rows/s ({secs:.2} s) |",
+                rows.len() as f64 / secs
+            );
+            println!(
+                "| cpca county accuracy, same rule | {:.2} % |",
+                100.0 * cacc
+            );
+            println!(
+                "| speed ratio diming/cpca (parse) | {:.1}x |",
+                secs / t_ours
+            );
+        }
+        None => println!("| cpca | not run (pip install cpca) |"),
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!("diming-bench-geocode-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}

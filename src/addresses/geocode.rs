@@ -1,0 +1,480 @@
+//! Geocoding free text against the address book: normalise, parse the divisions, find the
+//! road (exact, then fuzzy within one edit), the house number (exact, else interpolated along
+//! the road between the nearest numbers of the same parity), the compound and building.
+
+use super::normalize::{normalize, Correction};
+use super::parse::{parse_elements, Elements};
+use super::AddressBook;
+use crate::divisions::Level;
+use serde::Serialize;
+
+/// One ranked candidate (coordinates WGS84; the HTTP layer converts).
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub address: String,
+    pub code: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    /// province, city, county, township, village, road, house_number, building
+    pub level: &'static str,
+    pub confidence: f64,
+    pub corrections: Vec<Correction>,
+    pub interpolated: bool,
+    pub synthetic: bool,
+    pub division: Option<DivRef>,
+    pub status: Option<String>,
+    pub successor: Option<String>,
+    #[serde(skip)]
+    pub rec: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DivRef {
+    pub code: Option<String>,
+    pub name: String,
+    pub level: Level,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct Geocode {
+    pub query: String,
+    pub normalized: String,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Character edit distance, bounded (returns > max early).
+pub fn edit_distance(a: &[char], b: &[char], max: usize) -> usize {
+    if a.len().abs_diff(b.len()) > max {
+        return max + 1;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        let mut row_min = cur[0];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+            row_min = row_min.min(cur[j + 1]);
+        }
+        if row_min > max {
+            return max + 1;
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn level_conf(level: &str) -> f64 {
+    match level {
+        "building" => 1.0,
+        "house_number" => 0.95,
+        "road" => 0.7,
+        "village" => 0.6,
+        "township" => 0.5,
+        "county" => 0.4,
+        "city" => 0.3,
+        _ => 0.2,
+    }
+}
+
+fn corr_penalty(c: &[Correction]) -> f64 {
+    c.iter()
+        .map(|c| match c.kind {
+            "fuzzy" => 0.15,
+            "conflict" => 0.2,
+            "old_name" | "inferred" => 0.03,
+            "short_name" => 0.01,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+struct RoadHit {
+    road: u32,
+    /// characters of the detail consumed by the road name
+    len: usize,
+    fuzzy: Option<String>,
+}
+
+impl AddressBook {
+    /// Geocodes one query. `within`: division context (`city=`), `limit`: candidates.
+    pub fn geocode(&self, q: &str, within: Option<u32>, limit: usize) -> Geocode {
+        let (norm, mut corr0) = normalize(q);
+        let mut cands: Vec<Candidate> = Vec::new();
+        if let Some(&ri) = self.aliases.get(&norm) {
+            cands.push(self.rec_candidate(ri, "building", false, corr0.clone(), 0.0));
+        }
+        let m = self.parser.parse(&norm, within);
+        let mut corr = corr0.clone();
+        corr.extend(m.corrections.iter().cloned());
+        // the road: after the divisions; else after fewer division tokens (a village short
+        // name such as 牛庄路 for 牛庄路居委会, or 南京 read as 南京市 in 南京东路)
+        let mut hits = self.find_roads(&m.detail, &m.hypotheses);
+        let mut detail = m.detail.clone();
+        let mut fallback = false;
+        if hits.is_empty() && !self.roads.is_empty() {
+            for (pos, hy) in m.steps.iter().rev() {
+                let hy: Vec<u32> = if hy.is_empty() {
+                    within.into_iter().collect()
+                } else {
+                    hy.clone()
+                };
+                let h = self.find_roads(&norm[*pos..], &hy);
+                if !h.is_empty() {
+                    hits = h;
+                    detail = norm[*pos..].to_string();
+                    fallback = true;
+                    break;
+                }
+            }
+        }
+        let readings = [(m, true)];
+        for (m, primary) in &readings {
+            if !hits.is_empty() {
+                for h in &hits {
+                    let mut c = corr.clone();
+                    if fallback {
+                        c.retain(|x| {
+                            !(x.kind == "short_name" || x.kind == "old_name")
+                                || norm
+                                    .find(&x.from)
+                                    .is_some_and(|p| p + x.from.len() <= norm.len() - detail.len())
+                        });
+                    }
+                    if let Some(f) = &h.fuzzy {
+                        c.push(Correction::new(
+                            "fuzzy",
+                            f.clone(),
+                            self.roads[h.road as usize].name.clone(),
+                        ));
+                    }
+                    if m.level.is_none_or(|l| l < Level::County) {
+                        c.push(Correction::new(
+                            "inferred",
+                            "",
+                            self.parser.full_name(self.roads[h.road as usize].node),
+                        ));
+                    }
+                    let rest: String = detail.chars().skip(h.len).collect();
+                    let e = parse_elements(&rest, Some(""));
+                    cands.push(self.road_candidate(h.road, &e, c, 0.0));
+                }
+                continue;
+            }
+            let corr = corr.clone();
+            // compound without a road
+            if let Some(c) = self.find_compound(&m.detail, &m.hypotheses) {
+                let chars: Vec<char> = m.detail.chars().collect();
+                let rest: String = chars[self.compounds[self.recs[c as usize].compound as usize]
+                    .chars()
+                    .count()
+                    .min(chars.len())..]
+                    .iter()
+                    .collect();
+                let e = parse_elements(&rest, Some(""));
+                let recs = &self.compound_by_name
+                    [&self.compounds[self.recs[c as usize].compound as usize]];
+                let pick = e
+                    .building
+                    .as_deref()
+                    .and_then(|b| b.parse::<u32>().ok())
+                    .and_then(|b| {
+                        recs.iter()
+                            .copied()
+                            .find(|&r| self.recs[r as usize].building == b)
+                    });
+                let pen = 0.0;
+                match pick {
+                    Some(r) => cands.push(self.rec_candidate(r, "building", false, corr, pen)),
+                    None => {
+                        cands.push(self.rec_candidate(c, "house_number", false, corr, pen + 0.1))
+                    }
+                }
+                continue;
+            }
+            if *primary {
+                // division level only
+                for &n in m.hypotheses.iter().take(limit.max(1)) {
+                    let node = &self.parser.nodes[n as usize];
+                    let level = node.level.as_str();
+                    // the coordinate is the centroid of the book's addresses in the division
+                    let cen = self.centroid(n);
+                    let (lon, lat) = cen.map(|(x, y)| (Some(x), Some(y))).unwrap_or((None, None));
+                    let ambiguous = m.hypotheses.len() > 1;
+                    cands.push(Candidate {
+                        address: self.parser.full_name(n),
+                        code: node.code.clone(),
+                        lon,
+                        lat,
+                        level,
+                        confidence: ((level_conf(level) - corr_penalty(&corr))
+                            * if ambiguous { 0.5 } else { 1.0 })
+                        .clamp(0.01, 1.0),
+                        corrections: corr.clone(),
+                        interpolated: false,
+                        synthetic: cen.is_some() && self.synthetic_count > 0,
+                        division: Some(DivRef {
+                            code: node.code.clone(),
+                            name: node.name.clone(),
+                            level: node.level,
+                        }),
+                        status: None,
+                        successor: None,
+                        rec: None,
+                    });
+                }
+            }
+        }
+        corr0.clear();
+        cands.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        // one candidate per address
+        let mut seen = std::collections::HashSet::new();
+        cands.retain(|c| seen.insert((c.address.clone(), c.code.clone())));
+        cands.truncate(limit);
+        Geocode {
+            query: q.to_string(),
+            normalized: norm,
+            candidates: cands,
+        }
+    }
+
+    fn consistent(&self, node: u32, hyps: &[u32]) -> bool {
+        hyps.is_empty()
+            || hyps
+                .iter()
+                .any(|&h| self.parser.is_within(node, h) || self.parser.is_within(h, node))
+    }
+
+    /// Roads named at the start of `detail` (longest name first), consistent with the division
+    /// hypotheses; if none, a road within one edit of the road-like word of the detail.
+    fn find_roads(&self, detail: &str, hyps: &[u32]) -> Vec<RoadHit> {
+        let bounds: Vec<usize> = detail
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(detail.len()))
+            .collect();
+        let n = bounds.len() - 1;
+        let mut out = Vec::new();
+        // skip a township name left in the detail (上海市南京东路街道南京东路…) is handled by the
+        // parser; here the road must start the detail, possibly after up to 6 unknown chars
+        for start in 0..n.min(7) {
+            for len in (2..=self.max_road_chars.min(n - start)).rev() {
+                let key = &detail[bounds[start]..bounds[start + len]];
+                if let Some(ids) = self.road_by_name.get(key) {
+                    for &id in ids {
+                        if self.consistent(self.roads[id as usize].node, hyps) {
+                            out.push(RoadHit {
+                                road: id,
+                                len: start + len,
+                                fuzzy: None,
+                            });
+                        }
+                    }
+                    if !out.is_empty() {
+                        return out;
+                    }
+                }
+            }
+        }
+        // fuzzy: the road-like word of the detail against names within one edit
+        let e = parse_elements(detail, None);
+        let Some(word) = e.road else { return out };
+        let w: Vec<char> = word.chars().collect();
+        if w.len() < 3 {
+            return out;
+        }
+        for (name, ids) in &self.road_by_name {
+            let nc: Vec<char> = name.chars().collect();
+            if edit_distance(&w, &nc, 1) <= 1 {
+                for &id in ids {
+                    if self.consistent(self.roads[id as usize].node, hyps) {
+                        out.push(RoadHit {
+                            road: id,
+                            len: w.len(),
+                            fuzzy: Some(word.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        // a substitution (same length) is likelier than an insertion or a deletion
+        if out
+            .iter()
+            .any(|h| self.roads[h.road as usize].name.chars().count() == w.len())
+        {
+            out.retain(|h| self.roads[h.road as usize].name.chars().count() == w.len());
+        }
+        out.sort_by_key(|h| h.road);
+        out
+    }
+
+    fn find_compound(&self, detail: &str, hyps: &[u32]) -> Option<u32> {
+        let bounds: Vec<usize> = detail
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(detail.len()))
+            .collect();
+        let n = bounds.len() - 1;
+        for len in (2..=self.max_compound_chars.min(n)).rev() {
+            if let Some(rs) = self.compound_by_name.get(&detail[..bounds[len]]) {
+                if let Some(&r) = rs
+                    .iter()
+                    .find(|&&r| self.consistent(self.recs[r as usize].node, hyps))
+                {
+                    return Some(r);
+                }
+            }
+        }
+        None
+    }
+
+    fn rec_candidate(
+        &self,
+        ri: u32,
+        level: &'static str,
+        interpolated: bool,
+        corr: Vec<Correction>,
+        penalty: f64,
+    ) -> Candidate {
+        let a = self.address(ri);
+        let node = &self.parser.nodes[self.recs[ri as usize].node as usize];
+        let mut conf = level_conf(level) - corr_penalty(&corr) - penalty;
+        if a.status == "retired" {
+            conf -= 0.05;
+        }
+        Candidate {
+            address: self.full_text(ri),
+            code: Some(a.code),
+            lon: Some(a.lon),
+            lat: Some(a.lat),
+            level,
+            confidence: conf.clamp(0.01, 1.0),
+            corrections: corr,
+            interpolated,
+            synthetic: a.synthetic,
+            division: Some(DivRef {
+                code: node.code.clone(),
+                name: node.name.clone(),
+                level: node.level,
+            }),
+            status: Some(a.status),
+            successor: a.successor,
+            rec: Some(ri),
+        }
+    }
+
+    fn road_candidate(
+        &self,
+        road: u32,
+        e: &Elements,
+        corr: Vec<Correction>,
+        pen: f64,
+    ) -> Candidate {
+        let r = &self.roads[road as usize];
+        let want_lane = e.lane.unwrap_or(0);
+        let want_num = e.number.unwrap_or(0);
+        let want_sub = e.sub.unwrap_or(0);
+        let want_b = e
+            .building
+            .as_deref()
+            .and_then(|b| b.parse::<u32>().ok())
+            .unwrap_or(0);
+        let has_number = e.lane.is_some() || e.number.is_some();
+        let find = |k: (u32, u32, u32, u32)| {
+            r.houses
+                .binary_search_by(|h| h.0.cmp(&k))
+                .ok()
+                .map(|i| r.houses[i].1)
+        };
+        if has_number {
+            if want_b != 0 {
+                if let Some(ri) = find((want_lane, want_num, want_sub, want_b)) {
+                    return self.rec_candidate(ri, "building", false, corr, pen);
+                }
+            }
+            if let Some(ri) = find((want_lane, want_num, want_sub, 0)) {
+                return self.rec_candidate(ri, "house_number", false, corr, pen);
+            }
+            // a building of that number (the number itself is a compound)
+            if let Some(&(_, ri)) = r
+                .houses
+                .iter()
+                .find(|h| h.0 .0 == want_lane && h.0 .1 == want_num && h.0 .2 == want_sub)
+            {
+                return self.rec_candidate(ri, "house_number", false, corr, pen + 0.02);
+            }
+            // interpolate along the road on the same side (parity) by the street number
+            let key = if want_lane != 0 { want_lane } else { want_num };
+            if let Some((lon, lat)) = self.interpolate(r, key) {
+                let node = &self.parser.nodes[r.node as usize];
+                let mut address = self.parser.full_name(r.node);
+                address.push_str(&r.name);
+                address.push_str(&super::format_number(want_lane, want_num, want_sub));
+                return Candidate {
+                    address,
+                    code: None,
+                    lon: Some(lon),
+                    lat: Some(lat),
+                    level: "house_number",
+                    confidence: (0.8 - corr_penalty(&corr) - pen).clamp(0.01, 1.0),
+                    corrections: corr,
+                    interpolated: true,
+                    synthetic: self.recs[r.houses[0].1 as usize].synthetic,
+                    division: Some(DivRef {
+                        code: node.code.clone(),
+                        name: node.name.clone(),
+                        level: node.level,
+                    }),
+                    status: None,
+                    successor: None,
+                    rec: None,
+                };
+            }
+        }
+        // road level: the middle house of the road
+        let mid = r.houses[r.houses.len() / 2].1;
+        let mut c = self.rec_candidate(mid, "road", false, corr, pen);
+        let mut address = self.parser.full_name(r.node);
+        address.push_str(&r.name);
+        c.address = address;
+        c.code = None;
+        c.status = None;
+        c.successor = None;
+        c.rec = None;
+        c
+    }
+
+    /// Position of street number `key` on road `r` between the nearest numbers of the same
+    /// parity (the street-level number: 弄 number for lanes, else the house number).
+    fn interpolate(&self, r: &super::Road, key: u32) -> Option<(f64, f64)> {
+        let mut pts: Vec<(u32, u32)> = r
+            .houses
+            .iter()
+            .filter(|h| h.0 .3 == 0 && h.0 .2 == 0)
+            .map(|h| (if h.0 .0 != 0 { h.0 .0 } else { h.0 .1 }, h.1))
+            .filter(|(k, ri)| *k % 2 == key % 2 && *k != 0 && !self.recs[*ri as usize].retired)
+            .collect();
+        if pts.is_empty() {
+            return None;
+        }
+        pts.sort_unstable();
+        pts.dedup_by_key(|p| p.0);
+        let i = pts.partition_point(|p| p.0 < key);
+        let at = |j: usize| {
+            let rr = &self.recs[pts[j].1 as usize];
+            (rr.lon, rr.lat)
+        };
+        if i == 0 {
+            return Some(at(0));
+        }
+        if i >= pts.len() {
+            return Some(at(pts.len() - 1));
+        }
+        let (k0, k1) = (pts[i - 1].0 as f64, pts[i].0 as f64);
+        let t = (key as f64 - k0) / (k1 - k0);
+        let (a, b) = (at(i - 1), at(i));
+        Some((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t))
+    }
+}

@@ -1,0 +1,254 @@
+//! HTTP tests of geocoding, batch geocoding (JSON and CSV with a bad row), parsing, reverse
+//! geocoding with the nearest address, and errors, on the real server with the shipped sample.
+
+mod common;
+
+use serde_json::{json, Value};
+
+fn sample_rows() -> Vec<csv::StringRecord> {
+    let mut r = csv::Reader::from_path(common::root().join("data/addresses/huangpu_addresses.csv"))
+        .unwrap();
+    r.records().map(|x| x.unwrap()).collect()
+}
+
+fn get(c: &reqwest::blocking::Client, url: &str) -> (u16, Value) {
+    let r = c.get(url).send().unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().unwrap())
+}
+
+#[test]
+fn geocode_parse_batch_reverse() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let rows = sample_rows();
+    // a plain house number (no compound, no lane) on a road with several numbers
+    let row = rows
+        .iter()
+        .find(|r| {
+            &r[8] == "current"
+                && r[4].is_empty()
+                && r[3].ends_with('号')
+                && !r[3].contains('弄')
+                && !r[3].contains('-')
+        })
+        .unwrap();
+    let (code, road, number) = (&row[0], &row[2], &row[3]);
+    assert_eq!(&row[11], "true", "the sample is marked synthetic");
+    let q = format!("上海市黄浦区{road}{number}");
+    let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["crs"], "wgs84");
+    let top = &v["candidates"][0];
+    assert_eq!(top["code"], code.to_string());
+    assert_eq!(top["level"], "house_number");
+    assert_eq!(top["synthetic"], true);
+    assert_eq!(top["interpolated"], false);
+    let lon: f64 = row[6].parse().unwrap();
+    let lat: f64 = row[7].parse().unwrap();
+    assert!((top["lon"].as_f64().unwrap() - lon).abs() < 1e-6);
+    assert_eq!(top["division"]["code"].as_str().unwrap().len(), 9);
+
+    // crs=gcj02: echoed, coordinates shifted by the GCJ-02 offset (hundreds of metres)
+    let (_, g) = get(&c, &format!("{}/v1/geocode?q={q}&crs=gcj02", srv.base));
+    assert_eq!(g["crs"], "gcj02");
+    let glon = g["candidates"][0]["lon"].as_f64().unwrap();
+    let (elon, elat) = diming::crs::Crs::Gcj02.from_wgs84(lon, lat);
+    assert!(
+        (glon - elon).abs() < 1e-6
+            && (g["candidates"][0]["lat"].as_f64().unwrap() - elat).abs() < 1e-6
+    );
+    assert!((glon - lon).abs() > 1e-3);
+
+    // building level through compound + building
+    let brow = rows
+        .iter()
+        .find(|r| &r[8] == "current" && !r[5].is_empty())
+        .unwrap();
+    let (s, v) = get(
+        &c,
+        &format!(
+            "{}/v1/geocode?q=黄浦区{}{}{}{}",
+            srv.base, &brow[2], &brow[3], &brow[4], &brow[5]
+        ),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(v["candidates"][0]["level"], "building", "{v}");
+    assert_eq!(v["candidates"][0]["code"], brow[0].to_string());
+
+    // an unknown number between two known numbers of the same parity: interpolated
+    let mut nums: Vec<u32> = rows
+        .iter()
+        .filter(|r| {
+            &r[2] == road
+                && r[4].is_empty()
+                && !r[3].contains('弄')
+                && !r[3].contains('-')
+                && r[1] == row[1]
+        })
+        .filter_map(|r| r[3].trim_end_matches('号').parse().ok())
+        .collect();
+    nums.sort();
+    let present: std::collections::HashSet<u32> = rows
+        .iter()
+        .filter(|r| &r[2] == road)
+        .filter_map(|r| r[3].split(['号', '弄']).next().and_then(|x| x.parse().ok()))
+        .collect();
+    let missing = (nums[0]..*nums.last().unwrap())
+        .filter(|n| n % 2 == nums[0] % 2)
+        .find(|n| !present.contains(n) && !present.contains(&(n + 500)));
+    if let Some(m) = missing {
+        let (_, v) = get(&c, &format!("{}/v1/geocode?q=黄浦区{road}{m}号", srv.base));
+        let t = &v["candidates"][0];
+        assert_eq!(t["interpolated"], true, "{v}");
+        assert_eq!(t["level"], "house_number");
+        assert!(t["code"].is_null());
+    }
+
+    // dirty input: Traditional + full-width + noise
+    let trad = zhconv::zhconv(&format!("上海市黄浦区{road}"), zhconv::Variant::ZhTW);
+    let fw: String = number
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_digit() {
+                char::from_u32(ch as u32 + 0xFEE0).unwrap()
+            } else {
+                ch
+            }
+        })
+        .collect();
+    let (_, v) = get(&c, &format!("{}/v1/geocode?q={trad}{fw}附近", srv.base));
+    assert_eq!(v["candidates"][0]["code"], code.to_string(), "{v}");
+    let kinds: Vec<&str> = v["candidates"][0]["corrections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"fullwidth") && kinds.contains(&"noise"),
+        "{kinds:?}"
+    );
+
+    // division-level answer with an old name: 江干区 → 上城区
+    let (_, v) = get(&c, &format!("{}/v1/geocode?q=杭州市江干区", srv.base));
+    let t = &v["candidates"][0];
+    assert_eq!(t["level"], "county");
+    assert_eq!(t["division"]["code"], "330102");
+    assert_eq!(t["corrections"][0]["kind"], "old_name");
+
+    // parse only
+    let (s, p) = get(
+        &c,
+        &format!(
+            "{}/v1/parse?q=浙江省杭州市西湖区蒋村街道文二西路12-3号",
+            srv.base
+        ),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(p["county"]["code"], "330106");
+    assert_eq!(p["town"]["name"], "蒋村街道");
+    assert_eq!(p["elements"]["road"], "文二西路");
+    assert_eq!(p["elements"]["number"], 12);
+    assert_eq!(p["elements"]["sub"], 3);
+    let (_, p) = get(&c, &format!("{}/v1/parse?q=青浦區(qū)盈浦街道", srv.base));
+    assert_eq!(p["county"]["code"], "310118");
+    assert_eq!(p["town"]["name"], "盈浦街道");
+
+    // batch JSON with one bad row: results stream in order, the bad row gets an error
+    let r = c
+        .post(format!("{}/v1/geocode/batch", srv.base))
+        .json(&json!({"queries": [q.clone(), "", {"id": "x", "q": "黄浦区"}, 42], "crs": "bd09"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let lines: Vec<Value> = r
+        .text()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["candidates"][0]["code"], code.to_string());
+    assert_eq!(lines[0]["crs"], "bd09");
+    assert_eq!(lines[1]["error"]["field"], "queries[1]");
+    assert_eq!(lines[2]["id"], "x");
+    assert_eq!(lines[2]["candidates"][0]["level"], "county");
+    assert_eq!(lines[3]["error"]["field"], "queries[3]");
+
+    // batch CSV with a malformed row
+    let csv_body = format!("id,q\n1,{q}\n2,\"unterminated\n");
+    let r = c
+        .post(format!("{}/v1/geocode/batch", srv.base))
+        .header("content-type", "text/csv")
+        .body(format!("id,q\n1,{q}\n2\n3,黄浦区{road}\n"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let lines: Vec<Value> = r
+        .text()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["candidates"][0]["code"], code.to_string());
+    assert!(
+        lines[1]["error"]["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2]["candidates"][0]["level"], "road");
+    let _ = csv_body;
+
+    // reverse with the nearest address
+    let (s, v) = get(
+        &c,
+        &format!(
+            "{}/v1/reverse?lon={lon}&lat={lat}&address=true&radius=50",
+            srv.base
+        ),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(v["division"]["code"], "310101");
+    assert_eq!(v["nearest_address"]["found"], true);
+    assert!(v["nearest_address"]["distance_m"].as_f64().unwrap() < 1.0);
+    let (_, v) = get(
+        &c,
+        &format!(
+            "{}/v1/reverse?lon=121.0&lat=31.0&address=true&radius=50",
+            srv.base
+        ),
+    );
+    assert_eq!(v["nearest_address"]["found"], false);
+
+    // errors name the field
+    for (url, field) in [
+        ("/v1/geocode", "q"),
+        ("/v1/geocode?q=%20", "q"),
+        ("/v1/geocode?q=黄浦区&crs=foo", "crs"),
+        ("/v1/geocode?q=黄浦区&limit=0", "limit"),
+        ("/v1/geocode?q=黄浦区&city=火星市", "city"),
+        ("/v1/parse", "q"),
+        (
+            "/v1/reverse?lon=121.48&lat=31.23&address=true&radius=-1",
+            "radius",
+        ),
+    ] {
+        let (s, v) = get(&c, &format!("{}{url}", srv.base));
+        assert_eq!(s, 400, "{url}: {v}");
+        assert_eq!(v["error"]["field"], field, "{url}: {v}");
+    }
+    let r = c
+        .post(format!("{}/v1/geocode/batch", srv.base))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["error"]["field"], "body");
+}
