@@ -9,3 +9,4 @@ pub mod divisions;
 pub mod facilities;
 pub mod http;
 pub mod store;
+pub mod tiles;

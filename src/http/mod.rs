@@ -6,6 +6,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod tiles;
 pub mod transform;
 
 use crate::divisions::Divisions;
@@ -34,6 +35,7 @@ pub struct AppState {
     pub divisions: RwLock<Arc<Divisions>>,
     pub addresses: RwLock<Arc<crate::addresses::AddressBook>>,
     pub facilities: crate::facilities::FacilityRegistry,
+    pub tiles: crate::tiles::TileService,
     pub metrics: Metrics,
     pub started: Instant,
     pub config: Config,
@@ -45,6 +47,7 @@ impl AppState {
             divisions: RwLock::new(Arc::new(divisions)),
             addresses: RwLock::new(Arc::new(Default::default())),
             facilities: Default::default(),
+            tiles: Default::default(),
             metrics: Metrics::default(),
             started: Instant::now(),
             config,
@@ -95,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/v1/openapi.json", web::get().to(openapi::handler));
     divisions::configure(cfg);
     transform::configure(cfg);
+    tiles::configure(cfg);
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {

@@ -1,0 +1,1 @@
+//! `diming bench tiles`: diming vs Martin (over PostGIS) on a fixed tile list.
