@@ -95,9 +95,9 @@ mod tests {
     use super::*;
     #[test]
     fn tile_of_shanghai_and_validation() {
-        // 人民广场 (121.475, 31.232) is in tile 14/13718/6698 (standard slippy-map formula)
+        // 人民广场 (121.475, 31.232) is in tile 14/13720/6694 (standard slippy-map formula)
         let t = TileId::covering(14, [121.475, 31.232, 121.475, 31.232]);
-        assert_eq!(t, vec![TileId { z: 14, x: 13718, y: 6698 }]);
+        assert_eq!(t, vec![TileId { z: 14, x: 13720, y: 6694 }]);
         let (px, py) = t[0].project(121.475, 31.232);
         assert!((0.0..4096.0).contains(&px) && (0.0..4096.0).contains(&py));
         let b = t[0].bounds();

@@ -487,3 +487,84 @@ fn source_layer(b: &mut LayerBuilder, src: &dyn FeatureSource, t: TileId) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facilities::{FacilityRegistry, FacilityType};
+
+    fn fac(id: &str, name: &str, lon: f64, lat: f64) -> Facility {
+        Facility {
+            id: id.into(),
+            name: name.into(),
+            kind: FacilityType::DayCare,
+            lon,
+            lat,
+            address: None,
+            address_code: None,
+            division: None,
+            level: None,
+            beds: Some(30),
+            nursing_beds: None,
+            price_min: None,
+            price_max: None,
+            phone: None,
+            hours: None,
+            operator: None,
+            photo_url: None,
+            status: "open".into(),
+            synthetic: true,
+        }
+    }
+
+    fn contains(hay: &[u8], needle: &str) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn a_new_facility_is_in_the_next_tile() {
+        let divisions = Arc::new(
+            Divisions::build(crate::store::DivisionSource {
+                tree: Default::default(),
+                changes: Default::default(),
+                polygons: vec![],
+                origin: "test".into(),
+            })
+            .unwrap(),
+        );
+        let addresses = Arc::new(AddressBook::default());
+        let reg = FacilityRegistry::default();
+        let svc = TileService::default();
+        let t = TileId::covering(14, [121.4741, 31.2322, 121.4741, 31.2322])[0];
+        let inp = Inputs {
+            divisions: divisions.clone(),
+            addresses: addresses.clone(),
+            facilities: &reg,
+        };
+        let layers = [LayerName::Facilities];
+        assert!(svc.tile(&inp, &layers, t).raw.is_none(), "empty before");
+        reg.upsert(fac("a", "甲照料中心", 121.4741, 31.2322));
+        let r1 = svc.tile(&inp, &layers, t);
+        let raw1 = r1.raw.as_ref().expect("facility tile");
+        assert!(contains(raw1, "甲照料中心"));
+        // cached: same Arc
+        assert!(Arc::ptr_eq(&r1, &svc.tile(&inp, &layers, t)));
+        reg.upsert(fac("b", "乙照料中心", 121.4745, 31.2325));
+        let r2 = svc.tile(&inp, &layers, t);
+        let raw2 = r2.raw.as_ref().unwrap();
+        assert!(contains(raw2, "甲照料中心") && contains(raw2, "乙照料中心"));
+        assert_ne!(r1.etag, r2.etag);
+        // a facility outside the tile does not appear in it
+        assert!(!contains(raw2, "丙"));
+    }
+
+    #[test]
+    fn layers_parse_and_levels() {
+        assert_eq!(
+            parse_layers("divisions,facilities").unwrap(),
+            vec![LayerName::Divisions, LayerName::Facilities]
+        );
+        assert!(parse_layers("divisions,roads").unwrap_err().contains("roads"));
+        assert_eq!(natural_level(10), Level::County);
+    }
+}
