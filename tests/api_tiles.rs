@@ -33,7 +33,10 @@ fn features<'a>(t: &'a Value, layer: &str) -> &'a Vec<Value> {
 fn tiles_decode_with_an_independent_decoder() {
     let fixture = common::root().join("tests/fixtures/facilities_sample.csv");
     let s = common::spawn_server(&["--facilities", fixture.to_str().unwrap()]);
-    let c = reqwest::blocking::Client::builder().gzip(false).build().unwrap();
+    let c = reqwest::blocking::Client::builder()
+        .gzip(false)
+        .build()
+        .unwrap();
     // 人民广场 is in 14/13720/6694; the sample facility syn-hp-04 (121.4741, 31.2322) too
     let url = format!(
         "{}/tiles/divisions,boundary_lines,facilities,addresses/14/13720/6694.pbf",
@@ -72,7 +75,10 @@ fn tiles_decode_with_an_independent_decoder() {
         let b = f["bbox"].as_array().unwrap();
         for v in b {
             let v = v.as_f64().unwrap();
-            assert!((-64.0..=4160.0).contains(&v), "outside buffered extent: {f}");
+            assert!(
+                (-64.0..=4160.0).contains(&v),
+                "outside buffered extent: {f}"
+            );
         }
         // MVT 2.1: the first ring is an exterior ring, positive area in tile coordinates
         assert!(f["ringAreas"][0].as_f64().unwrap() > 0.0, "{f}");
@@ -95,7 +101,9 @@ fn tiles_decode_with_an_independent_decoder() {
     assert_eq!(f4["properties"]["phone"], "021-0000-0004");
     for f in facs {
         let b = f["bbox"].as_array().unwrap();
-        assert!(b.iter().all(|v| (0.0..4096.0).contains(&v.as_f64().unwrap())));
+        assert!(b
+            .iter()
+            .all(|v| (0.0..4096.0).contains(&v.as_f64().unwrap())));
     }
     // no addresses are loaded in this server: the layer is absent (empty layers are not written)
     assert!(t.get("addresses").is_none());
@@ -112,11 +120,7 @@ fn tiles_decode_with_an_independent_decoder() {
     assert_eq!(decode(&raw.bytes().unwrap()), t);
 
     // ETag → 304
-    let r = c
-        .get(&url)
-        .header("If-None-Match", &etag)
-        .send()
-        .unwrap();
+    let r = c.get(&url).header("If-None-Match", &etag).send().unwrap();
     assert_eq!(r.status().as_u16(), 304);
 
     // .mvt suffix and no suffix give the same tile
@@ -161,7 +165,10 @@ fn tiles_decode_with_an_independent_decoder() {
 
     // TileJSON 3.0
     let tj: Value = c
-        .get(format!("{}/tiles/divisions,facilities.json?crs=gcj02", s.base))
+        .get(format!(
+            "{}/tiles/divisions,facilities.json?crs=gcj02",
+            s.base
+        ))
         .send()
         .unwrap()
         .json()
@@ -178,7 +185,12 @@ fn tiles_decode_with_an_independent_decoder() {
     assert!(b[0].as_f64().unwrap() < 111.5 && b[2].as_f64().unwrap() > 122.0);
 
     // the map page and its vendored MapLibre are served by the binary
-    let page = c.get(format!("{}/", s.base)).send().unwrap().text().unwrap();
+    let page = c
+        .get(format!("{}/", s.base))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(page.contains("养老地图") && page.contains("/map/vendor/maplibre-gl.js"));
     let js = c
         .get(format!("{}/map/vendor/maplibre-gl.js", s.base))

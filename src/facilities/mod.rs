@@ -132,8 +132,8 @@ impl FacilityRegistry {
 /// its line. (Minimal loader used by `diming serve --facilities` and the tile tests.)
 pub fn load_csv(path: &std::path::Path) -> anyhow::Result<Vec<Facility>> {
     use anyhow::Context;
-    let mut rdr = csv::Reader::from_path(path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
     let mut out = Vec::new();
     for (i, rec) in rdr.deserialize::<Facility>().enumerate() {
         let f = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;

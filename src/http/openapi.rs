@@ -63,7 +63,8 @@ fn tiles_paths() -> Value {
     let layers = json!({"name": "layers", "in": "path", "required": true,
         "description": "one layer or several joined by commas: divisions, boundary_lines, facilities, coverage, addresses",
         "schema": {"type": "string"}});
-    let zxy = |n: &str| json!({"name": n, "in": "path", "required": true, "schema": {"type": "integer"}});
+    let zxy =
+        |n: &str| json!({"name": n, "in": "path", "required": true, "schema": {"type": "integer"}});
     json!({
         "/tiles/{layers}/{z}/{x}/{y}": {"get": {"summary": "Mapbox Vector Tile 2.1 (y may end in .pbf or .mvt); gzip when accepted, ETag/If-None-Match",
             "parameters": [layers, zxy("z"), zxy("x"), zxy("y"),

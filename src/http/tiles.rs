@@ -187,7 +187,10 @@ async fn tilejson(
 
 fn serve_asset(name: &str) -> Result<HttpResponse, ApiError> {
     let Some(f) = MapAssets::get(name) else {
-        return Err(ApiError::not_found("path", format!("no map asset '{name}'")));
+        return Err(ApiError::not_found(
+            "path",
+            format!("no map asset '{name}'"),
+        ));
     };
     let mime = mime_guess::from_path(name).first_or_octet_stream();
     let etag = format!("\"{}\"", hex::encode(&f.metadata.sha256_hash()[..16]));

@@ -225,11 +225,23 @@ mod tests {
     #[test]
     fn clipping_keeps_inside_and_orients() {
         // a square ring bigger than the tile, counter-clockwise in tile coords
-        let sq = vec![(-1000.0, -1000.0), (-1000.0, 5000.0), (5000.0, 5000.0), (5000.0, -1000.0)];
+        let sq = vec![
+            (-1000.0, -1000.0),
+            (-1000.0, 5000.0),
+            (5000.0, 5000.0),
+            (5000.0, -1000.0),
+        ];
         let c = round_dedup(&clip_ring(&sq), true);
         assert_eq!(c.len(), 4);
-        assert!(c.iter().all(|&(x, y)| (-64..=4160).contains(&x) && (-64..=4160).contains(&y)));
-        let parts = clip_line(&[(-100.0, 10.0), (100.0, 10.0), (5000.0, 10.0), (5000.0, 20.0)]);
+        assert!(c
+            .iter()
+            .all(|&(x, y)| (-64..=4160).contains(&x) && (-64..=4160).contains(&y)));
+        let parts = clip_line(&[
+            (-100.0, 10.0),
+            (100.0, 10.0),
+            (5000.0, 10.0),
+            (5000.0, 20.0),
+        ]);
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0][0], (-64.0, 10.0));
         assert_eq!(parts[0].last().unwrap(), &(4160.0, 10.0));

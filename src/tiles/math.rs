@@ -54,7 +54,12 @@ impl TileId {
         let f = BUFFER / EXTENT as f64;
         let dx = (e - w) * f;
         let dy = (n - s) * f;
-        [w - dx, (s - dy).max(-MAX_LAT), e + dx, (n + dy).min(MAX_LAT)]
+        [
+            w - dx,
+            (s - dy).max(-MAX_LAT),
+            e + dx,
+            (n + dy).min(MAX_LAT),
+        ]
     }
 
     /// Projects lon/lat to tile coordinates (0..EXTENT, y down), unrounded.
@@ -97,7 +102,14 @@ mod tests {
     fn tile_of_shanghai_and_validation() {
         // 人民广场 (121.475, 31.232) is in tile 14/13720/6694 (standard slippy-map formula)
         let t = TileId::covering(14, [121.475, 31.232, 121.475, 31.232]);
-        assert_eq!(t, vec![TileId { z: 14, x: 13720, y: 6694 }]);
+        assert_eq!(
+            t,
+            vec![TileId {
+                z: 14,
+                x: 13720,
+                y: 6694
+            }]
+        );
         let (px, py) = t[0].project(121.475, 31.232);
         assert!((0.0..4096.0).contains(&px) && (0.0..4096.0).contains(&py));
         let b = t[0].bounds();

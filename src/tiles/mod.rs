@@ -71,7 +71,9 @@ impl LayerName {
             LayerName::Divisions => "行政区划面 (division polygons; level chosen by zoom)",
             LayerName::BoundaryLines => "界线 (boundary lines)",
             LayerName::Facilities => "养老服务设施 (eldercare facilities)",
-            LayerName::Coverage => "服务范围与覆盖率 (service areas and covered share per community)",
+            LayerName::Coverage => {
+                "服务范围与覆盖率 (service areas and covered share per community)"
+            }
             LayerName::Addresses => "标准地址 (standard addresses, high zooms only)",
         }
     }
@@ -359,11 +361,10 @@ fn division_layer(b: &mut LayerBuilder, p: &Prepared, t: TileId, outlines: bool)
         let mp: &MultiPolygon<f64> = &d.geoms[div];
         let dv = d.tree.get(*div);
         let geom = if outlines {
-            let rings: Vec<&LineString<f64>> = mp
-                .0
-                .iter()
-                .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-                .collect();
+            let rings: Vec<&LineString<f64>> =
+                mp.0.iter()
+                    .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+                    .collect();
             TileGeom::Lines(clip::lines(&t, &rings, tol))
         } else {
             TileGeom::Polygons(clip::polygons(&t, mp, tol))
@@ -441,7 +442,8 @@ fn address_layer(b: &mut LayerBuilder, p: &Prepared, t: TileId) {
     }
     let bb = t.bounds();
     for (i, a) in p.addresses.addresses.iter().enumerate() {
-        if a.status == "retired" || a.lon < bb[0] || a.lon > bb[2] || a.lat < bb[1] || a.lat > bb[3] {
+        if a.status == "retired" || a.lon < bb[0] || a.lon > bb[2] || a.lat < bb[1] || a.lat > bb[3]
+        {
             continue;
         }
         let Some(pt) = clip::point(&t, a.lon, a.lat) else {
@@ -465,7 +467,9 @@ fn source_layer(b: &mut LayerBuilder, src: &dyn FeatureSource, t: TileId) {
         let geom = match &f.geometry {
             Geometry::Point(p) => clip::point(&t, p.x(), p.y()).map(|p| TileGeom::Points(vec![p])),
             Geometry::MultiPoint(mp) => Some(TileGeom::Points(
-                mp.0.iter().filter_map(|p| clip::point(&t, p.x(), p.y())).collect(),
+                mp.0.iter()
+                    .filter_map(|p| clip::point(&t, p.x(), p.y()))
+                    .collect(),
             )),
             Geometry::LineString(l) => Some(TileGeom::Lines(clip::lines(&t, &[l], tol))),
             Geometry::MultiLineString(ml) => {
@@ -481,8 +485,11 @@ fn source_layer(b: &mut LayerBuilder, src: &dyn FeatureSource, t: TileId) {
             _ => None,
         };
         if let Some(g) = geom {
-            let props: Vec<(&str, Value)> =
-                f.props.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+            let props: Vec<(&str, Value)> = f
+                .props
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
             b.add(f.id, &g, &props);
         }
     }
@@ -564,7 +571,9 @@ mod tests {
             parse_layers("divisions,facilities").unwrap(),
             vec![LayerName::Divisions, LayerName::Facilities]
         );
-        assert!(parse_layers("divisions,roads").unwrap_err().contains("roads"));
+        assert!(parse_layers("divisions,roads")
+            .unwrap_err()
+            .contains("roads"));
         assert_eq!(natural_level(10), Level::County);
     }
 }

@@ -283,7 +283,8 @@ mod tests {
         let (ty, c) = encode_geom(&TileGeom::Lines(vec![vec![(2, 2), (2, 10), (10, 10)]])).unwrap();
         assert_eq!((ty, c), (2, vec![9, 4, 4, 18, 0, 16, 16, 0]));
         // spec polygon example: (3,6) (8,12) (20,34) → [9,6,12,18,10,12,24,44,15]
-        let (ty, c) = encode_geom(&TileGeom::Polygons(vec![vec![(3, 6), (8, 12), (20, 34)]])).unwrap();
+        let (ty, c) =
+            encode_geom(&TileGeom::Polygons(vec![vec![(3, 6), (8, 12), (20, 34)]])).unwrap();
         assert_eq!((ty, c), (3, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]));
         assert!(encode_tile(&[LayerBuilder::new("x", 4096)]).is_none());
     }
