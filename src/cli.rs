@@ -29,7 +29,7 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `reverse`
+    /// Which benchmark: `reverse`, `tiles`
     #[arg(default_value = "reverse")]
     pub what: String,
     /// Polygon layer (GeoJSON[.gz]/FlatGeobuf) with an `adcode` property
@@ -65,6 +65,21 @@ pub struct BenchArgs {
     /// geocode: Python with `cpca` installed
     #[arg(long, default_value = "python3")]
     pub python: String,
+    /// tiles: the Martin binary to compare against
+    #[arg(long, default_value = "martin")]
+    pub martin: PathBuf,
+    /// tiles: seconds of wrk load per server
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// tiles: wrk connections
+    #[arg(long, default_value_t = 32)]
+    pub connections: usize,
+    /// tiles: facilities CSV
+    #[arg(long, default_value = "tests/fixtures/facilities_sample.csv")]
+    pub facilities: PathBuf,
+    /// tiles: data directory of the divisions
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
 }
 
 #[derive(Args)]
@@ -148,7 +163,18 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             seed: a.seed,
             python: a.python.clone(),
         }),
-        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect, geocode)"),
+        "tiles" => diming::tiles::bench::run(&diming::tiles::bench::TilesBench {
+            data: a.data,
+            facilities: a.facilities,
+            database_url: a
+                .database_url
+                .context("bench tiles needs --database-url (PostGIS for Martin)")?,
+            martin: a.martin,
+            duration_s: a.duration,
+            connections: a.connections,
+            threads: 2,
+        }),
+        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect, geocode, tiles)"),
     }
 }
 

@@ -10,3 +10,4 @@ pub mod facilities;
 pub mod http;
 pub mod inspection;
 pub mod store;
+pub mod tiles;

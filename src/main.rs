@@ -30,6 +30,9 @@ enum Cmd {
         /// Load from PostGIS instead of the data directory (also DATABASE_URL)
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
+        /// Facilities CSV (default: <data>/facilities/facilities.csv when it exists)
+        #[arg(long)]
+        facilities: Option<PathBuf>,
     },
     /// Import divisions (CSV code lists) or boundary polygons (GeoJSON/FlatGeobuf) into PostGIS, in one transaction.
     Import(cli::ImportArgs),
@@ -66,6 +69,7 @@ fn run() -> Result<()> {
             bind,
             data,
             database_url,
+            facilities,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -94,7 +98,18 @@ fn run() -> Result<()> {
                     .filter(|s| !s.is_empty()),
             };
             let book = diming::addresses::AddressBook::load_embedded(&divisions, &config.data_dir)?;
+            let fac_csv = facilities.or_else(|| {
+                let p = config.data_dir.join("facilities/facilities.csv");
+                p.exists().then_some(p)
+            });
             let state = Arc::new(diming::http::AppState::new(divisions, config));
+            if let Some(p) = fac_csv {
+                let list = diming::facilities::load_csv(&p)?;
+                eprintln!("loaded {} facilities from {}", list.len(), p.display());
+                for f in list {
+                    state.facilities.upsert(f);
+                }
+            }
             *state.addresses.write() = Arc::new(book);
             eprintln!("start-up took {:.2} s", t0.elapsed().as_secs_f64());
             actix_web::rt::System::new().block_on(diming::http::serve(state))?;

@@ -296,6 +296,18 @@ impl AddressBook {
     }
 
     /// The standard address of a record.
+    /// Record ids of the addresses inside a lon/lat box (WGS84), via the R-tree.
+    pub fn in_bbox(&self, bbox: [f64; 4]) -> Vec<u32> {
+        let env = rstar::AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
+        let mut v: Vec<u32> = self
+            .rtree
+            .locate_in_envelope(&env)
+            .map(|g| g.data)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     pub fn address(&self, ri: u32) -> Address {
         let r = &self.recs[ri as usize];
         let div = self.parser.nodes[r.node as usize]

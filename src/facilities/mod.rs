@@ -126,3 +126,21 @@ impl FacilityRegistry {
             .collect()
     }
 }
+
+/// Reads facilities from a CSV whose header holds [`Facility`] field names (`type` for the
+/// kind: `institution`, `day_care`, …). All-or-nothing: the first bad row is an error naming
+/// its line. (Minimal loader used by `diming serve --facilities` and the tile tests.)
+pub fn load_csv(path: &std::path::Path) -> anyhow::Result<Vec<Facility>> {
+    use anyhow::Context;
+    let mut rdr =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, rec) in rdr.deserialize::<Facility>().enumerate() {
+        let f = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
+        if crate::crs::check_lon_lat(f.lon, f.lat).is_err() {
+            anyhow::bail!("{}: row {}: lon/lat out of range", path.display(), i + 2);
+        }
+        out.push(f);
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@ pub mod inspection;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod tiles;
 pub mod transform;
 
 use crate::divisions::Divisions;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub divisions: RwLock<Arc<Divisions>>,
     pub addresses: RwLock<Arc<crate::addresses::AddressBook>>,
     pub facilities: crate::facilities::FacilityRegistry,
+    pub tiles: crate::tiles::TileService,
     pub metrics: Metrics,
     pub started: Instant,
     pub config: Config,
@@ -47,6 +49,7 @@ impl AppState {
             divisions: RwLock::new(Arc::new(divisions)),
             addresses: RwLock::new(Arc::new(Default::default())),
             facilities: Default::default(),
+            tiles: Default::default(),
             metrics: Metrics::default(),
             started: Instant::now(),
             config,
@@ -99,6 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     addresses::configure(cfg);
     transform::configure(cfg);
     inspection::configure(cfg);
+    tiles::configure(cfg);
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {

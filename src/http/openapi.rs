@@ -81,12 +81,33 @@ fn addresses_paths() -> Value {
     })
 }
 
+/// Paths of the vector tiles and the map page.
+fn tiles_paths() -> Value {
+    let layers = json!({"name": "layers", "in": "path", "required": true,
+        "description": "one layer or several joined by commas: divisions, boundary_lines, facilities, coverage, addresses",
+        "schema": {"type": "string"}});
+    let zxy =
+        |n: &str| json!({"name": n, "in": "path", "required": true, "schema": {"type": "integer"}});
+    json!({
+        "/tiles/{layers}/{z}/{x}/{y}": {"get": {"summary": "Mapbox Vector Tile 2.1 (y may end in .pbf or .mvt); gzip when accepted, ETag/If-None-Match",
+            "parameters": [layers, zxy("z"), zxy("x"), zxy("y"),
+                {"name": "crs", "in": "query", "required": false, "description": "wgs84 (default) or cgcs2000: tiles are Web Mercator", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "tile", "content": {"application/vnd.mapbox-vector-tile": {}}},
+                "204": {"description": "empty tile"}, "304": {"description": "not modified"},
+                "400": {"description": "bad layer or z/x/y out of range", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}},
+        "/tiles/{layers}.json": {"get": {"summary": "TileJSON 3.0 of a layer set",
+            "parameters": [layers, crs_param()], "responses": ok("TileJSON")}},
+        "/": {"get": {"summary": "养老地图: the map page (MapLibre GL JS, served offline)", "responses": {"200": {"description": "HTML"}}}}
+    })
+}
+
 /// Every domain's fragment; a new domain adds its function here.
 fn fragments() -> Vec<Value> {
     vec![
         core_paths(),
         super::inspection::openapi(),
         addresses_paths(),
+        tiles_paths(),
     ]
 }
 

@@ -1,0 +1,201 @@
+//! Vector tiles over real HTTP, decoded by an independent MVT decoder (node + the npm
+//! `@mapbox/vector-tile` and `pbf` packages in tiles/node_modules: `cd tiles && npm ci`).
+mod common;
+
+use serde_json::Value;
+use std::process::Command;
+
+/// Decodes a tile with tests/e2e/decode_tile.mjs (not diming's encoder).
+fn decode(bytes: &[u8]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.pbf");
+    std::fs::write(&p, bytes).unwrap();
+    let out = Command::new("node")
+        .arg(common::root().join("tests/e2e/decode_tile.mjs"))
+        .arg(&p)
+        .output()
+        .expect("node is required for the tile tests (apt-get install nodejs; cd tiles && npm ci)");
+    assert!(
+        out.status.success(),
+        "decoder failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn features<'a>(t: &'a Value, layer: &str) -> &'a Vec<Value> {
+    t[layer]["features"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no layer {layer} in {t}"))
+}
+
+#[test]
+fn tiles_decode_with_an_independent_decoder() {
+    let fixture = common::root().join("tests/fixtures/facilities_sample.csv");
+    let s = common::spawn_server(&["--facilities", fixture.to_str().unwrap()]);
+    let c = reqwest::blocking::Client::builder()
+        .gzip(false)
+        .build()
+        .unwrap();
+    // 人民广场 is in 14/13720/6694; the sample facility syn-hp-04 (121.4741, 31.2322) too
+    let url = format!(
+        "{}/tiles/divisions,boundary_lines,facilities,addresses/14/13720/6694.pbf",
+        s.base
+    );
+    let r = c
+        .get(&url)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("must-revalidate"));
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let gz = r.bytes().unwrap();
+    assert_eq!(&gz[..2], &[0x1f, 0x8b]);
+    let t = decode(&gz);
+    // divisions at z14: the county polygons (the deepest level with polygons), 黄浦区 among them
+    let divs = features(&t, "divisions");
+    assert_eq!(t["divisions"]["extent"], 4096);
+    assert_eq!(t["divisions"]["version"], 2);
+    let hp = divs
+        .iter()
+        .find(|f| f["properties"]["code"] == "310101")
+        .expect("黄浦区 in the tile");
+    assert_eq!(hp["properties"]["name"], "黄浦区");
+    assert_eq!(hp["type"], "Polygon");
+    for f in divs {
+        let b = f["bbox"].as_array().unwrap();
+        for v in b {
+            let v = v.as_f64().unwrap();
+            assert!(
+                (-64.0..=4160.0).contains(&v),
+                "outside buffered extent: {f}"
+            );
+        }
+        // MVT 2.1: the first ring is an exterior ring, positive area in tile coordinates
+        assert!(f["ringAreas"][0].as_f64().unwrap() > 0.0, "{f}");
+        assert!(f["polygons"].as_u64().unwrap() >= 1);
+    }
+    let lines = features(&t, "boundary_lines");
+    assert!(lines.iter().all(|f| f["type"] == "LineString"));
+    assert!(lines
+        .iter()
+        .any(|f| f["properties"]["code"] == "310101"
+            && f["properties"]["source"] == "division_outline"));
+    let facs = features(&t, "facilities");
+    let f4 = facs
+        .iter()
+        .find(|f| f["properties"]["id"] == "syn-hp-04")
+        .expect("facility syn-hp-04 in the tile");
+    assert_eq!(f4["type"], "Point");
+    assert_eq!(f4["properties"]["type"], "meal_point");
+    assert_eq!(f4["properties"]["synthetic"], true);
+    assert_eq!(f4["properties"]["phone"], "021-0000-0004");
+    for f in facs {
+        let b = f["bbox"].as_array().unwrap();
+        assert!(b
+            .iter()
+            .all(|v| (0.0..4096.0).contains(&v.as_f64().unwrap())));
+    }
+    // no addresses are loaded in this server: the layer is absent (empty layers are not written)
+    assert!(t.get("addresses").is_none());
+
+    // the raw (identity) tile decodes to the same thing
+    let raw = c.get(&url).send().unwrap();
+    assert_eq!(raw.status().as_u16(), 200);
+    assert_ne!(
+        raw.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+    assert_eq!(decode(&raw.bytes().unwrap()), t);
+
+    // ETag → 304
+    let r = c.get(&url).header("If-None-Match", &etag).send().unwrap();
+    assert_eq!(r.status().as_u16(), 304);
+
+    // .mvt suffix and no suffix give the same tile
+    for suffix in [".mvt", ""] {
+        let u = url.replace(".pbf", suffix);
+        let r = c.get(&u).header("Accept-Encoding", "gzip").send().unwrap();
+        assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+    }
+
+    // a low zoom: all of Shanghai's districts, simplified (few vertices), still valid
+    let r = c
+        .get(format!("{}/tiles/divisions/8/214/104", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let t8 = decode(&r.bytes().unwrap());
+    let d8 = features(&t8, "divisions");
+    assert!(d8.iter().any(|f| f["properties"]["code"] == "310101"));
+    assert!(d8.iter().any(|f| f["properties"]["code"] == "310115"));
+    assert!(d8.iter().all(|f| f["ringAreas"][0].as_f64().unwrap() > 0.0));
+
+    // empty tiles: 204; coverage has no source in this build: 204
+    for u in ["/tiles/divisions/3/0/0", "/tiles/coverage/14/13720/6694"] {
+        let r = c.get(format!("{}{u}", s.base)).send().unwrap();
+        assert_eq!(r.status().as_u16(), 204, "{u}");
+    }
+    // errors name the field
+    for (u, field) in [
+        ("/tiles/divisions/23/0/0", "z"),
+        ("/tiles/divisions/3/8/0", "x"),
+        ("/tiles/divisions/3/0/8.pbf", "y"),
+        ("/tiles/divisions/3/0/-1", "y"),
+        ("/tiles/roads/3/0/0", "layers"),
+        ("/tiles/divisions/14/13720/6694?crs=gcj02", "crs"),
+        ("/tiles/divisions,nope.json", "layers"),
+    ] {
+        let r = c.get(format!("{}{u}", s.base)).send().unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{u}");
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["error"]["field"], field, "{u}: {v}");
+    }
+
+    // TileJSON 3.0
+    let tj: Value = c
+        .get(format!(
+            "{}/tiles/divisions,facilities.json?crs=gcj02",
+            s.base
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(tj["tilejson"], "3.0.0");
+    assert_eq!(tj["crs"], "gcj02");
+    assert!(tj["tiles"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("/tiles/divisions,facilities/{z}/{x}/{y}.pbf"));
+    assert_eq!(tj["vector_layers"][1]["id"], "facilities");
+    let b = tj["bounds"].as_array().unwrap();
+    // Zhejiang, Shanghai and Yichang
+    assert!(b[0].as_f64().unwrap() < 111.5 && b[2].as_f64().unwrap() > 122.0);
+
+    // the map page and its vendored MapLibre are served by the binary
+    let page = c
+        .get(format!("{}/", s.base))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("养老地图") && page.contains("/map/vendor/maplibre-gl.js"));
+    let js = c
+        .get(format!("{}/map/vendor/maplibre-gl.js", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(js.status().as_u16(), 200);
+    assert!(js.bytes().unwrap().len() > 500_000);
+}
