@@ -343,12 +343,22 @@ mod tests {
 
     #[test]
     fn bd09_known_value() {
-        // Baidu's published example: GCJ-02 Tiananmen (116.397428, 39.90923) → BD-09 ≈ (116.403963, 39.915119)
-        let (x, y) = gcj02_to_bd09(116.397428, 39.90923);
+        // the widely used coordtransform example: BD-09 (116.404, 39.915) ↔ GCJ-02
+        // (116.39762729119315, 39.90865673957631) (its inverse is the one-step approximation,
+        // so agreement is to ~1e-5°)
+        let (x, y) = gcj02_to_bd09(116.39762729119315, 39.90865673957631);
         assert!(
-            (x - 116.403963).abs() < 2e-5 && (y - 39.915119).abs() < 2e-5,
+            (x - 116.404).abs() < 2e-5 && (y - 39.915).abs() < 2e-5,
             "{x},{y}"
         );
+        let (x, y) = bd09_to_gcj02(116.404, 39.915);
+        assert!(
+            (x - 116.397627).abs() < 2e-5 && (y - 39.908657).abs() < 2e-5,
+            "{x},{y}"
+        );
+        // and ours is exact: forward of the inverse returns the input
+        let (bx, by) = gcj02_to_bd09(x, y);
+        assert!((bx - 116.404).abs() < 1e-9 && (by - 39.915).abs() < 1e-9);
     }
 
     #[test]
@@ -362,7 +372,8 @@ mod tests {
         )
         .unwrap();
         assert!((e - 500_000.0).abs() < 0.01, "{e}");
-        assert!((n - 3_320_469.0).abs() < 50.0, "{n}"); // meridian arc to 30°N ≈ 3,320 km
+        // meridian arc of the CGCS2000 ellipsoid from the equator to 30°N: 3,320,113.4 m
+        assert!((n - 3_320_113.4).abs() < 1.0, "{n}");
         let (lon, lat) = transform(&AnyCrs::Epsg(4549), &AnyCrs::LonLat(Crs::Wgs84), e, n).unwrap();
         assert!((lon - 120.0).abs() < 1e-9 && (lat - 30.0).abs() < 1e-9);
     }
