@@ -15,10 +15,16 @@ fn zhejiang() -> Vec<Division> {
         Crs::Wgs84,
     )
     .unwrap();
-    all.into_iter().filter(|d| d.code.starts_with("33")).collect()
+    all.into_iter()
+        .filter(|d| d.code.starts_with("33"))
+        .collect()
 }
 
-fn run(divs: Vec<Division>, previous: Option<Vec<Division>>, markers: Option<Vec<ins::markers::Marker>>) -> ins::Report {
+fn run(
+    divs: Vec<Division>,
+    previous: Option<Vec<Division>>,
+    markers: Option<Vec<ins::markers::Marker>>,
+) -> ins::Report {
     ins::inspect(
         &Input {
             name: "test".into(),
@@ -35,14 +41,24 @@ fn run(divs: Vec<Division>, previous: Option<Vec<Division>>, markers: Option<Vec
 }
 
 /// The longest single edge of a shared line: (line id, a code, b code, v0, v1).
-fn longest_shared_edges(divs: &[Division], n: usize) -> Vec<(String, String, String, Coord<f64>, Coord<f64>)> {
+fn longest_shared_edges(
+    divs: &[Division],
+    n: usize,
+) -> Vec<(String, String, String, Coord<f64>, Coord<f64>)> {
     let (lines, _) = ins::lines_of(divs);
     let mut edges = Vec::new();
     for l in lines.iter().filter(|l| !l.is_outer()) {
         for ls in &l.geometry.0 {
             for w in ls.0.windows(2) {
                 let len = diming::crs::distance_m((w[0].x, w[0].y), (w[1].x, w[1].y));
-                edges.push((len, l.id.clone(), l.a.clone(), l.b.clone().unwrap(), w[0], w[1]));
+                edges.push((
+                    len,
+                    l.id.clone(),
+                    l.a.clone(),
+                    l.b.clone().unwrap(),
+                    w[0],
+                    w[1],
+                ));
             }
         }
     }
@@ -50,7 +66,10 @@ fn longest_shared_edges(divs: &[Division], n: usize) -> Vec<(String, String, Str
     // one edge per line
     let mut out: Vec<(String, String, String, Coord<f64>, Coord<f64>)> = Vec::new();
     for e in edges {
-        if out.iter().all(|o| o.0 != e.1 && o.1 != e.2 && o.2 != e.3 && o.1 != e.3 && o.2 != e.2) {
+        if out
+            .iter()
+            .all(|o| o.0 != e.1 && o.1 != e.2 && o.2 != e.3 && o.1 != e.3 && o.2 != e.2)
+        {
             out.push((e.1, e.2, e.3, e.4, e.5));
         }
         if out.len() == n {
@@ -94,7 +113,10 @@ fn apex(d: &Division, v0: Coord<f64>, v1: Coord<f64>, h: f64, inside: bool) -> C
 }
 
 fn tri_area(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>) -> f64 {
-    area_m2(&MultiPolygon(vec![Polygon::new(LineString(vec![a, b, c, a]), vec![])]))
+    area_m2(&MultiPolygon(vec![Polygon::new(
+        LineString(vec![a, b, c, a]),
+        vec![],
+    )]))
 }
 
 #[test]
@@ -106,13 +128,30 @@ fn zhejiang_every_neighbour_pair_and_no_fault() {
     assert_eq!(s.neighbour_pairs, 216, "pairs");
     assert!((210..=225).contains(&s.neighbour_pairs));
     assert_eq!(s.outer_lines, 42);
-    assert_eq!(s.faults, 0, "{:?}", r.faults.iter().map(|f| &f.message).collect::<Vec<_>>());
+    assert_eq!(
+        s.faults,
+        0,
+        "{:?}",
+        r.faults.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
     // 西湖区–上城区 is a neighbour pair with a line of several km
-    let l = r.lines.iter().find(|l| l.id == "330102-330106").expect("330102-330106");
+    let l = r
+        .lines
+        .iter()
+        .find(|l| l.id == "330102-330106")
+        .expect("330102-330106");
     assert_eq!(l.a_name, "上城区");
-    assert!(l.length_m > 5_000.0 && l.length_m < 30_000.0, "{}", l.length_m);
+    assert!(
+        l.length_m > 5_000.0 && l.length_m < 30_000.0,
+        "{}",
+        l.length_m
+    );
     // shared lines sum the same from both sides: every shared edge is counted once
-    assert!(s.shared_length_km > 5_000.0 && s.shared_length_km < 12_000.0, "{}", s.shared_length_km);
+    assert!(
+        s.shared_length_km > 5_000.0 && s.shared_length_km < 12_000.0,
+        "{}",
+        s.shared_length_km
+    );
 }
 
 #[test]
@@ -134,19 +173,38 @@ fn injected_gap_and_overlap_found_with_pair_and_area() {
     let q = apex(&divs[io], o0, o1, len * 0.05, false);
     insert_vertex(&mut divs[io], o0, o1, q);
     let ov_area = tri_area(o0, q, o1);
-    assert!(gap_area > 1000.0 && ov_area > 1000.0, "{gap_area} {ov_area}");
+    assert!(
+        gap_area > 1000.0 && ov_area > 1000.0,
+        "{gap_area} {ov_area}"
+    );
 
     let r = run(divs, None, None);
     let gaps: Vec<_> = r.faults.iter().filter(|f| f.kind == "gap").collect();
     let ovs: Vec<_> = r.faults.iter().filter(|f| f.kind == "overlap").collect();
-    assert_eq!(gaps.len(), 1, "{:?}", r.faults.iter().map(|f| &f.message).collect::<Vec<_>>());
-    assert_eq!(ovs.len(), 1, "{:?}", r.faults.iter().map(|f| &f.message).collect::<Vec<_>>());
+    assert_eq!(
+        gaps.len(),
+        1,
+        "{:?}",
+        r.faults.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ovs.len(),
+        1,
+        "{:?}",
+        r.faults.iter().map(|f| &f.message).collect::<Vec<_>>()
+    );
     assert_eq!(gaps[0].line_id, gap_line);
     assert_eq!(ovs[0].line_id, ov_line);
     let ga = gaps[0].area_m2.unwrap();
     let oa = ovs[0].area_m2.unwrap();
-    assert!((ga - gap_area).abs() / gap_area < 0.01, "gap {ga} vs injected {gap_area}");
-    assert!((oa - ov_area).abs() / ov_area < 0.01, "overlap {oa} vs injected {ov_area}");
+    assert!(
+        (ga - gap_area).abs() / gap_area < 0.01,
+        "gap {ga} vs injected {gap_area}"
+    );
+    assert!(
+        (oa - ov_area).abs() / ov_area < 0.01,
+        "overlap {oa} vs injected {ov_area}"
+    );
     assert_eq!(r.faults.len(), 2, "only the injected faults");
     let l = r.lines.iter().find(|l| l.id == gap_line).unwrap();
     assert_eq!(l.faults, 1);
@@ -182,7 +240,11 @@ fn markers_on_off_and_on_the_wrong_line() {
     assert_eq!(res[0].status, "ok", "{:?}", res[0]);
     assert!(res[0].distance_m.unwrap() < 0.05, "{:?}", res[0]);
     assert_eq!(res[1].status, "out_of_tolerance");
-    assert!((res[1].distance_m.unwrap() - off).abs() < 0.5 && off > 20.0, "{:?} {off}", res[1]);
+    assert!(
+        (res[1].distance_m.unwrap() - off).abs() < 0.5 && off > 20.0,
+        "{:?} {off}",
+        res[1]
+    );
     assert_eq!(res[2].status, "wrong_line");
     assert_eq!(res[2].nearest_line.as_deref(), Some(l1.as_str()));
     let s = &r.summary;
@@ -191,7 +253,9 @@ fn markers_on_off_and_on_the_wrong_line() {
     assert_eq!(s.lines_without_marker, Some(215));
     // bad marker file: the error names file and row
     std::fs::write(&csv, "number,type,line_id,lon,lat\nJ1,x,a-b,abc,30\n").unwrap();
-    let e = ins::markers::read_markers(&csv, Crs::Wgs84).unwrap_err().to_string();
+    let e = ins::markers::read_markers(&csv, Crs::Wgs84)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("markers.csv row 2") && e.contains("lon"), "{e}");
 }
 
@@ -203,7 +267,10 @@ fn move_run(divs: &mut [Division], line_id: &str, dx: f64) {
     assert!(part.0.len() >= 6);
     let moved: Vec<Coord<f64>> = part.0[1..4].to_vec();
     let mut n = 0;
-    for d in divs.iter_mut().filter(|d| d.code == l.a || Some(&d.code) == l.b.as_ref()) {
+    for d in divs
+        .iter_mut()
+        .filter(|d| d.code == l.a || Some(&d.code) == l.b.as_ref())
+    {
         for poly in d.poly.0.iter_mut() {
             let mut ext = poly.exterior().0.clone();
             for c in ext.iter_mut() {
@@ -229,10 +296,18 @@ fn comparison_reports_exactly_the_moved_line() {
         .iter()
         .filter(|l| l.change.as_ref().unwrap().changed)
         .collect();
-    assert_eq!(changed.len(), 1, "{:?}", changed.iter().map(|l| &l.id).collect::<Vec<_>>());
+    assert_eq!(
+        changed.len(),
+        1,
+        "{:?}",
+        changed.iter().map(|l| &l.id).collect::<Vec<_>>()
+    );
     assert_eq!(changed[0].id, "330102-330106");
     let c = changed[0].change.as_ref().unwrap();
-    assert!(c.hausdorff_m.unwrap() > 1.0 && c.hausdorff_m.unwrap() < 25.0, "{c:?}");
+    assert!(
+        c.hausdorff_m.unwrap() > 1.0 && c.hausdorff_m.unwrap() < 25.0,
+        "{c:?}"
+    );
     assert!(c.gained_by_a_m2 + c.gained_by_b_m2 > 100.0, "{c:?}");
     assert_eq!(r.summary.changed_lines, Some(1));
     let segs = r.changed_segments.as_ref().unwrap();
@@ -248,7 +323,11 @@ fn write_fc(path: &Path, divs: &[Division]) {
                "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(d.poly.clone()))})
         })
         .collect();
-    std::fs::write(path, json!({"type": "FeatureCollection", "features": feats}).to_string()).unwrap();
+    std::fs::write(
+        path,
+        json!({"type": "FeatureCollection", "features": feats}).to_string(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -257,57 +336,117 @@ fn cli_writes_the_report_files_and_names_bad_input() {
     let old = zhejiang();
     let mut new = old.clone();
     move_run(&mut new, "330102-330106", 0.0002);
-    let (pi, pp) = (dir.path().join("new.geojson"), dir.path().join("old.geojson"));
+    let (pi, pp) = (
+        dir.path().join("new.geojson"),
+        dir.path().join("old.geojson"),
+    );
     write_fc(&pi, &new);
     write_fc(&pp, &old);
     let out = dir.path().join("out");
     let (ok, stdout, stderr) = common::run_cli(
-        &["inspect", "--input", pi.to_str().unwrap(), "--previous", pp.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &[
+            "inspect",
+            "--input",
+            pi.to_str().unwrap(),
+            "--previous",
+            pp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(ok, "{stderr}");
     assert!(stdout.contains("216 neighbour pairs"), "{stdout}");
     assert!(stderr.contains("gaps and overlaps"), "progress: {stderr}");
-    for f in ["report.json", "faults.geojson", "report.csv", "report.html", "lines.geojson"] {
+    for f in [
+        "report.json",
+        "faults.geojson",
+        "report.csv",
+        "report.html",
+        "lines.geojson",
+    ] {
         assert!(out.join(f).exists(), "{f}");
     }
-    let rep: Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let rep: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(rep["summary"]["neighbour_pairs"], 216);
     assert_eq!(rep["summary"]["changed_lines"], 1);
     assert_eq!(rep["params"]["sliver_width_m"], 1.0);
     let csv = std::fs::read_to_string(out.join("report.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 216 + 42);
-    assert!(csv.lines().any(|l| l.starts_with("330102-330106,") && l.contains(",moved,")));
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with("330102-330106,") && l.contains(",moved,")));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("330102-330106"));
     // self-contained: no external scripts, styles or images
     assert!(!html.contains(" src=") && !html.contains("<link") && !html.contains("href="));
-    let fg: Value = serde_json::from_str(&std::fs::read_to_string(out.join("faults.geojson")).unwrap()).unwrap();
-    assert!(fg["features"].as_array().unwrap().iter().any(|f| f["properties"]["feature"] == "changed_segment"));
+    let fg: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("faults.geojson")).unwrap())
+            .unwrap();
+    assert!(fg["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["properties"]["feature"] == "changed_segment"));
 
     // bad input: feature 1 is a LineString
     let bad = dir.path().join("bad.geojson");
     std::fs::write(&bad, r#"{"type":"FeatureCollection","features":[
         {"type":"Feature","properties":{"adcode":"330102"},"geometry":{"type":"Polygon","coordinates":[[[120,30],[120.1,30],[120.1,30.1],[120,30]]]}},
         {"type":"Feature","properties":{"adcode":"330106"},"geometry":{"type":"LineString","coordinates":[[120,30],[121,31]]}}]}"#).unwrap();
-    let (ok, _, stderr) = common::run_cli(&["inspect", "--input", bad.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);
+    let (ok, _, stderr) = common::run_cli(
+        &[
+            "inspect",
+            "--input",
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert!(!ok);
-    assert!(stderr.contains("bad.geojson feature 1") && stderr.contains("LineString"), "{stderr}");
-    let (ok, _, stderr) = common::run_cli(&["inspect", "--input", bad.to_str().unwrap(), "--out", out.to_str().unwrap(), "--code-field", "gb"], &[]);
+    assert!(
+        stderr.contains("bad.geojson feature 1") && stderr.contains("LineString"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = common::run_cli(
+        &[
+            "inspect",
+            "--input",
+            bad.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--code-field",
+            "gb",
+        ],
+        &[],
+    );
     assert!(!ok);
-    assert!(stderr.contains("bad.geojson feature 0") && stderr.contains("'gb'"), "{stderr}");
+    assert!(
+        stderr.contains("bad.geojson feature 0") && stderr.contains("'gb'"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn http_inspection_job() {
-    let hz: Vec<Division> = zhejiang().into_iter().filter(|d| d.code.starts_with("3301")).collect();
+    let hz: Vec<Division> = zhejiang()
+        .into_iter()
+        .filter(|d| d.code.starts_with("3301"))
+        .collect();
     let want = run(hz.clone(), None, None).summary.neighbour_pairs;
     assert!(want > 20, "{want}");
     let mut moved = hz.clone();
     move_run(&mut moved, "330102-330106", 0.0002);
     let fc = |divs: &[Division]| {
-        let feats: Vec<Value> = divs.iter().map(|d| json!({"type": "Feature", "properties": {"adcode": d.code, "name": d.name},
-            "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(d.poly.clone()))})).collect();
+        let feats: Vec<Value> = divs
+            .iter()
+            .map(|d| {
+                json!({"type": "Feature", "properties": {"adcode": d.code, "name": d.name},
+            "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(d.poly.clone()))})
+            })
+            .collect();
         json!({"type": "FeatureCollection", "features": feats})
     };
     let s = common::spawn_server(&[]);
@@ -324,7 +463,12 @@ fn http_inspection_job() {
     assert_eq!(v["crs"], "wgs84");
     let mut st = Value::Null;
     for _ in 0..600 {
-        st = c.get(format!("{}/v1/inspections/{id}", s.base)).send().unwrap().json().unwrap();
+        st = c
+            .get(format!("{}/v1/inspections/{id}", s.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         if st["status"] != "running" {
             break;
         }
@@ -335,27 +479,55 @@ fn http_inspection_job() {
     assert_eq!(st["summary"]["changed_lines"], 1);
     assert_eq!(st["summary"]["markers_out_of_tolerance"], 1);
     assert!(st["storage"].as_str().unwrap().starts_with("memory"));
-    for (f, ct) in [("report.json", "json"), ("faults.geojson", "geo+json"), ("report.csv", "csv"), ("report.html", "html")] {
-        let r = c.get(format!("{}/v1/inspections/{id}/{f}", s.base)).send().unwrap();
+    for (f, ct) in [
+        ("report.json", "json"),
+        ("faults.geojson", "geo+json"),
+        ("report.csv", "csv"),
+        ("report.html", "html"),
+    ] {
+        let r = c
+            .get(format!("{}/v1/inspections/{id}/{f}", s.base))
+            .send()
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{f}");
         assert!(r.headers()["content-type"].to_str().unwrap().contains(ct));
     }
     // errors name the field
     for (body, field) in [
         (json!({}), "polygons"),
-        (json!({"polygons": {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}}), "polygons"),
+        (
+            json!({"polygons": {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}}),
+            "polygons",
+        ),
         (json!({"polygons": fc(&hz), "crs": "utm"}), "crs"),
-        (json!({"polygons": fc(&hz), "tolerances": {"search_m": -1}}), "tolerances.search_m"),
+        (
+            json!({"polygons": fc(&hz), "tolerances": {"search_m": -1}}),
+            "tolerances.search_m",
+        ),
         (json!({"polygons": fc(&hz), "bogus": 1}), "bogus"),
     ] {
-        let r = c.post(format!("{}/v1/inspections", s.base)).json(&body).send().unwrap();
+        let r = c
+            .post(format!("{}/v1/inspections", s.base))
+            .json(&body)
+            .send()
+            .unwrap();
         assert_eq!(r.status().as_u16(), 400);
         let v: Value = r.json().unwrap();
         assert_eq!(v["error"]["field"], field, "{v}");
     }
-    let r = c.get(format!("{}/v1/inspections/not-a-uuid", s.base)).send().unwrap();
+    let r = c
+        .get(format!("{}/v1/inspections/not-a-uuid", s.base))
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    let r = c.get(format!("{}/v1/inspections/{}", s.base, uuid::Uuid::new_v4())).send().unwrap();
+    let r = c
+        .get(format!(
+            "{}/v1/inspections/{}",
+            s.base,
+            uuid::Uuid::new_v4()
+        ))
+        .send()
+        .unwrap();
     assert_eq!(r.status().as_u16(), 404);
 }
 
@@ -363,13 +535,24 @@ fn http_inspection_job() {
 fn cli_stores_the_inspection_in_postgis() {
     let url = common::pg_url();
     let dir = tempfile::tempdir().unwrap();
-    let hz: Vec<Division> = zhejiang().into_iter().filter(|d| d.code.starts_with("3301")).collect();
+    let hz: Vec<Division> = zhejiang()
+        .into_iter()
+        .filter(|d| d.code.starts_with("3301"))
+        .collect();
     let want = run(hz.clone(), None, None);
     let input = dir.path().join("hz.geojson");
     write_fc(&input, &hz);
     let schema = format!("insp_test_{}", std::process::id());
     let (ok, _, stderr) = common::run_cli(
-        &["inspect", "--input", input.to_str().unwrap(), "--out", dir.path().join("o").to_str().unwrap(), "--database-url", &url],
+        &[
+            "inspect",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+            "--database-url",
+            &url,
+        ],
         &[("DIMING_DB_SCHEMA", &schema)],
     );
     assert!(ok, "{stderr}");

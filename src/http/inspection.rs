@@ -64,14 +64,22 @@ fn features(v: &Value, field: &str) -> Result<Vec<Feature>, ApiError> {
             ApiError::bad(format!("{field}.features[{n}]"), "feature has no geometry")
         })?;
         let geometry: geo::Geometry<f64> = g.try_into().map_err(|e| {
-            ApiError::bad(format!("{field}.features[{n}]"), format!("bad geometry: {e}"))
+            ApiError::bad(
+                format!("{field}.features[{n}]"),
+                format!("bad geometry: {e}"),
+            )
         })?;
         out.push(Feature { props, geometry });
     }
     Ok(out)
 }
 
-fn divisions(v: &Value, field: &str, code_field: &str, crs: Crs) -> Result<Vec<ins::Division>, ApiError> {
+fn divisions(
+    v: &Value,
+    field: &str,
+    code_field: &str,
+    crs: Crs,
+) -> Result<Vec<ins::Division>, ApiError> {
     let feats = features(v, field)?;
     ins::divisions_from_features(feats, field, code_field, crs)
         .map_err(|e| ApiError::bad(field, format!("{e:#}")))
@@ -111,7 +119,13 @@ fn markers(v: &Value, crs: Crs) -> Result<Vec<ins::markers::Marker>, ApiError> {
         .ok_or_else(|| ApiError::bad("markers", "expected a FeatureCollection of points or an array of {number, type, line_id, lon, lat, crs}"))?;
     for (n, m) in arr.iter().enumerate() {
         let field = format!("markers[{n}]");
-        let s = |k: &str| m.get(k).and_then(|x| x.as_str().map(str::to_string).or_else(|| x.as_i64().map(|i| i.to_string())));
+        let s = |k: &str| {
+            m.get(k).and_then(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .or_else(|| x.as_i64().map(|i| i.to_string()))
+            })
+        };
         let f = |k: &str| {
             m.get(k)
                 .and_then(Value::as_f64)
@@ -121,7 +135,8 @@ fn markers(v: &Value, crs: Crs) -> Result<Vec<ins::markers::Marker>, ApiError> {
             Some(c) => Crs::parse(&c).map_err(|e| ApiError::bad(format!("{field}.crs"), e))?,
             None => crs,
         };
-        let line = s("line_id").ok_or_else(|| ApiError::bad(format!("{field}.line_id"), "missing line_id"))?;
+        let line = s("line_id")
+            .ok_or_else(|| ApiError::bad(format!("{field}.line_id"), "missing line_id"))?;
         let (lon, lat) = (f("lon")?, f("lat")?);
         out.push(
             ins::markers::make(
@@ -138,15 +153,29 @@ fn markers(v: &Value, crs: Crs) -> Result<Vec<ins::markers::Marker>, ApiError> {
     Ok(out)
 }
 
-const KNOWN: [&str; 7] = ["polygons", "previous", "markers", "code_field", "crs", "tolerances", "name"];
+const KNOWN: [&str; 7] = [
+    "polygons",
+    "previous",
+    "markers",
+    "code_field",
+    "crs",
+    "tolerances",
+    "name",
+];
 
-async fn start(state: web::Data<AppState>, body: web::Json<Value>) -> Result<HttpResponse, ApiError> {
+async fn start(
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let obj = body
         .as_object()
         .ok_or_else(|| ApiError::bad("body", "expected a JSON object"))?;
     if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(ApiError::bad(k.clone(), format!("unknown field (expected one of {})", KNOWN.join(", "))));
+        return Err(ApiError::bad(
+            k.clone(),
+            format!("unknown field (expected one of {})", KNOWN.join(", ")),
+        ));
     }
     let crs = match obj.get("crs") {
         None => Crs::Wgs84,
@@ -165,10 +194,15 @@ async fn start(state: web::Data<AppState>, body: web::Json<Value>) -> Result<Htt
     params
         .check()
         .map_err(|(k, m)| ApiError::bad(format!("tolerances.{k}"), m))?;
-    let polys = obj.get("polygons").ok_or_else(|| ApiError::missing("polygons"))?;
+    let polys = obj
+        .get("polygons")
+        .ok_or_else(|| ApiError::missing("polygons"))?;
     let divs = divisions(polys, "polygons", &code_field, crs)?;
     let previous = match obj.get("previous") {
-        Some(v) => Some(("previous".to_string(), divisions(v, "previous", &code_field, crs)?)),
+        Some(v) => Some((
+            "previous".to_string(),
+            divisions(v, "previous", &code_field, crs)?,
+        )),
         None => None,
     };
     let marks = match obj.get("markers") {
@@ -187,7 +221,11 @@ async fn start(state: web::Data<AppState>, body: web::Json<Value>) -> Result<Htt
         stage: "queued".into(),
         progress: 0.0,
         crs,
-        storage: if db.is_some() { "postgis".into() } else { "memory (no database configured: results are lost on restart)".into() },
+        storage: if db.is_some() {
+            "postgis".into()
+        } else {
+            "memory (no database configured: results are lost on restart)".into()
+        },
         report: None,
         error: None,
     }));
@@ -245,15 +283,14 @@ async fn start(state: web::Data<AppState>, body: web::Json<Value>) -> Result<Htt
 }
 
 fn parse_id(s: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(s).map_err(|_| ApiError::bad("id", format!("'{s}' is not an inspection id (UUID)")))
+    uuid::Uuid::parse_str(s)
+        .map_err(|_| ApiError::bad("id", format!("'{s}' is not an inspection id (UUID)")))
 }
 
 fn get_job(id: uuid::Uuid) -> Result<Arc<Mutex<Job>>, ApiError> {
-    jobs()
-        .lock()
-        .get(&id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("id", format!("no inspection {id} in this server's memory")))
+    jobs().lock().get(&id).cloned().ok_or_else(|| {
+        ApiError::not_found("id", format!("no inspection {id} in this server's memory"))
+    })
 }
 
 async fn stored(state: &AppState, id: uuid::Uuid) -> Option<(String, Option<Value>)> {
@@ -262,22 +299,30 @@ async fn stored(state: &AppState, id: uuid::Uuid) -> Option<(String, Option<Valu
     ins::store::load(&pool, id).await.ok().flatten()
 }
 
-async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn status(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
     let job = match get_job(id) {
         Ok(j) => j,
         Err(e) => {
             if let Some((st, rep)) = stored(&state, id).await {
-                return Ok(HttpResponse::Ok().json(json!({"id": id, "status": st, "storage": "postgis",
+                return Ok(HttpResponse::Ok().json(
+                    json!({"id": id, "status": st, "storage": "postgis",
                     "summary": rep.as_ref().map(|r| r["summary"].clone()),
-                    "files": ["report.json"]})));
+                    "files": ["report.json"]}),
+                ));
             }
             return Err(e);
         }
     };
     let j = job.lock();
     let files: Vec<String> = if j.report.is_some() {
-        FILES.iter().map(|f| format!("/v1/inspections/{id}/{f}")).collect()
+        FILES
+            .iter()
+            .map(|f| format!("/v1/inspections/{id}/{f}"))
+            .collect()
     } else {
         vec![]
     };
@@ -290,13 +335,25 @@ async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Result<H
     })))
 }
 
-const FILES: [&str; 5] = ["report.json", "faults.geojson", "lines.geojson", "report.csv", "report.html"];
+const FILES: [&str; 5] = [
+    "report.json",
+    "faults.geojson",
+    "lines.geojson",
+    "report.csv",
+    "report.html",
+];
 
-async fn file(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+async fn file(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, name) = path.into_inner();
     let id = parse_id(&id)?;
     if !FILES.contains(&name.as_str()) {
-        return Err(ApiError::not_found("file", format!("no file '{name}' (expected one of {})", FILES.join(", "))));
+        return Err(ApiError::not_found(
+            "file",
+            format!("no file '{name}' (expected one of {})", FILES.join(", ")),
+        ));
     }
     let job = match get_job(id) {
         Ok(j) => j,
@@ -314,17 +371,39 @@ async fn file(state: web::Data<AppState>, path: web::Path<(String, String)>) -> 
         match &j.report {
             Some(r) => r.clone(),
             None => {
-                return Err(ApiError::conflict("id", format!("inspection {id} is {} ({})", j.status, j.error.clone().unwrap_or_else(|| j.stage.clone()))))
+                return Err(ApiError::conflict(
+                    "id",
+                    format!(
+                        "inspection {id} is {} ({})",
+                        j.status,
+                        j.error.clone().unwrap_or_else(|| j.stage.clone())
+                    ),
+                ))
             }
         }
     };
     let out = web::block(move || -> Result<(String, &'static str), String> {
         Ok(match name.as_str() {
-            "report.json" => (ins::output::report_json(&report).to_string(), "application/json"),
-            "faults.geojson" => (ins::output::faults_geojson(&report).to_string(), "application/geo+json"),
-            "lines.geojson" => (ins::output::lines_geojson(&report).to_string(), "application/geo+json"),
-            "report.csv" => (ins::output::report_csv(&report).map_err(|e| e.to_string())?, "text/csv; charset=utf-8"),
-            _ => (ins::output::report_html(&report), "text/html; charset=utf-8"),
+            "report.json" => (
+                ins::output::report_json(&report).to_string(),
+                "application/json",
+            ),
+            "faults.geojson" => (
+                ins::output::faults_geojson(&report).to_string(),
+                "application/geo+json",
+            ),
+            "lines.geojson" => (
+                ins::output::lines_geojson(&report).to_string(),
+                "application/geo+json",
+            ),
+            "report.csv" => (
+                ins::output::report_csv(&report).map_err(|e| e.to_string())?,
+                "text/csv; charset=utf-8",
+            ),
+            _ => (
+                ins::output::report_html(&report),
+                "text/html; charset=utf-8",
+            ),
         })
     })
     .await

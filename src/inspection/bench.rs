@@ -54,8 +54,12 @@ pub fn run(polygons: &Path, database_url: Option<&str>) -> Result<()> {
             .unwrap_or(0.0)
     };
     let lines_s = stage("lines");
-    let go_s = stage("gaps_overlaps") ;
-    println!("diming bench inspect — {} ({} divisions, {verts} vertices), 1 thread", polygons.display(), s.divisions);
+    let go_s = stage("gaps_overlaps");
+    println!(
+        "diming bench inspect — {} ({} divisions, {verts} vertices), 1 thread",
+        polygons.display(),
+        s.divisions
+    );
     println!(
         "result: {} neighbour pairs, {} outer lines, {} faults {:?}, gap {:.0} m², overlap {:.0} m²",
         s.neighbour_pairs, s.outer_lines, s.faults, s.faults_by_kind, s.gap_area_m2, s.overlap_area_m2
@@ -114,8 +118,10 @@ async fn postgis(url: &str, divs: &[super::Division]) -> Result<(f64, f64, f64, 
             b.push_bind(&d.code)
                 .push("ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(")
                 .push_bind_unseparated(
-                    serde_json::to_string(&geojson::Geometry::from(&geo::Geometry::MultiPolygon(d.poly.clone())))
-                        .unwrap_or_default(),
+                    serde_json::to_string(&geojson::Geometry::from(&geo::Geometry::MultiPolygon(
+                        d.poly.clone(),
+                    )))
+                    .unwrap_or_default(),
                 )
                 .push_unseparated("), 4326))");
         });
@@ -134,7 +140,10 @@ async fn postgis(url: &str, divs: &[super::Division]) -> Result<(f64, f64, f64, 
     .fetch_all(&mut *c)
     .await?;
     let ov = t1.elapsed().as_secs_f64();
-    eprintln!("PostGIS: overlaps {ov:.1} s ({} pairs); timing union holes …", rows.len());
+    eprintln!(
+        "PostGIS: overlaps {ov:.1} s ({} pairs); timing union holes …",
+        rows.len()
+    );
     let t2 = Instant::now();
     let holes: (i64,) = sqlx::query_as(&format!(
         "SELECT COALESCE(sum(ST_NumInteriorRings(g)), 0)::bigint FROM (SELECT (ST_Dump(ST_Union(geom))).geom g FROM {t}) u"

@@ -56,7 +56,10 @@ pub fn read_markers(path: &Path, default_crs: Crs) -> Result<Vec<Marker>> {
     let src = path.display().to_string();
     if name.ends_with(".csv") {
         let mut rdr = csv::Reader::from_path(path).with_context(|| format!("cannot open {src}"))?;
-        let h = rdr.headers().with_context(|| format!("{src}: no header"))?.clone();
+        let h = rdr
+            .headers()
+            .with_context(|| format!("{src}: no header"))?
+            .clone();
         let mut out = Vec::new();
         for (n, rec) in rdr.records().enumerate() {
             let row = n + 2;
@@ -74,16 +77,18 @@ pub fn read_markers(path: &Path, default_crs: Crs) -> Result<Vec<Marker>> {
                 Some(c) => Crs::parse(c).map_err(|e| anyhow!("{src} row {row}: crs: {e}"))?,
                 None => default_crs,
             };
-            out.push(make(
-                get(&rec, &h, &["number", "编号"]).unwrap_or(&format!("#{row}")),
-                get(&rec, &h, &["type", "类型"]).unwrap_or(""),
-                get(&rec, &h, &["line_id", "line", "界线"])
-                    .ok_or_else(|| anyhow!("{src} row {row}: missing 'line_id'"))?,
-                lon,
-                lat,
-                crs,
-            )
-            .map_err(|e| anyhow!("{src} row {row}: {e}"))?);
+            out.push(
+                make(
+                    get(&rec, &h, &["number", "编号"]).unwrap_or(&format!("#{row}")),
+                    get(&rec, &h, &["type", "类型"]).unwrap_or(""),
+                    get(&rec, &h, &["line_id", "line", "界线"])
+                        .ok_or_else(|| anyhow!("{src} row {row}: missing 'line_id'"))?,
+                    lon,
+                    lat,
+                    crs,
+                )
+                .map_err(|e| anyhow!("{src} row {row}: {e}"))?,
+            );
         }
         Ok(out)
     } else {
@@ -141,8 +146,11 @@ fn dist_to_line(m: &LocalMetric, line: &Line, p: Coord<f64>) -> f64 {
 
 /// Checks every marker; returns the results and the number of markers per line (in line order).
 pub fn check(ms: &[Marker], lines: &[Line], p: &Params) -> (Vec<MarkerResult>, Vec<usize>) {
-    let idx: std::collections::HashMap<&str, usize> =
-        lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
+    let idx: std::collections::HashMap<&str, usize> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.id.as_str(), i))
+        .collect();
     let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>> = RTree::bulk_load(
         lines
             .iter()

@@ -327,8 +327,11 @@ pub fn inspect(input: &Input, progress: Progress) -> Result<Report> {
 
     // count faults per line
     {
-        let idx: std::collections::HashMap<&str, usize> =
-            lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
+        let idx: std::collections::HashMap<&str, usize> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.as_str(), i))
+            .collect();
         let mut counts = vec![0usize; lines.len()];
         for f in &faults {
             if let Some(&i) = idx.get(f.line_id.as_str()) {
@@ -393,7 +396,8 @@ pub fn inspect(input: &Input, progress: Progress) -> Result<Report> {
     }
     if let Some(ms) = &report_markers {
         s.markers = Some(ms.len());
-        s.markers_out_of_tolerance = Some(ms.iter().filter(|m| m.status == "out_of_tolerance").count());
+        s.markers_out_of_tolerance =
+            Some(ms.iter().filter(|m| m.status == "out_of_tolerance").count());
         s.markers_on_wrong_line = Some(ms.iter().filter(|m| m.status == "wrong_line").count());
         s.lines_without_marker = without.as_ref().map(|w| w.len());
     }

@@ -127,15 +127,20 @@ pub fn report_csv(r: &Report) -> Result<String> {
             c.and_then(|c| c.hausdorff_m)
                 .map(|h| format!("{h:.3}"))
                 .unwrap_or_default(),
-            c.map(|c| format!("{:.2}", c.gained_by_a_m2)).unwrap_or_default(),
-            c.map(|c| format!("{:.2}", c.gained_by_b_m2)).unwrap_or_default(),
+            c.map(|c| format!("{:.2}", c.gained_by_a_m2))
+                .unwrap_or_default(),
+            c.map(|c| format!("{:.2}", c.gained_by_b_m2))
+                .unwrap_or_default(),
         ])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// An SVG of one line with its faults and changed segments.
@@ -157,7 +162,12 @@ fn svg_for(r: &Report, line_idx: usize) -> String {
     let sx = (bb.width() * kx).max(1e-9);
     let sy = bb.height().max(1e-9);
     let s = ((w - 20.0) / sx).min((h - 20.0) / sy);
-    let tx = |x: f64, y: f64| (10.0 + (x - bb.min().x) * kx * s, h - 10.0 - (y - bb.min().y) * s);
+    let tx = |x: f64, y: f64| {
+        (
+            10.0 + (x - bb.min().x) * kx * s,
+            h - 10.0 - (y - bb.min().y) * s,
+        )
+    };
     let path = |ls: &geo::LineString<f64>| {
         let mut d = String::new();
         for (i, c) in ls.0.iter().enumerate() {
@@ -170,7 +180,11 @@ fn svg_for(r: &Report, line_idx: usize) -> String {
         "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' viewBox='0 0 {w} {h}'><rect width='100%' height='100%' fill='#f8f8f4'/>"
     );
     for ls in &l.geometry.0 {
-        let _ = write!(out, "<path d='{}' fill='none' stroke='#333' stroke-width='1.5'/>", path(ls));
+        let _ = write!(
+            out,
+            "<path d='{}' fill='none' stroke='#333' stroke-width='1.5'/>",
+            path(ls)
+        );
     }
     for f in &faults {
         let color = if f.kind.contains("gap") {
@@ -191,12 +205,20 @@ fn svg_for(r: &Report, line_idx: usize) -> String {
             g => {
                 if let Some(c) = g.bounding_rect().map(|b| b.center()) {
                     let (x, y) = tx(c.x, c.y);
-                    let _ = write!(out, "<circle cx='{x:.1}' cy='{y:.1}' r='4' fill='{color}'/>");
+                    let _ = write!(
+                        out,
+                        "<circle cx='{x:.1}' cy='{y:.1}' r='4' fill='{color}'/>"
+                    );
                 }
             }
         }
     }
-    for s in r.changed_segments.iter().flatten().filter(|s| s.line_id == l.id) {
+    for s in r
+        .changed_segments
+        .iter()
+        .flatten()
+        .filter(|s| s.line_id == l.id)
+    {
         let color = if s.round == "new" { "#0a0" } else { "#a0a" };
         let _ = write!(
             out,
@@ -235,20 +257,35 @@ td,th{{border:1px solid #bbb;padding:3px 6px;font-size:13px}}th{{background:#eee
     let _ = write!(h, "<h2>概要 Summary</h2><table>");
     for (k, v) in [
         ("行政区 Divisions", s.divisions.to_string()),
-        ("相邻对 Neighbour pairs (shared lines)", s.neighbour_pairs.to_string()),
+        (
+            "相邻对 Neighbour pairs (shared lines)",
+            s.neighbour_pairs.to_string(),
+        ),
         ("外边界 Outer lines", s.outer_lines.to_string()),
-        ("共有界线长度 Shared length (km)", format!("{:.1}", s.shared_length_km)),
+        (
+            "共有界线长度 Shared length (km)",
+            format!("{:.1}", s.shared_length_km),
+        ),
         ("问题 Faults", s.faults.to_string()),
         ("缝隙面积 Gap area (m²)", format!("{:.1}", s.gap_area_m2)),
-        ("重叠面积 Overlap area (m²)", format!("{:.1}", s.overlap_area_m2)),
+        (
+            "重叠面积 Overlap area (m²)",
+            format!("{:.1}", s.overlap_area_m2),
+        ),
         ("有问题界线 Faulty lines", s.faulty_lines.to_string()),
     ] {
         let _ = write!(h, "<tr><th>{k}</th><td>{v}</td></tr>");
     }
     for (k, v) in [
         ("界桩 Markers", s.markers),
-        ("超限界桩 Markers out of tolerance", s.markers_out_of_tolerance),
-        ("错线界桩 Markers on the wrong line", s.markers_on_wrong_line),
+        (
+            "超限界桩 Markers out of tolerance",
+            s.markers_out_of_tolerance,
+        ),
+        (
+            "错线界桩 Markers on the wrong line",
+            s.markers_on_wrong_line,
+        ),
         ("无界桩界线 Lines without marker", s.lines_without_marker),
         ("变动界线 Changed lines", s.changed_lines),
     ] {
@@ -303,7 +340,12 @@ td,th{{border:1px solid #bbb;padding:3px 6px;font-size:13px}}th{{background:#eee
         }
         let _ = write!(h, "</table>");
         if let Some(w) = &r.lines_without_marker {
-            let _ = write!(h, "<p>无界桩界线 Lines without marker ({}): {}</p>", w.len(), esc(&w.join(", ")));
+            let _ = write!(
+                h,
+                "<p>无界桩界线 Lines without marker ({}): {}</p>",
+                w.len(),
+                esc(&w.join(", "))
+            );
         }
     }
     let _ = write!(h, "<h2>界线 Lines</h2><table><tr><th>界线 line</th><th>甲方 side A</th><th>乙方 side B</th><th>长度 length km</th><th>问题 faults</th><th>界桩 markers</th><th>变动 change</th><th>Hausdorff m</th></tr>");
@@ -335,7 +377,12 @@ td,th{{border:1px solid #bbb;padding:3px 6px;font-size:13px}}th{{background:#eee
                 let _ = write!(h, "<p>… more maps omitted (see faults.geojson)</p>");
                 break;
             }
-            let _ = write!(h, "<div class='card'><b>{}</b><br>{}</div>", esc(&l.id), svg_for(r, i));
+            let _ = write!(
+                h,
+                "<div class='card'><b>{}</b><br>{}</div>",
+                esc(&l.id),
+                svg_for(r, i)
+            );
         }
     }
     h.push_str("</body></html>");
@@ -347,7 +394,10 @@ pub fn write_all(r: &Report, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut out = Vec::new();
     for (name, body) in [
-        ("report.json", serde_json::to_string_pretty(&report_json(r))?),
+        (
+            "report.json",
+            serde_json::to_string_pretty(&report_json(r))?,
+        ),
         ("faults.geojson", serde_json::to_string(&faults_geojson(r))?),
         ("lines.geojson", serde_json::to_string(&lines_geojson(r))?),
         ("report.csv", report_csv(r)?),

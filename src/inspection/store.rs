@@ -24,8 +24,11 @@ pub async fn connect(url: &str) -> Result<PgPool> {
             let sp = sp.clone();
             Box::pin(async move {
                 if let Some(s) = sp {
-                    conn.execute(format!("CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}, public").as_str())
-                        .await?;
+                    conn.execute(
+                        format!("CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}, public")
+                            .as_str(),
+                    )
+                    .await?;
                 }
                 Ok(())
             })
@@ -111,7 +114,13 @@ pub async fn save_with(pool: &PgPool, id: uuid::Uuid, r: &Report, source: &str) 
 }
 
 /// Records a job that has started (HTTP).
-pub async fn start(pool: &PgPool, id: uuid::Uuid, input: &str, crs: &str, params: &super::Params) -> Result<()> {
+pub async fn start(
+    pool: &PgPool,
+    id: uuid::Uuid,
+    input: &str,
+    crs: &str,
+    params: &super::Params,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO inspections (id, source, input, crs, status, params) VALUES ($1, 'http', $2, $3, 'running', $4)",
     )
@@ -135,7 +144,10 @@ pub async fn fail(pool: &PgPool, id: uuid::Uuid, err: &str) -> Result<()> {
 }
 
 /// Loads a stored report.json and status.
-pub async fn load(pool: &PgPool, id: uuid::Uuid) -> Result<Option<(String, Option<serde_json::Value>)>> {
+pub async fn load(
+    pool: &PgPool,
+    id: uuid::Uuid,
+) -> Result<Option<(String, Option<serde_json::Value>)>> {
     let row: Option<(String, Option<serde_json::Value>)> =
         sqlx::query_as("SELECT status, report FROM inspections WHERE id = $1")
             .bind(id)

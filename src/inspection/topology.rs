@@ -10,7 +10,7 @@
 //! operations (areas on the ellipsoid via [`crate::crs::area_m2`]).
 
 use super::{Division, Fault, Params};
-use crate::crs::{area_m2, length_m, LocalMetric};
+use crate::crs::{length_m, LocalMetric};
 use geo::{
     BooleanOps, BoundingRect, Coord, Geometry, LineString, MultiLineString, MultiPolygon, Point,
     Polygon, Rect,
@@ -129,7 +129,9 @@ pub fn build_lines(divs: &[Division]) -> Topology {
                 continue;
             }
             let n = segs.len();
-            let start = (0..n).find(|&k| segs[k].2 != segs[(k + n - 1) % n].2).unwrap_or(0);
+            let start = (0..n)
+                .find(|&k| segs[k].2 != segs[(k + n - 1) % n].2)
+                .unwrap_or(0);
             let mut k = 0;
             while k < n {
                 let p = segs[(start + k) % n].2;
@@ -145,7 +147,10 @@ pub fn build_lines(divs: &[Division]) -> Topology {
                     for w in coords.windows(2) {
                         unmatched.push((i, w[0], w[1]));
                     }
-                    lines.entry((i, OUTER)).or_default().push(LineString(coords));
+                    lines
+                        .entry((i, OUTER))
+                        .or_default()
+                        .push(LineString(coords));
                 } else if i < p {
                     lines.entry((i, p)).or_default().push(LineString(coords));
                 }
@@ -260,7 +265,10 @@ pub fn candidate_boxes(topo: &Topology, p: &Params) -> Vec<Rect<f64>> {
             .enumerate()
             .map(|(k, (_, a, b))| {
                 GeomWithData::new(
-                    Rectangle::from_corners([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]),
+                    Rectangle::from_corners(
+                        [a.x.min(b.x), a.y.min(b.y)],
+                        [a.x.max(b.x), a.y.max(b.y)],
+                    ),
                     k as u32,
                 )
             })
@@ -325,7 +333,12 @@ pub fn candidate_boxes(topo: &Topology, p: &Params) -> Vec<Rect<f64>> {
         let mut merged = false;
         let mut out: Vec<Rect<f64>> = Vec::with_capacity(boxes.len());
         for b in boxes {
-            if let Some(o) = out.iter_mut().rev().take(64).find(|o| rects_intersect(o, &b)) {
+            if let Some(o) = out
+                .iter_mut()
+                .rev()
+                .take(64)
+                .find(|o| rects_intersect(o, &b))
+            {
                 *o = union_rect(o, &b);
                 merged = true;
             } else {
@@ -377,7 +390,10 @@ pub fn union_rect(a: &Rect<f64>, b: &Rect<f64>) -> Rect<f64> {
 }
 
 pub fn rects_intersect(a: &Rect<f64>, b: &Rect<f64>) -> bool {
-    a.min().x <= b.max().x && b.min().x <= a.max().x && a.min().y <= b.max().y && b.min().y <= a.max().y
+    a.min().x <= b.max().x
+        && b.min().x <= a.max().x
+        && a.min().y <= b.max().y
+        && b.min().y <= a.max().y
 }
 
 /// Sutherland–Hodgman clip of a ring to a rectangle (may leave zero-width bridges along the
@@ -387,14 +403,24 @@ fn clip_ring(ring: &LineString<f64>, r: &Rect<f64>) -> Option<LineString<f64>> {
     if pts.len() > 1 && pts[0] == pts[pts.len() - 1] {
         pts.pop();
     }
-    type Edge = (fn(Coord<f64>, f64) -> bool, fn(Coord<f64>, Coord<f64>, f64) -> Coord<f64>, f64);
+    type Edge = (
+        fn(Coord<f64>, f64) -> bool,
+        fn(Coord<f64>, Coord<f64>, f64) -> Coord<f64>,
+        f64,
+    );
     fn ix(a: Coord<f64>, b: Coord<f64>, x: f64) -> Coord<f64> {
         let t = (x - a.x) / (b.x - a.x);
-        Coord { x, y: a.y + t * (b.y - a.y) }
+        Coord {
+            x,
+            y: a.y + t * (b.y - a.y),
+        }
     }
     fn iy(a: Coord<f64>, b: Coord<f64>, y: f64) -> Coord<f64> {
         let t = (y - a.y) / (b.y - a.y);
-        Coord { x: a.x + t * (b.x - a.x), y }
+        Coord {
+            x: a.x + t * (b.x - a.x),
+            y,
+        }
     }
     let edges: [Edge; 4] = [
         (|c, v| c.x >= v, ix, r.min().x),
@@ -434,14 +460,20 @@ fn clip_ring(ring: &LineString<f64>, r: &Rect<f64>) -> Option<LineString<f64>> {
 pub fn clip_mp(mp: &MultiPolygon<f64>, r: &Rect<f64>) -> MultiPolygon<f64> {
     let mut out = Vec::new();
     for p in &mp.0 {
-        let Some(bb) = p.bounding_rect() else { continue };
+        let Some(bb) = p.bounding_rect() else {
+            continue;
+        };
         if !rects_intersect(&bb, r) {
             continue;
         }
         let Some(ext) = clip_ring(p.exterior(), r) else {
             continue;
         };
-        let holes = p.interiors().iter().filter_map(|h| clip_ring(h, r)).collect();
+        let holes = p
+            .interiors()
+            .iter()
+            .filter_map(|h| clip_ring(h, r))
+            .collect();
         out.push(Polygon::new(ext, holes));
     }
     MultiPolygon(out)
@@ -484,19 +516,19 @@ pub fn local_faults(
         }
     }
     let mut out = Vec::new();
-    for x in 0..clips.len() {
-        for y in x + 1..clips.len() {
-            let (bx, by) = (clips[x].1.bounding_rect(), clips[y].1.bounding_rect());
+    for (x, cx) in clips.iter().enumerate() {
+        for cy in &clips[x + 1..] {
+            let (bx, by) = (cx.1.bounding_rect(), cy.1.bounding_rect());
             if let (Some(bx), Some(by)) = (bx, by) {
                 if !rects_intersect(&bx, &by) {
                     continue;
                 }
             }
-            let inter = clips[x].1.intersection(&clips[y].1);
+            let inter = cx.1.intersection(&cy.1);
             for poly in inter.0 {
                 let a = area_m2(&MultiPolygon(vec![poly.clone()]));
                 if a >= p.min_area_m2 {
-                    out.push(("overlap".to_string(), vec![clips[x].0, clips[y].0], poly, a));
+                    out.push(("overlap".to_string(), vec![cx.0, cy.0], poly, a));
                 }
             }
         }
@@ -562,7 +594,11 @@ pub fn to_fault(
     } else {
         kind.to_string()
     };
-    let mut codes: Vec<String> = ds.iter().take(2).map(|&i| divs[i as usize].code.clone()).collect();
+    let mut codes: Vec<String> = ds
+        .iter()
+        .take(2)
+        .map(|&i| divs[i as usize].code.clone())
+        .collect();
     codes.sort();
     let line_id = match codes.len() {
         2 => format!("{}-{}", codes[0], codes[1]),
@@ -630,7 +666,11 @@ pub fn validity_faults(divs: &[Division], dups: &[(u32, Coord<f64>)]) -> Vec<Fau
                 });
             }
             let bad_ext = signed_area(p.exterior()) * ext_sign < 0.0;
-            let bad_holes = p.interiors().iter().filter(|h| signed_area(h) * ext_sign > 0.0).count();
+            let bad_holes = p
+                .interiors()
+                .iter()
+                .filter(|h| signed_area(h) * ext_sign > 0.0)
+                .count();
             if bad_ext || bad_holes > 0 {
                 let loc = p.exterior().0[0];
                 out.push(Fault {
@@ -649,7 +689,11 @@ pub fn validity_faults(divs: &[Division], dups: &[(u32, Coord<f64>)]) -> Vec<Fau
                         } else {
                             format!("{bad_holes} hole(s) run")
                         },
-                        if ext_sign > 0.0 { "counter-clockwise" } else { "clockwise" }
+                        if ext_sign > 0.0 {
+                            "counter-clockwise"
+                        } else {
+                            "clockwise"
+                        }
                     ),
                     geometry: Geometry::Point(Point(loc)),
                 });
@@ -674,14 +718,19 @@ pub fn validity_faults(divs: &[Division], dups: &[(u32, Coord<f64>)]) -> Vec<Fau
 }
 
 pub fn signed_area(r: &LineString<f64>) -> f64 {
-    r.0.windows(2).map(|w| w[0].x * w[1].y - w[1].x * w[0].y).sum::<f64>() / 2.0
+    r.0.windows(2)
+        .map(|w| w[0].x * w[1].y - w[1].x * w[0].y)
+        .sum::<f64>()
+        / 2.0
 }
 
 /// All rings of a multipolygon as one multi-line (for drawing).
 pub fn boundary(mp: &MultiPolygon<f64>) -> MultiLineString<f64> {
     MultiLineString(
         mp.0.iter()
-            .flat_map(|p| std::iter::once(p.exterior().clone()).chain(p.interiors().iter().cloned()))
+            .flat_map(|p| {
+                std::iter::once(p.exterior().clone()).chain(p.interiors().iter().cloned())
+            })
             .collect(),
     )
 }
@@ -717,7 +766,10 @@ pub fn self_intersections(p: &Polygon<f64>) -> Vec<(Coord<f64>, String)> {
             .enumerate()
             .map(|(k, (_, _, a, b))| {
                 GeomWithData::new(
-                    Rectangle::from_corners([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]),
+                    Rectangle::from_corners(
+                        [a.x.min(b.x), a.y.min(b.y)],
+                        [a.x.max(b.x), a.y.max(b.y)],
+                    ),
                     k as u32,
                 )
             })
@@ -732,18 +784,37 @@ pub fn self_intersections(p: &Polygon<f64>) -> Vec<(Coord<f64>, String)> {
             }
             let (rj, sj, c, d) = segs[j];
             let n = rings[ri].0.len() - 1;
-            let adjacent = ri == rj && (si.abs_diff(sj) == 1 || (si == 0 && sj == n - 1) || (sj == 0 && si == n - 1));
+            let adjacent = ri == rj
+                && (si.abs_diff(sj) == 1 || (si == 0 && sj == n - 1) || (sj == 0 && si == n - 1));
             match line_intersection(geo::Line::new(a, b), geo::Line::new(c, d)) {
-                Some(LineIntersection::SinglePoint { intersection, is_proper }) => {
-                    if is_proper || (!adjacent && ri == rj && intersection != a && intersection != b) {
-                        out.push((intersection, format!("self-intersection of ring {ri} edge {si} and ring {rj} edge {sj}")));
+                Some(LineIntersection::SinglePoint {
+                    intersection,
+                    is_proper,
+                }) => {
+                    if is_proper
+                        || (!adjacent && ri == rj && intersection != a && intersection != b)
+                    {
+                        out.push((
+                            intersection,
+                            format!(
+                                "self-intersection of ring {ri} edge {si} and ring {rj} edge {sj}"
+                            ),
+                        ));
                     } else if !adjacent && ri == rj {
-                        out.push((intersection, format!("ring {ri} touches itself at a vertex (edges {si}, {sj})")));
+                        out.push((
+                            intersection,
+                            format!("ring {ri} touches itself at a vertex (edges {si}, {sj})"),
+                        ));
                     }
                 }
                 Some(LineIntersection::Collinear { intersection }) => {
                     if !(adjacent && intersection.start == intersection.end) {
-                        out.push((intersection.start, format!("overlapping edges: ring {ri} edge {si} and ring {rj} edge {sj}")));
+                        out.push((
+                            intersection.start,
+                            format!(
+                                "overlapping edges: ring {ri} edge {si} and ring {rj} edge {sj}"
+                            ),
+                        ));
                     }
                 }
                 None => {}
@@ -754,4 +825,16 @@ pub fn self_intersections(p: &Polygon<f64>) -> Vec<(Coord<f64>, String)> {
         }
     }
     out
+}
+
+/// Ellipsoidal area in m² of a small polygon. Degenerate (near-zero-area) rings can make the
+/// ellipsoidal algorithm pick the complement on the globe; that is folded back here.
+pub fn area_m2(mp: &MultiPolygon<f64>) -> f64 {
+    const EARTH_M2: f64 = 5.100_656_217_240_885e14;
+    let a = crate::crs::area_m2(mp);
+    if a > EARTH_M2 / 2.0 {
+        (EARTH_M2 - a).max(0.0)
+    } else {
+        a
+    }
 }
