@@ -1,9 +1,10 @@
 //! Round-to-round comparison: what moved on each line between the last round's polygons and
 //! this round's.
 
+use super::topology::area_m2;
 use super::topology::{clip_mp, qkey, union_rect, FxMap};
 use super::{lines_of, Division, Line, Params};
-use crate::crs::{area_m2, LocalMetric};
+use crate::crs::LocalMetric;
 use geo::{BooleanOps, Coord, HausdorffDistance, LineString, MapCoords, MultiLineString, Rect};
 use serde::Serialize;
 use std::collections::HashSet;

@@ -10,7 +10,7 @@
 //! operations (areas on the ellipsoid via [`crate::crs::area_m2`]).
 
 use super::{Division, Fault, Params};
-use crate::crs::{area_m2, length_m, LocalMetric};
+use crate::crs::{length_m, LocalMetric};
 use geo::{
     BooleanOps, BoundingRect, Coord, Geometry, LineString, MultiLineString, MultiPolygon, Point,
     Polygon, Rect,
@@ -516,19 +516,19 @@ pub fn local_faults(
         }
     }
     let mut out = Vec::new();
-    for x in 0..clips.len() {
-        for y in x + 1..clips.len() {
-            let (bx, by) = (clips[x].1.bounding_rect(), clips[y].1.bounding_rect());
+    for (x, cx) in clips.iter().enumerate() {
+        for cy in &clips[x + 1..] {
+            let (bx, by) = (cx.1.bounding_rect(), cy.1.bounding_rect());
             if let (Some(bx), Some(by)) = (bx, by) {
                 if !rects_intersect(&bx, &by) {
                     continue;
                 }
             }
-            let inter = clips[x].1.intersection(&clips[y].1);
+            let inter = cx.1.intersection(&cy.1);
             for poly in inter.0 {
                 let a = area_m2(&MultiPolygon(vec![poly.clone()]));
                 if a >= p.min_area_m2 {
-                    out.push(("overlap".to_string(), vec![clips[x].0, clips[y].0], poly, a));
+                    out.push(("overlap".to_string(), vec![cx.0, cy.0], poly, a));
                 }
             }
         }
@@ -825,4 +825,16 @@ pub fn self_intersections(p: &Polygon<f64>) -> Vec<(Coord<f64>, String)> {
         }
     }
     out
+}
+
+/// Ellipsoidal area in m² of a small polygon. Degenerate (near-zero-area) rings can make the
+/// ellipsoidal algorithm pick the complement on the globe; that is folded back here.
+pub fn area_m2(mp: &MultiPolygon<f64>) -> f64 {
+    const EARTH_M2: f64 = 5.100_656_217_240_885e14;
+    let a = crate::crs::area_m2(mp);
+    if a > EARTH_M2 / 2.0 {
+        (EARTH_M2 - a).max(0.0)
+    } else {
+        a
+    }
 }
