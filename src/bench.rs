@@ -296,7 +296,14 @@ pub fn reverse(b: &ReverseBench) -> Result<()> {
                 body.push_str(&format!("[{x:.7},{y:.7}]"));
             }
             body.push_str("]}");
-            let resp = client.post("/v1/reverse/batch", &body)?;
+            // actix closes idle keep-alive connections after 5 s: reconnect once on error
+            let resp = match client.post("/v1/reverse/batch", &body) {
+                Ok(r) => r,
+                Err(_) => {
+                    client = HttpClient::connect(&bind)?;
+                    client.post("/v1/reverse/batch", &body)?
+                }
+            };
             let v: serde_json::Value = serde_json::from_slice(&resp)?;
             let res = v["results"]
                 .as_array()
