@@ -53,6 +53,8 @@ pub struct BenchArgs {
     /// RNG seed
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    #[command(flatten)]
+    pub coverage: CoverageBenchArgs,
 }
 
 #[derive(Args)]
@@ -90,7 +92,8 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             http_points: a.http_points,
             seed: a.seed,
         }),
-        other => bail!("unknown benchmark '{other}' (expected: reverse)"),
+        "coverage" | "isochrone" => bench_coverage(&a),
+        other => bail!("unknown benchmark '{other}' (expected: reverse, coverage, isochrone)"),
     }
 }
 
@@ -147,3 +150,5 @@ pub fn prepare_data(a: PrepareArgs) -> Result<()> {
     );
     Ok(())
 }
+
+include!("cli_coverage.rs");

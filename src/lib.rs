@@ -4,8 +4,10 @@
 //! The library is split by domain; `http` is a thin layer on top.
 pub mod addresses;
 pub mod bench;
+pub mod coverage;
 pub mod crs;
 pub mod divisions;
 pub mod facilities;
 pub mod http;
+pub mod network;
 pub mod store;

@@ -30,6 +30,8 @@ enum Cmd {
         /// Load from PostGIS instead of the data directory (also DATABASE_URL)
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
+        #[command(flatten)]
+        eldercare: cli::ServeCoverageArgs,
     },
     /// Import divisions (CSV code lists) or boundary polygons (GeoJSON/FlatGeobuf) into PostGIS, in one transaction.
     Import(cli::ImportArgs),
@@ -37,6 +39,12 @@ enum Cmd {
     Bench(cli::BenchArgs),
     /// Build the embedded data/ directory from ../shared/data (real sources, filtered).
     PrepareData(cli::PrepareArgs),
+    /// Build a walking network from OpenStreetMap (.osm.pbf / .osm) into a compact file (and PostGIS).
+    ImportNetwork(cli::ImportNetworkArgs),
+    /// Coverage of a division by eldercare facilities within N minutes' walk (table, GeoJSON, CSV).
+    Coverage(cli::CoverageArgs),
+    /// Facility registry: `import` a CSV into PostGIS, `generate` the synthetic sample.
+    Facilities(cli::FacilitiesArgs),
 }
 
 fn main() {
@@ -58,6 +66,7 @@ fn run() -> Result<()> {
             bind,
             data,
             database_url,
+            eldercare,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -86,6 +95,7 @@ fn run() -> Result<()> {
                     .filter(|s| !s.is_empty()),
             };
             let state = Arc::new(diming::http::AppState::new(divisions, config));
+            cli::setup_coverage(&state, eldercare)?;
             eprintln!("start-up took {:.2} s", t0.elapsed().as_secs_f64());
             actix_web::rt::System::new().block_on(diming::http::serve(state))?;
             Ok(())
@@ -93,5 +103,8 @@ fn run() -> Result<()> {
         Cmd::Import(a) => cli::import(a),
         Cmd::Bench(a) => cli::bench(a),
         Cmd::PrepareData(a) => cli::prepare_data(a),
+        Cmd::ImportNetwork(a) => cli::import_network(a),
+        Cmd::Coverage(a) => cli::coverage(a),
+        Cmd::Facilities(a) => cli::facilities(a),
     }
 }

@@ -1,8 +1,10 @@
 //! The HTTP layer: thin handlers over the domain modules. JSON everywhere; errors are
 //! [`error::ApiError`]; every route is counted in `/metrics`.
 
+pub mod coverage;
 pub mod divisions;
 pub mod error;
+pub mod facilities;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -34,6 +36,7 @@ pub struct AppState {
     pub divisions: RwLock<Arc<Divisions>>,
     pub addresses: RwLock<Arc<crate::addresses::AddressBook>>,
     pub facilities: crate::facilities::FacilityRegistry,
+    pub coverage: crate::coverage::CoverageState,
     pub metrics: Metrics,
     pub started: Instant,
     pub config: Config,
@@ -45,6 +48,7 @@ impl AppState {
             divisions: RwLock::new(Arc::new(divisions)),
             addresses: RwLock::new(Arc::new(Default::default())),
             facilities: Default::default(),
+            coverage: Default::default(),
             metrics: Metrics::default(),
             started: Instant::now(),
             config,
@@ -95,6 +99,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/v1/openapi.json", web::get().to(openapi::handler));
     divisions::configure(cfg);
     transform::configure(cfg);
+    facilities::configure(cfg);
+    coverage::configure(cfg);
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
