@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Buffer around reachable network pieces for isochrone polygons (metres).
-pub const BUFFER_M: f64 = 25.0;
+pub const BUFFER_M: f64 = 12.0;
 
 fn geom_json(g: geo::Geometry<f64>, crs: Crs) -> Value {
     use geo::MapCoords;
