@@ -119,7 +119,11 @@ pub fn setup_coverage(state: &diming::http::AppState, a: ServeCoverageArgs) -> R
     if let Some(url) = url {
         let db = diming::facilities::db::FacilityDb::connect(&url, &a.facilities_schema)?;
         from_db = db.load_all()?;
-        eprintln!("facilities: {} from PostGIS (schema {})", from_db.len(), a.facilities_schema);
+        eprintln!(
+            "facilities: {} from PostGIS (schema {})",
+            from_db.len(),
+            a.facilities_schema
+        );
         let _ = diming::facilities::STORE.set(db);
     }
     if !from_db.is_empty() {
@@ -130,8 +134,9 @@ pub fn setup_coverage(state: &diming::http::AppState, a: ServeCoverageArgs) -> R
             .unwrap_or_else(|| state.config.data_dir.join("facilities/facilities.csv"));
         if csv_path.exists() {
             let text = std::fs::read_to_string(&csv_path)?;
-            let list = diming::facilities::csvio::parse(&text, diming::crs::Crs::Wgs84)
-                .map_err(|(l, c, m)| anyhow::anyhow!("{} line {l}, column {c}: {m}", csv_path.display()))?;
+            let list = diming::facilities::csvio::parse(&text, diming::crs::Crs::Wgs84).map_err(
+                |(l, c, m)| anyhow::anyhow!("{} line {l}, column {c}: {m}", csv_path.display()),
+            )?;
             eprintln!("facilities: {} from {}", list.len(), csv_path.display());
             state.facilities.replace_all(list);
         }
@@ -216,21 +221,34 @@ pub fn coverage(a: CoverageArgs) -> Result<()> {
     let division = diming::divisions::short_code(&a.division).map_err(anyhow::Error::msg)?;
     let mut types = vec![];
     for t in a.types.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        types.push(diming::facilities::FacilityType::parse(t).with_context(|| format!("--types: '{t}' is not a facility type"))?);
+        types.push(
+            diming::facilities::FacilityType::parse(t)
+                .with_context(|| format!("--types: '{t}' is not a facility type"))?,
+        );
     }
-    let net = a.network.as_deref().map(diming::network::Network::read).transpose()?;
+    let net = a
+        .network
+        .as_deref()
+        .map(diming::network::Network::read)
+        .transpose()?;
     let mut d = cov::DemandSet::read_csv(&a.demand)?;
     if let Some(n) = &net {
         d.snap(n);
     }
-    let text = std::fs::read_to_string(&a.facilities).with_context(|| format!("reading {}", a.facilities.display()))?;
+    let text = std::fs::read_to_string(&a.facilities)
+        .with_context(|| format!("reading {}", a.facilities.display()))?;
     let facs: Vec<(f64, f64)> = diming::facilities::csvio::parse(&text, diming::crs::Crs::Wgs84)
-        .map_err(|(l, c, m)| anyhow::anyhow!("{} line {l}, column {c}: {m}", a.facilities.display()))?
+        .map_err(|(l, c, m)| {
+            anyhow::anyhow!("{} line {l}, column {c}: {m}", a.facilities.display())
+        })?
         .into_iter()
         .filter(|f| f.status == "open" && (types.is_empty() || types.contains(&f.kind)))
         .map(|f| (f.lon, f.lat))
         .collect();
-    let q = cov::Query { minutes: a.minutes, speed_kmh: a.speed_kmh };
+    let q = cov::Query {
+        minutes: a.minutes,
+        speed_kmh: a.speed_kmh,
+    };
     let rep = cov::coverage(net.as_ref(), &d, &facs, &division, &q);
     if rep.members.is_empty() {
         bail!("no demand points in division {division}");
@@ -242,14 +260,29 @@ pub fn coverage(a: CoverageArgs) -> Result<()> {
         a.speed_kmh,
         rep.limit_m,
         rep.method.as_str(),
-        if d.synthetic { " (synthetic demand)" } else { "" }
+        if d.synthetic {
+            " (synthetic demand)"
+        } else {
+            ""
+        }
     );
-    println!("{:<14} {:>10} {:>10} {:>8} {:>12} {:>8}", "division", "addresses", "covered", "rate", "weight", "w.rate");
+    println!(
+        "{:<14} {:>10} {:>10} {:>8} {:>12} {:>8}",
+        "division", "addresses", "covered", "rate", "weight", "w.rate"
+    );
     for r in rep.rows.iter().chain(std::iter::once(&rep.total)) {
         println!(
             "{:<14} {:>10} {:>10} {:>7.1}% {:>12.0} {:>7.1}%",
-            if r.division == rep.total.division && std::ptr::eq(r, &rep.total) { format!("{} (all)", r.division) } else { r.division.clone() },
-            r.addresses, r.covered, r.rate * 100.0, r.weight, r.weight_rate * 100.0
+            if r.division == rep.total.division && std::ptr::eq(r, &rep.total) {
+                format!("{} (all)", r.division)
+            } else {
+                r.division.clone()
+            },
+            r.addresses,
+            r.covered,
+            r.rate * 100.0,
+            r.weight,
+            r.weight_rate * 100.0
         );
     }
     let unc: Vec<usize> = rep.uncovered().collect();
@@ -257,7 +290,14 @@ pub fn coverage(a: CoverageArgs) -> Result<()> {
         let mut w = csv::Writer::from_path(p)?;
         w.write_record(["id", "lon", "lat", "weight", "division", "synthetic"])?;
         for &i in &unc {
-            w.write_record([d.id(i), format!("{:.7}", d.lon[i]), format!("{:.7}", d.lat[i]), d.weight[i].to_string(), d.divisions[d.div[i] as usize].clone(), d.synthetic.to_string()])?;
+            w.write_record([
+                d.id(i),
+                format!("{:.7}", d.lon[i]),
+                format!("{:.7}", d.lat[i]),
+                d.weight[i].to_string(),
+                d.divisions[d.div[i] as usize].clone(),
+                d.synthetic.to_string(),
+            ])?;
         }
         w.flush()?;
         println!("wrote {} uncovered addresses to {}", unc.len(), p.display());
@@ -270,14 +310,30 @@ pub fn coverage(a: CoverageArgs) -> Result<()> {
             .map(|(k, ar)| serde_json::json!({"type": "Feature", "properties": {"rank": k + 1, "addresses": ar.addresses, "weight": ar.weight, "area_m2": ar.area_m2.round(), "method": rep.method.as_str(), "synthetic": d.synthetic},
                 "geometry": geojson::Geometry::from(&geo::Geometry::MultiPolygon(ar.polygon.clone()))}))
             .collect();
-        std::fs::write(p, serde_json::to_string(&serde_json::json!({"type": "FeatureCollection", "features": feats}))?)?;
+        std::fs::write(
+            p,
+            serde_json::to_string(
+                &serde_json::json!({"type": "FeatureCollection", "features": feats}),
+            )?,
+        )?;
         println!("wrote {} uncovered areas to {}", areas.len(), p.display());
     }
     if a.suggest > 0 {
         let cands = cov::candidates_from_uncovered(&d, &rep, 100.0, 500);
-        println!("{:>4} {:>12} {:>11} {:>7} {:>9}  label", "rank", "lon", "lat", "gain", "rate");
+        println!(
+            "{:>4} {:>12} {:>11} {:>7} {:>9}  label",
+            "rank", "lon", "lat", "gain", "rate"
+        );
         for p in cov::suggest(net.as_ref(), &d, &rep, &cands, a.suggest) {
-            println!("{:>4} {:>12.6} {:>11.6} {:>7} {:>8.1}%  {}", p.rank, p.lon, p.lat, p.gain, p.rate_after * 100.0, p.label);
+            println!(
+                "{:>4} {:>12.6} {:>11.6} {:>7} {:>8.1}%  {}",
+                p.rank,
+                p.lon,
+                p.lat,
+                p.gain,
+                p.rate_after * 100.0,
+                p.label
+            );
         }
     }
     Ok(())
@@ -311,7 +367,10 @@ pub struct FacilitiesArgs {
 pub fn facilities(a: FacilitiesArgs) -> Result<()> {
     match a.action.as_str() {
         "generate" => {
-            let tree = diming::divisions::DivisionTree::load_dir(std::path::Path::new("data/divisions"), None)?;
+            let tree = diming::divisions::DivisionTree::load_dir(
+                std::path::Path::new("data/divisions"),
+                None,
+            )?;
             let _ = &tree;
             let text = std::fs::read_to_string("data/divisions/streets.csv")?;
             let streets: Vec<String> = text
@@ -324,20 +383,36 @@ pub fn facilities(a: FacilitiesArgs) -> Result<()> {
                 std::fs::create_dir_all(p)?;
             }
             std::fs::write(&a.out, diming::facilities::csvio::write(&list)?)?;
-            println!("wrote {} synthetic facilities to {} (seed {})", list.len(), a.out.display(), a.seed);
+            println!(
+                "wrote {} synthetic facilities to {} (seed {})",
+                list.len(),
+                a.out.display(),
+                a.seed
+            );
             Ok(())
         }
         "import" => {
             let file = a.file.context("facilities import: give the CSV file")?;
-            let url = a.database_url.context("facilities import: --database-url (or DATABASE_URL) is required")?;
+            let url = a
+                .database_url
+                .context("facilities import: --database-url (or DATABASE_URL) is required")?;
             let crs = diming::crs::Crs::parse(&a.crs).map_err(anyhow::Error::msg)?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let list = diming::facilities::csvio::parse(&text, crs)
-                .map_err(|(l, c, m)| anyhow::anyhow!("{} line {l}, column {c}: {m}; nothing was imported", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let list = diming::facilities::csvio::parse(&text, crs).map_err(|(l, c, m)| {
+                anyhow::anyhow!(
+                    "{} line {l}, column {c}: {m}; nothing was imported",
+                    file.display()
+                )
+            })?;
             let db = diming::facilities::db::FacilityDb::connect(&url, &a.schema)?;
             let n = list.len();
             tokio::runtime::Runtime::new()?.block_on(db.upsert_many(list))?;
-            println!("imported {n} facilities into {} (now {} rows)", a.schema, db.count()?);
+            println!(
+                "imported {n} facilities into {} (now {} rows)",
+                a.schema,
+                db.count()?
+            );
             Ok(())
         }
         other => bail!("unknown action '{other}' (expected import or generate)"),

@@ -9,7 +9,13 @@ fn tiny() -> (Network, DemandSet, Vec<(f64, f64)>) {
     let m = LocalMetric::new(121.47, 31.23);
     let pts: Vec<(f64, f64)> = (0..5).map(|i| m.inv(i as f64 * 100.0, 0.0)).collect();
     let edges: Vec<(u32, u32, f32)> = (0..4)
-        .map(|i| (i, i + 1, diming::crs::distance_m(pts[i as usize], pts[i as usize + 1]) as f32))
+        .map(|i| {
+            (
+                i,
+                i + 1,
+                diming::crs::distance_m(pts[i as usize], pts[i as usize + 1]) as f32,
+            )
+        })
         .collect();
     let net = Network::from_edges(
         pts.iter().map(|p| p.0).collect(),
@@ -20,7 +26,11 @@ fn tiny() -> (Network, DemandSet, Vec<(f64, f64)>) {
     let mut d = DemandSet::default();
     let weights = [1.0, 1.0, 1.0, 2.0, 3.0];
     for (i, p) in pts.iter().enumerate() {
-        let div = if i < 3 { "310101002001" } else { "310101002002" };
+        let div = if i < 3 {
+            "310101002001"
+        } else {
+            "310101002002"
+        };
         d.push(format!("a{i}"), p.0, p.1, weights[i], div);
     }
     (net, d, pts)
@@ -31,7 +41,10 @@ fn hand_computed_coverage_network_and_straight_line() {
     let (net, mut d, pts) = tiny();
     d.snap(&net);
     // 2.5 min at 6 km/h = 250 m: nodes 0, 1, 2 (0, 100, 200 m) covered, 3 and 4 not
-    let q = Query { minutes: 2.5, speed_kmh: 6.0 };
+    let q = Query {
+        minutes: 2.5,
+        speed_kmh: 6.0,
+    };
     assert!((q.limit_m() - 250.0).abs() < 1e-9);
     let r = cov::coverage(Some(&net), &d, &[pts[0]], "310101002", &q);
     assert_eq!(r.method, Method::Network);
@@ -61,21 +74,28 @@ fn hand_computed_coverage_network_and_straight_line() {
     assert_eq!(areas.len(), 1);
     assert_eq!(areas[0].addresses, 2);
     assert!((areas[0].weight - 5.0).abs() < 1e-9);
-    assert!(areas[0].area_m2 > 15_000.0 && areas[0].area_m2 < 45_000.0, "{}", areas[0].area_m2);
+    assert!(
+        areas[0].area_m2 > 15_000.0 && areas[0].area_m2 < 45_000.0,
+        "{}",
+        areas[0].area_m2
+    );
 }
 
 #[test]
 fn greedy_suggestion_gains() {
     let (net, mut d, pts) = tiny();
     d.snap(&net);
-    let q = Query { minutes: 1.0, speed_kmh: 6.0 }; // 100 m
-    // facility at node 0 covers a0, a1
+    let q = Query {
+        minutes: 1.0,
+        speed_kmh: 6.0,
+    }; // 100 m
+       // facility at node 0 covers a0, a1
     let r = cov::coverage(Some(&net), &d, &[pts[0]], "310101002", &q);
     assert_eq!(r.total.covered, 2);
     let cands = vec![
-        (pts[2].0, pts[2].1, "at a2".to_string()),  // covers a2, a3 → weight 3
-        (pts[4].0, pts[4].1, "at a4".to_string()),  // covers a3, a4 → weight 5
-        (pts[3].0, pts[3].1, "at a3".to_string()),  // covers a2, a3, a4 → weight 6
+        (pts[2].0, pts[2].1, "at a2".to_string()), // covers a2, a3 → weight 3
+        (pts[4].0, pts[4].1, "at a4".to_string()), // covers a3, a4 → weight 5
+        (pts[3].0, pts[3].1, "at a3".to_string()), // covers a2, a3, a4 → weight 6
     ];
     let picks = cov::suggest(Some(&net), &d, &r, &cands, 2);
     assert_eq!(picks.len(), 1, "after a3 everything is covered: {picks:?}");
@@ -85,7 +105,13 @@ fn greedy_suggestion_gains() {
     assert!((picks[0].rate_after - 1.0).abs() < 1e-9);
     // without the best candidate: a4 first (weight 5), then a2 (adds a2 only: weight 1)
     let picks = cov::suggest(Some(&net), &d, &r, &cands[..2], 2);
-    assert_eq!(picks.iter().map(|p| (p.label.as_str(), p.gain)).collect::<Vec<_>>(), [("at a4", 2), ("at a2", 1)]);
+    assert_eq!(
+        picks
+            .iter()
+            .map(|p| (p.label.as_str(), p.gain))
+            .collect::<Vec<_>>(),
+        [("at a4", 2), ("at a2", 1)]
+    );
     assert!((picks[1].rate_after - 1.0).abs() < 1e-9);
 }
 

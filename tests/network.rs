@@ -8,14 +8,34 @@ use std::collections::{BinaryHeap, HashMap};
 /// Independent parse: (node coords, ways) of highway ways a person may walk on.
 fn parse(path: &std::path::Path) -> (HashMap<i64, (f64, f64)>, Vec<Vec<i64>>) {
     fn keep(t: &HashMap<String, String>) -> bool {
-        let Some(h) = t.get("highway") else { return false };
+        let Some(h) = t.get("highway") else {
+            return false;
+        };
         // the walkable highway classes documented in the README
-        let good = ["footway", "pedestrian", "path", "steps", "living_street", "residential", "service", "unclassified",
-            "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link", "track", "cycleway", "corridor", "road"];
+        let good = [
+            "footway",
+            "pedestrian",
+            "path",
+            "steps",
+            "living_street",
+            "residential",
+            "service",
+            "unclassified",
+            "tertiary",
+            "tertiary_link",
+            "secondary",
+            "secondary_link",
+            "primary",
+            "primary_link",
+            "track",
+            "cycleway",
+            "corridor",
+            "road",
+        ];
         let foot = t.get("foot").map(String::as_str);
         let fy = matches!(foot, Some("yes" | "designated" | "permissive"));
         !(foot == Some("no")
-            || (!good.contains(&h.as_str()) && !(fy && h != "construction" && h != "proposed"))
+            || !(good.contains(&h.as_str()) || (fy && h != "construction" && h != "proposed"))
             || (matches!(t.get("access").map(String::as_str), Some("no" | "private")) && !fy)
             || t.get("area").map(String::as_str) == Some("yes"))
     }
@@ -32,7 +52,10 @@ fn parse(path: &std::path::Path) -> (HashMap<i64, (f64, f64)>, Vec<Vec<i64>>) {
                     nodes.insert(n.id(), (n.lon(), n.lat()));
                 }
                 osmpbf::Element::Way(w) => {
-                    let t = w.tags().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                    let t = w
+                        .tags()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect();
                     if keep(&t) {
                         ways.push(w.refs().collect());
                     }
@@ -50,7 +73,13 @@ fn parse(path: &std::path::Path) -> (HashMap<i64, (f64, f64)>, Vec<Vec<i64>>) {
         let (mut refs, mut tags, mut in_way) = (vec![], HashMap::new(), false);
         for l in text.split('<') {
             if l.starts_with("node ") {
-                nodes.insert(attr(l, "id").unwrap().parse().unwrap(), (attr(l, "lon").unwrap().parse().unwrap(), attr(l, "lat").unwrap().parse().unwrap()));
+                nodes.insert(
+                    attr(l, "id").unwrap().parse().unwrap(),
+                    (
+                        attr(l, "lon").unwrap().parse().unwrap(),
+                        attr(l, "lat").unwrap().parse().unwrap(),
+                    ),
+                );
             } else if l.starts_with("way ") {
                 in_way = true;
                 refs = vec![];
@@ -83,7 +112,18 @@ fn check(osm: &str, minutes: f64, note: &str) {
     let path = common::shared().join("osm").join(osm);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("net.bin");
-    let (ok, so, se) = common::run_cli(&["import-network", "--input", path.to_str().unwrap(), "--out", out.to_str().unwrap(), "--note", note], &[]);
+    let (ok, so, se) = common::run_cli(
+        &[
+            "import-network",
+            "--input",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--note",
+            note,
+        ],
+        &[],
+    );
     assert!(ok, "{so}{se}");
     let net = diming::network::Network::read(&out).unwrap();
     // independent graph
@@ -91,14 +131,21 @@ fn check(osm: &str, minutes: f64, note: &str) {
     let mut adj: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
     for w in &ways {
         for p in w.windows(2) {
-            let (Some(&a), Some(&b)) = (nodes.get(&p[0]), nodes.get(&p[1])) else { continue };
+            let (Some(&a), Some(&b)) = (nodes.get(&p[0]), nodes.get(&p[1])) else {
+                continue;
+            };
             let l = haversine(a, b);
             adj.entry(p[0]).or_default().push((p[1], l));
             adj.entry(p[1]).or_default().push((p[0], l));
         }
     }
     // the library also keeps nodes of one-node/degenerate ways (no arcs): allow that small surplus
-    assert!(net.node_count() >= adj.len() && net.node_count() - adj.len() < 20, "{} vs {}", net.node_count(), adj.len());
+    assert!(
+        net.node_count() >= adj.len() && net.node_count() - adj.len() < 20,
+        "{} vs {}",
+        net.node_count(),
+        adj.len()
+    );
     // source: the node closest to the centre of the extract
     let (mut cx, mut cy) = (0.0, 0.0);
     for id in adj.keys() {
@@ -106,7 +153,10 @@ fn check(osm: &str, minutes: f64, note: &str) {
         cy += nodes[id].1;
     }
     let (cx, cy) = (cx / adj.len() as f64, cy / adj.len() as f64);
-    let src = *adj.keys().min_by(|a, b| haversine(nodes[a], (cx, cy)).total_cmp(&haversine(nodes[b], (cx, cy)))).unwrap();
+    let src = *adj
+        .keys()
+        .min_by(|a, b| haversine(nodes[a], (cx, cy)).total_cmp(&haversine(nodes[b], (cx, cy))))
+        .unwrap();
     let mut dist: HashMap<i64, f64> = HashMap::new();
     let mut heap = BinaryHeap::new();
     heap.push((std::cmp::Reverse(0u64), src));
@@ -155,16 +205,28 @@ fn check(osm: &str, minutes: f64, note: &str) {
         }
     }
     eprintln!("{osm}: {} nodes, limit {limit:.0} m: {inside} well within ({wrong_in} outside polygon), {outside} well beyond ({wrong_out} inside polygon), unreachable inside: {unreachable}", adj.len());
-    assert!(inside > 50 && outside > 50, "test needs both kinds of points");
-    assert_eq!(wrong_in, 0, "points reachable within 80% of the limit must be inside");
+    assert!(
+        inside > 50 && outside > 50,
+        "test needs both kinds of points"
+    );
+    assert_eq!(
+        wrong_in, 0,
+        "points reachable within 80% of the limit must be inside"
+    );
     // a node needing ≥120% of the limit can still lie within the 12 m buffer of a reachable
     // street: in Helsinki parallel sidewalks with no mapped crossing and footways on other
     // levels (underpasses, bridges) lie within metres of reachable ones. Huangpu has none; in
     // Helsinki 73 of 3,992 (1.8%) with a 12 m buffer. Allow at most 2.5%.
-    assert!(wrong_out * 1000 <= outside * 25, "{wrong_out} of {outside} far points inside");
+    assert!(
+        wrong_out * 1000 <= outside * 25,
+        "{wrong_out} of {outside} far points inside"
+    );
     // and the polygon is not a circle: its area is well below the disc of radius limit
     let area = diming::crs::area_m2(&poly);
-    assert!(area < 0.6 * std::f64::consts::PI * limit * limit, "area {area}");
+    assert!(
+        area < 0.6 * std::f64::consts::PI * limit * limit,
+        "area {area}"
+    );
 }
 
 #[test]
@@ -174,5 +236,9 @@ fn helsinki_footways_isochrone_matches_independent_dijkstra() {
 
 #[test]
 fn huangpu_drive_network_isochrone_matches_independent_dijkstra() {
-    check("shanghai_huangpu_drive.osm", 10.0, "drive network as a stand-in");
+    check(
+        "shanghai_huangpu_drive.osm",
+        10.0,
+        "drive network as a stand-in",
+    );
 }

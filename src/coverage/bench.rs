@@ -69,15 +69,26 @@ pub fn coverage(b: &CoverageBench) -> Result<()> {
     let rep_sl = super::coverage(None, &demand, &facs, "", &q);
     let t_sl = t.elapsed().as_secs_f64();
     let (peak, rss) = mem_mb();
-    println!("# bench coverage (synthetic city, seed {}; synthetic data)", b.seed);
+    println!(
+        "# bench coverage (synthetic city, seed {}; synthetic data)",
+        b.seed
+    );
     println!("| item | value |");
     println!("|---|---|");
     println!("| network nodes | {} |", net.node_count());
-    println!("| network edges (undirected segments) | {} |", net.arc_count() / 2);
+    println!(
+        "| network edges (undirected segments) | {} |",
+        net.arc_count() / 2
+    );
     println!("| addresses (synthetic) | {} |", demand.len());
     println!("| streets | {} |", demand.divisions.len());
     println!("| facilities | {} |", facs.len());
-    println!("| limit | {} min at {} km/h = {:.0} m |", b.minutes, b.speed_kmh, q.limit_m());
+    println!(
+        "| limit | {} min at {} km/h = {:.0} m |",
+        b.minutes,
+        b.speed_kmh,
+        q.limit_m()
+    );
     println!("| build network | {t_net:.2} s |");
     println!("| generate addresses | {t_gen:.2} s |");
     println!("| snap addresses to network (once, at load) | {t_snap:.2} s |");
@@ -92,7 +103,10 @@ pub fn coverage(b: &CoverageBench) -> Result<()> {
         rep_sl.total.rate * 100.0
     );
     println!("| memory: peak RSS / current RSS | {peak:.0} MB / {rss:.0} MB |");
-    println!("| target: city-wide coverage < 2 s | {} |", if t_cov < 2.0 { "met" } else { "NOT met" });
+    println!(
+        "| target: city-wide coverage < 2 s | {} |",
+        if t_cov < 2.0 { "met" } else { "NOT met" }
+    );
     Ok(())
 }
 
@@ -147,12 +161,22 @@ pub fn isochrone(b: &IsochroneBench) -> Result<()> {
         let _ = net.area_polygon(&segs, 20.0);
     }
     let ours_poly = npoly as f64 / t.elapsed().as_secs_f64();
-    println!("# bench isochrone ({} min at {} km/h = {limit:.0} m)", b.minutes, b.speed_kmh);
+    println!(
+        "# bench isochrone ({} min at {} km/h = {limit:.0} m)",
+        b.minutes, b.speed_kmh
+    );
     println!("| item | value |");
     println!("|---|---|");
     println!("| network | {} |", net.meta);
-    println!("| nodes / undirected edges | {} / {} |", net.node_count(), net.arc_count() / 2);
-    println!("| diming: reachable set (Dijkstra on CSR) | {ours:.0} isochrones/s (avg {} nodes) |", total_nodes / b.queries.max(1));
+    println!(
+        "| nodes / undirected edges | {} / {} |",
+        net.node_count(),
+        net.arc_count() / 2
+    );
+    println!(
+        "| diming: reachable set (Dijkstra on CSR) | {ours:.0} isochrones/s (avg {} nodes) |",
+        total_nodes / b.queries.max(1)
+    );
     println!("| diming: with polygon (buffer 20 m + union) | {ours_poly:.1} isochrones/s |");
     let Some(url) = &b.database_url else {
         println!("| pgRouting | skipped (no --database-url) |");
@@ -217,8 +241,14 @@ pub fn isochrone(b: &IsochroneBench) -> Result<()> {
     match res {
         Ok((pg, mism)) => {
             println!("| pgRouting pgr_drivingDistance (same network, same sources) | {pg:.2} isochrones/s |");
-            println!("| reachable-node count mismatches vs pgRouting | {mism} of {} |", b.pg_queries);
-            println!("| **ratio diming / pgRouting** | **{:.0}×** (target ≥ 20×) |", ours / pg);
+            println!(
+                "| reachable-node count mismatches vs pgRouting | {mism} of {} |",
+                b.pg_queries
+            );
+            println!(
+                "| **ratio diming / pgRouting** | **{:.0}×** (target ≥ 20×) |",
+                ours / pg
+            );
         }
         Err(e) => println!("| pgRouting | failed: {e:#} |"),
     }

@@ -96,7 +96,8 @@ impl DemandSet {
     /// Reads a demand CSV: header with `lon`, `lat`, `division` and optional `id`, `weight`,
     /// `synthetic`. Coordinates WGS84. Errors name the line and column.
     pub fn read_csv(path: &std::path::Path) -> Result<DemandSet> {
-        let mut rdr = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut rdr =
+            csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
         let h = rdr.headers()?.clone();
         let col = |n: &str| h.iter().position(|x| x.trim() == n);
         let (Some(cx), Some(cy), Some(cd)) = (col("lon"), col("lat"), col("division")) else {
@@ -112,7 +113,9 @@ impl DemandSet {
                 rec.get(c)
                     .and_then(|s| s.trim().parse::<f64>().ok())
                     .filter(|v| v.is_finite())
-                    .with_context(|| format!("{} line {line}: '{name}' is not a number", path.display()))
+                    .with_context(|| {
+                        format!("{} line {line}: '{name}' is not a number", path.display())
+                    })
             };
             let lon = num(cx, "lon")?;
             let lat = num(cy, "lat")?;
@@ -129,7 +132,10 @@ impl DemandSet {
                 .and_then(|c| rec.get(c))
                 .map(str::to_string)
                 .unwrap_or_else(|| (line - 2).to_string());
-            if cs.and_then(|c| rec.get(c)).is_some_and(|s| s.trim() == "true") {
+            if cs
+                .and_then(|c| rec.get(c))
+                .is_some_and(|s| s.trim() == "true")
+            {
                 syn = true;
             }
             d.push(id, lon, lat, w as f32, rec.get(cd).unwrap_or("").trim());
@@ -197,6 +203,7 @@ pub fn demand_distances(
                     })
                     .collect(),
             );
+            #[allow(clippy::needless_range_loop)]
             for i in 0..n {
                 let (x, y) = metric.fwd(demand.lon[i], demand.lat[i]);
                 if let Some(f) = tree.nearest_neighbor(&[x, y]) {
@@ -303,11 +310,16 @@ pub fn coverage(
     let limit = q.limit_m();
     let (all, method) = demand_distances(net, demand, facilities, limit);
     let cl = child_len(division.len());
-    let matches: Vec<bool> = demand.divisions.iter().map(|d| d.starts_with(division)).collect();
+    let matches: Vec<bool> = demand
+        .divisions
+        .iter()
+        .map(|d| d.starts_with(division))
+        .collect();
     let mut total = Row::new(division);
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     let mut members = Vec::new();
     let mut dist = Vec::new();
+    #[allow(clippy::needless_range_loop)]
     for i in 0..demand.len() {
         let di = demand.div[i] as usize;
         if !matches[di] {
@@ -365,7 +377,8 @@ pub fn uncovered_areas(demand: &DemandSet, idx: &[usize], cell_m: f64, top: usiz
     let mut seen: HashMap<(i64, i64), bool> = HashMap::new();
     let mut keys: Vec<_> = cells.keys().copied().collect();
     keys.sort();
-    let mut groups: Vec<(Vec<(i64, i64)>, usize, f64)> = Vec::new();
+    type Group = (Vec<(i64, i64)>, usize, f64);
+    let mut groups: Vec<Group> = Vec::new();
     for k in keys {
         if seen.contains_key(&k) {
             continue;
@@ -470,7 +483,11 @@ pub fn candidates_from_uncovered(
     for i in report.uncovered() {
         let (x, y) = metric.fwd(demand.lon[i], demand.lat[i]);
         if cells.insert(((x / cell_m).floor() as i64, (y / cell_m).floor() as i64)) {
-            out.push((demand.lon[i], demand.lat[i], format!("address {}", demand.id(i))));
+            out.push((
+                demand.lon[i],
+                demand.lat[i],
+                format!("address {}", demand.id(i)),
+            ));
             if out.len() >= max {
                 break;
             }
@@ -627,7 +644,8 @@ pub fn synthetic_city(net: &Network, n: usize, streets: usize, seed: u64) -> Dem
         d.lon.push(lon);
         d.lat.push(lat);
         d.weight.push(rng.gen_range(1..=3) as f32);
-        d.div.push((sy.min(streets - 1) * streets + sx.min(streets - 1)) as u32);
+        d.div
+            .push((sy.min(streets - 1) * streets + sx.min(streets - 1)) as u32);
     }
     d
 }

@@ -9,14 +9,32 @@ use super::{Facility, FacilityType};
 use crate::crs::Crs;
 
 pub const COLUMNS: [&str; 19] = [
-    "id", "name", "type", "lon", "lat", "address", "address_code", "division", "level", "beds",
-    "nursing_beds", "price_min", "price_max", "phone", "hours", "operator", "photo_url", "status",
+    "id",
+    "name",
+    "type",
+    "lon",
+    "lat",
+    "address",
+    "address_code",
+    "division",
+    "level",
+    "beds",
+    "nursing_beds",
+    "price_min",
+    "price_max",
+    "phone",
+    "hours",
+    "operator",
+    "photo_url",
+    "status",
     "synthetic",
 ];
 
 /// Parses CSV text; errors are (line, column, message).
 pub fn parse(text: &str, crs: Crs) -> Result<Vec<Facility>, (usize, String, String)> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
     let h = rdr
         .headers()
         .map_err(|e| (1, "header".to_string(), e.to_string()))?

@@ -19,7 +19,8 @@ pub struct FacilityDb {
 fn valid_schema(s: &str) -> bool {
     !s.is_empty()
         && s.len() < 60
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
@@ -36,7 +37,10 @@ impl FacilityDb {
         let schema = schema.to_string();
         let url = url.to_string();
         let pool = rt.block_on(async move {
-            let admin = PgPoolOptions::new().max_connections(1).connect(&url).await?;
+            let admin = PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await?;
             admin
                 .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
                 .await?;
@@ -53,7 +57,9 @@ impl FacilityDb {
                 })
                 .connect(&url)
                 .await?;
-            pool.execute(MIGRATION).await.context("running 0004_facilities.sql")?;
+            pool.execute(MIGRATION)
+                .await
+                .context("running 0004_facilities.sql")?;
             anyhow::Ok(pool)
         })?;
         Ok(FacilityDb { pool, rt })
@@ -104,7 +110,10 @@ impl FacilityDb {
     }
 
     /// Inserts or replaces facilities in one transaction.
-    pub fn upsert_many(&self, list: Vec<Facility>) -> impl std::future::Future<Output = Result<()>> {
+    pub fn upsert_many(
+        &self,
+        list: Vec<Facility>,
+    ) -> impl std::future::Future<Output = Result<()>> {
         let pool = self.pool.clone();
         self.run(async move {
             let mut tx = pool.begin().await?;
@@ -131,7 +140,9 @@ impl FacilityDb {
     pub fn count(&self) -> Result<i64> {
         let pool = self.pool.clone();
         self.rt.block_on(async move {
-            Ok(sqlx::query_scalar("SELECT count(*) FROM facilities").fetch_one(&pool).await?)
+            Ok(sqlx::query_scalar("SELECT count(*) FROM facilities")
+                .fetch_one(&pool)
+                .await?)
         })
     }
 }

@@ -23,7 +23,11 @@ pub fn huangpu(osm: &Path, streets: &[String], n: usize, seed: u64) -> Result<Ve
             (!pts.is_empty()).then_some((nm, pts))
         })
         .collect();
-    anyhow::ensure!(!named.is_empty(), "{}: no named walkable ways", osm.display());
+    anyhow::ensure!(
+        !named.is_empty(),
+        "{}: no named walkable ways",
+        osm.display()
+    );
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut out = Vec::new();
     let operators = [
@@ -54,7 +58,10 @@ pub fn huangpu(osm: &Path, streets: &[String], n: usize, seed: u64) -> Result<Ve
         let (road, pts) = named.choose(&mut rng).unwrap();
         let &(lon, lat) = pts.choose(&mut rng).unwrap();
         let no = rng.gen_range(1..400);
-        let street = streets.get(i % streets.len().max(1)).cloned().unwrap_or_default();
+        let street = streets
+            .get(i % streets.len().max(1))
+            .cloned()
+            .unwrap_or_default();
         let name = match kind {
             FacilityType::ServiceCenter => format!("{street}综合为老服务中心 (合成)"),
             FacilityType::Institution => format!("黄浦区{road}养老院 (合成)"),
@@ -67,15 +74,35 @@ pub fn huangpu(osm: &Path, streets: &[String], n: usize, seed: u64) -> Result<Ve
             FacilityType::Institution => {
                 let b = rng.gen_range(40..300u32);
                 let p = rng.gen_range(40..90) as f64 * 100.0;
-                (Some(b), Some(b * rng.gen_range(4..9) / 10), Some(p), Some(p + rng.gen_range(10..60) as f64 * 100.0),
-                 Some(format!("{}星", rng.gen_range(1..=5))), "全天 24 小时")
+                (
+                    Some(b),
+                    Some(b * rng.gen_range(4..9) / 10),
+                    Some(p),
+                    Some(p + rng.gen_range(10..60) as f64 * 100.0),
+                    Some(format!("{}星", rng.gen_range(1..=5))),
+                    "全天 24 小时",
+                )
             }
             FacilityType::ServiceCenter => {
                 let b = rng.gen_range(10..40u32);
-                (Some(b), Some(b / 2), Some(3000.0), Some(6500.0), Some("示范".into()), "08:00-20:00")
+                (
+                    Some(b),
+                    Some(b / 2),
+                    Some(3000.0),
+                    Some(6500.0),
+                    Some("示范".into()),
+                    "08:00-20:00",
+                )
             }
             FacilityType::DayCare => (None, None, Some(600.0), Some(1500.0), None, "08:00-17:00"),
-            FacilityType::MealPoint => (None, None, Some(12.0), Some(20.0), None, "10:30-13:00, 16:30-18:00"),
+            FacilityType::MealPoint => (
+                None,
+                None,
+                Some(12.0),
+                Some(20.0),
+                None,
+                "10:30-13:00, 16:30-18:00",
+            ),
             _ => (None, None, None, None, None, "08:30-17:00"),
         };
         out.push(Facility {

@@ -168,13 +168,15 @@ impl Facility {
         if self.name.trim().is_empty() {
             return Err(("name", "name is empty".into()));
         }
-        crate::crs::check_lon_lat(self.lon, self.lat).map_err(|(f, m)| {
-            (if f == "lon" { "lon" } else { "lat" }, m)
-        })?;
+        crate::crs::check_lon_lat(self.lon, self.lat)
+            .map_err(|(f, m)| (if f == "lon" { "lon" } else { "lat" }, m))?;
         if !STATUSES.contains(&self.status.as_str()) {
             return Err((
                 "status",
-                format!("'{}' is not one of open, planned, closed, retired", self.status),
+                format!(
+                    "'{}' is not one of open, planned, closed, retired",
+                    self.status
+                ),
             ));
         }
         for (f, v) in [("price_min", self.price_min), ("price_max", self.price_max)] {

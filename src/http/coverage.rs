@@ -46,7 +46,9 @@ fn minutes_speed(p: &Params) -> Result<(f64, f64), ApiError> {
 
 fn net_note(net: &Option<Arc<Network>>) -> Value {
     match net {
-        Some(n) => json!({"source": n.meta["source"], "note": n.meta["note"], "nodes": n.node_count()}),
+        Some(n) => {
+            json!({"source": n.meta["source"], "note": n.meta["note"], "nodes": n.node_count()})
+        }
         None => json!(null),
     }
 }
@@ -117,34 +119,53 @@ async fn isochrone(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     let (minutes, speed) = minutes_speed(&p)?;
     let with_net = p.bool("network", true)?;
     let net = state.coverage.network();
-    let method = if net.is_some() { Method::Network } else { Method::StraightLine };
+    let method = if net.is_some() {
+        Method::Network
+    } else {
+        Method::StraightLine
+    };
     let limit = minutes * speed * 1000.0 / 60.0;
     let props = json!({"minutes": minutes, "speed_kmh": speed, "limit_m": limit.round(), "method": method.as_str(),
         "crs": crs.as_str(), "network": net_note(&net)});
-    let feats = web::block(move || area_features(net.as_deref(), &[(lon, lat)], limit, crs, props, with_net))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let feats = web::block(move || {
+        area_features(net.as_deref(), &[(lon, lat)], limit, crs, props, with_net)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(HttpResponse::Ok().json(json!({"type": "FeatureCollection", "crs_name": crs.as_str(),
         "properties": {"minutes": minutes, "speed_kmh": speed, "method": method.as_str(), "crs": crs.as_str()},
         "features": feats})))
 }
 
 /// Multi-facility service area of the open facilities of `types`.
-async fn service_areas(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn service_areas(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let p = Params::from_req(&req)?;
     let crs = p.crs()?;
     let (minutes, speed) = minutes_speed(&p)?;
     let types = parse_types(p.str("types").or(p.str("type")), "types")?;
-    let facs: Vec<(f64, f64)> = state.facilities.open_of(&types).iter().map(|f| (f.lon, f.lat)).collect();
+    let facs: Vec<(f64, f64)> = state
+        .facilities
+        .open_of(&types)
+        .iter()
+        .map(|f| (f.lon, f.lat))
+        .collect();
     let net = state.coverage.network();
-    let method = if net.is_some() { Method::Network } else { Method::StraightLine };
+    let method = if net.is_some() {
+        Method::Network
+    } else {
+        Method::StraightLine
+    };
     let limit = minutes * speed * 1000.0 / 60.0;
     let props = json!({"minutes": minutes, "speed_kmh": speed, "method": method.as_str(), "crs": crs.as_str(),
         "facilities": facs.len(), "network": net_note(&net)});
     let with_net = p.bool("network", false)?;
-    let feats = web::block(move || area_features(net.as_deref(), &facs, limit, crs, props, with_net))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let feats =
+        web::block(move || area_features(net.as_deref(), &facs, limit, crs, props, with_net))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(HttpResponse::Ok().json(json!({"type": "FeatureCollection",
         "properties": {"minutes": minutes, "speed_kmh": speed, "method": method.as_str(), "crs": crs.as_str()},
         "features": feats})))
@@ -176,7 +197,10 @@ fn no_demand(division: &str, d: &DemandSet) -> ApiError {
 
 fn row_json(r: &cov::Row, names: &crate::divisions::Divisions) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    v["name"] = json!(names.tree.find(&r.division).map(|i| names.tree.full_name(i)));
+    v["name"] = json!(names
+        .tree
+        .find(&r.division)
+        .map(|i| names.tree.full_name(i)));
     v
 }
 
@@ -190,10 +214,18 @@ async fn coverage(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let top = p.usize_in("areas", 20, 0, 1000)?;
     let cell = p.f64_in("cell_m", 100.0, 10.0, 2000.0)?;
     let net = state.coverage.network();
-    let facs: Vec<(f64, f64)> = state.facilities.open_of(&types).iter().map(|f| (f.lon, f.lat)).collect();
+    let facs: Vec<(f64, f64)> = state
+        .facilities
+        .open_of(&types)
+        .iter()
+        .map(|f| (f.lon, f.lat))
+        .collect();
     let version = state.facilities.version();
     let d = demand(&state, net.as_deref());
-    let q = Query { minutes, speed_kmh: speed };
+    let q = Query {
+        minutes,
+        speed_kmh: speed,
+    };
     let (rep, d) = web::block(move || (cov::coverage(net.as_deref(), &d, &facs, &division, &q), d))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -257,7 +289,10 @@ pub struct CandidateIn {
 }
 
 /// Greedy maximal covering: k new sites from candidates (or from uncovered addresses).
-async fn suggest(state: web::Data<AppState>, body: web::Json<SuggestIn>) -> Result<HttpResponse, ApiError> {
+async fn suggest(
+    state: web::Data<AppState>,
+    body: web::Json<SuggestIn>,
+) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let crs = match &b.crs {
         None => Crs::Wgs84,
@@ -278,7 +313,10 @@ async fn suggest(state: web::Data<AppState>, body: web::Json<SuggestIn>) -> Resu
     let mut types = vec![];
     for (i, t) in b.types.iter().enumerate() {
         types.push(crate::facilities::FacilityType::parse(t).ok_or_else(|| {
-            ApiError::bad(format!("types[{i}]"), format!("'{t}' is not a facility type"))
+            ApiError::bad(
+                format!("types[{i}]"),
+                format!("'{t}' is not a facility type"),
+            )
         })?);
     }
     let given = match &b.candidates {
@@ -291,16 +329,28 @@ async fn suggest(state: web::Data<AppState>, body: web::Json<SuggestIn>) -> Resu
             for (i, x) in c.iter().enumerate() {
                 super::params::check_point(x.lon, x.lat, &format!("candidates[{i}]."))?;
                 let (lon, lat) = crs.to_wgs84(x.lon, x.lat);
-                v.push((lon, lat, x.label.clone().unwrap_or_else(|| format!("candidate {i}"))));
+                v.push((
+                    lon,
+                    lat,
+                    x.label.clone().unwrap_or_else(|| format!("candidate {i}")),
+                ));
             }
             Some(v)
         }
     };
     let net = state.coverage.network();
-    let facs: Vec<(f64, f64)> = state.facilities.open_of(&types).iter().map(|f| (f.lon, f.lat)).collect();
+    let facs: Vec<(f64, f64)> = state
+        .facilities
+        .open_of(&types)
+        .iter()
+        .map(|f| (f.lon, f.lat))
+        .collect();
     let version = state.facilities.version();
     let d = demand(&state, net.as_deref());
-    let q = Query { minutes, speed_kmh: speed };
+    let q = Query {
+        minutes,
+        speed_kmh: speed,
+    };
     let k = b.k;
     let from_given = given.is_some();
     let res = web::block(move || {
@@ -334,4 +384,41 @@ async fn suggest(state: web::Data<AppState>, body: web::Json<SuggestIn>) -> Resu
         "before": {"addresses": rep.total.addresses, "covered": rep.total.covered, "rate": rep.total.rate, "weight_rate": rep.total.weight_rate},
         "sites": sites,
     })))
+}
+
+/// OpenAPI fragment: facilities, isochrones, service areas, coverage, suggest.
+pub fn openapi() -> Value {
+    let q = |n: &str, d: &str, r: bool, t: &str| json!({"name": n, "in": "query", "required": r, "description": d, "schema": {"type": t}});
+    let crs = q(
+        "crs",
+        "wgs84 (default), cgcs2000, gcj02, bd09; echoed",
+        false,
+        "string",
+    );
+    let mins = q("minutes", "walking minutes (default 15)", false, "number");
+    let speed = q(
+        "speed_kmh",
+        "walking speed (default 3.6 km/h = 1.0 m/s, older pedestrians)",
+        false,
+        "number",
+    );
+    let types = q("types", "facility types, comma-separated (institution, service_center, day_care, meal_point, activity_room, home_care_station or Chinese names)", false, "string");
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}});
+    let body = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "type", "lon", "lat"]}}}});
+    let w = json!({"200": {"description": "ok"}, "400": {"description": "invalid field"}, "401": {"description": "missing/invalid bearer token"}, "404": {"description": "unknown id"}});
+    json!({
+        "/v1/facilities": {
+            "get": {"summary": "Facilities (not retired) in a bbox/of a type", "parameters": [q("bbox", "minlon,minlat,maxlon,maxlat", false, "string"), q("type", "facility type(s)", false, "string"), q("status", "open|planned|closed|retired", false, "string"), crs.clone()], "responses": {"200": {"description": "{crs,count,facilities}"}}},
+            "post": {"summary": "Create a facility (bearer token)", "requestBody": body.clone(), "responses": {"201": {"description": "created"}, "400": {"description": "invalid field"}, "401": {"description": "no token"}, "409": {"description": "id exists"}}}},
+        "/v1/facilities/{id}": {
+            "get": {"summary": "A facility", "parameters": [id.clone(), crs.clone()], "responses": {"200": {"description": "card"}, "404": {"description": "unknown id"}}},
+            "put": {"summary": "Replace a facility (bearer token)", "parameters": [id.clone()], "requestBody": body, "responses": w.clone()},
+            "delete": {"summary": "Retire a facility (bearer token)", "parameters": [id], "responses": w}},
+        "/v1/facilities/import": {"post": {"summary": "CSV import, all-or-nothing (bearer token); body text/csv", "parameters": [crs.clone()], "responses": {"200": {"description": "imported"}, "400": {"description": "line and column at fault"}, "401": {"description": "no token"}}}},
+        "/v1/facilities/nearby": {"get": {"summary": "Facilities within N walking minutes, sorted by walking time", "parameters": [q("lon", "longitude", true, "number"), q("lat", "latitude", true, "number"), mins.clone(), speed.clone(), q("type", "facility type(s)", false, "string"), crs.clone()], "responses": {"200": {"description": "{crs,method,facilities[walk_minutes,walk_m]}"}}}},
+        "/v1/isochrone": {"get": {"summary": "Walking isochrone (GeoJSON FeatureCollection: area polygon following the network + reachable network)", "parameters": [q("lon", "longitude", true, "number"), q("lat", "latitude", true, "number"), mins.clone(), speed.clone(), q("network", "include the reachable network (default true)", false, "boolean"), crs.clone()], "responses": {"200": {"description": "GeoJSON"}}}},
+        "/v1/service-areas": {"get": {"summary": "Multi-facility service area of open facilities (GeoJSON)", "parameters": [types.clone(), mins.clone(), speed.clone(), crs.clone()], "responses": {"200": {"description": "GeoJSON"}}}},
+        "/v1/coverage": {"get": {"summary": "Share of addresses/population within N minutes of a facility, per child division; uncovered addresses and areas", "parameters": [q("division", "division code (township or community)", true, "string"), types, mins, speed, q("uncovered_limit", "max uncovered addresses listed", false, "integer"), q("areas", "max uncovered areas", false, "integer"), crs], "responses": {"200": {"description": "coverage"}, "404": {"description": "no addresses in the division (reason given)"}}}},
+        "/v1/coverage/suggest": {"post": {"summary": "k new sites that add the most coverage (greedy maximal covering)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["division", "k"], "properties": {"division": {"type": "string"}, "types": {"type": "array", "items": {"type": "string"}}, "k": {"type": "integer"}, "candidates": {"type": "array", "items": {"type": "object", "properties": {"lon": {"type": "number"}, "lat": {"type": "number"}, "label": {"type": "string"}}}}, "minutes": {"type": "number"}, "speed_kmh": {"type": "number"}, "crs": {"type": "string"}}}}}}, "responses": {"200": {"description": "sites with gain"}, "404": {"description": "no addresses"}}}},
+    })
 }

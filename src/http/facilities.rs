@@ -35,10 +35,16 @@ pub fn card(f: &Facility, crs: Crs) -> Value {
 /// `types=` (comma-separated English ids or Chinese names; empty = all).
 pub fn parse_types(s: Option<&str>, field: &str) -> Result<Vec<FacilityType>, ApiError> {
     let mut out = vec![];
-    for t in s.unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        out.push(FacilityType::parse(t).ok_or_else(|| {
-            ApiError::bad(field, format!("'{t}' is not a facility type"))
-        })?);
+    for t in s
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        out.push(
+            FacilityType::parse(t)
+                .ok_or_else(|| ApiError::bad(field, format!("'{t}' is not a facility type")))?,
+        );
     }
     Ok(out)
 }
@@ -52,7 +58,10 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
         Some(s) => {
             let v: Vec<f64> = s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
             if v.len() != 4 || v[0] > v[2] || v[1] > v[3] {
-                return Err(ApiError::bad("bbox", "expected minlon,minlat,maxlon,maxlat"));
+                return Err(ApiError::bad(
+                    "bbox",
+                    "expected minlon,minlat,maxlon,maxlat",
+                ));
             }
             let (a, b) = crs.to_wgs84(v[0], v[1]);
             let (c, d) = crs.to_wgs84(v[2], v[3]);
@@ -70,7 +79,9 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
             None => f.status != "retired",
         })
         .filter(|f| types.is_empty() || types.contains(&f.kind))
-        .filter(|f| bbox.is_none_or(|(a, b, c, d)| f.lon >= a && f.lon <= c && f.lat >= b && f.lat <= d))
+        .filter(|f| {
+            bbox.is_none_or(|(a, b, c, d)| f.lon >= a && f.lon <= c && f.lat >= b && f.lat <= d)
+        })
         .map(|f| card(f, crs))
         .collect();
     Ok(HttpResponse::Ok().json(json!({
@@ -180,8 +191,9 @@ impl FacilityIn {
             None => Crs::Wgs84,
             Some(s) => Crs::parse(s).map_err(|e| ApiError::bad("crs", e))?,
         };
-        let kind = FacilityType::parse(&self.kind)
-            .ok_or_else(|| ApiError::bad("type", format!("'{}' is not a facility type", self.kind)))?;
+        let kind = FacilityType::parse(&self.kind).ok_or_else(|| {
+            ApiError::bad("type", format!("'{}' is not a facility type", self.kind))
+        })?;
         super::params::check_point(self.lon, self.lat, "")?;
         let (lon, lat) = crs.to_wgs84(self.lon, self.lat);
         let f = Facility {
@@ -231,9 +243,15 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     state.check_token(&req)?;
     let body = body.into_inner();
-    let id = body.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = body
+        .id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     if state.facilities.get(&id).is_some() {
-        return Err(ApiError::conflict("id", format!("facility '{id}' exists; use PUT")));
+        return Err(ApiError::conflict(
+            "id",
+            format!("facility '{id}' exists; use PUT"),
+        ));
     }
     let (f, crs) = body.into_facility(id)?;
     let mut v = card(&f, crs);
@@ -279,7 +297,8 @@ async fn retire(
         .ok_or_else(|| ApiError::not_found("id", format!("no facility '{}'", path.as_str())))?;
     f.status = "retired".into();
     let version = save(&state, vec![f]).await?;
-    Ok(HttpResponse::Ok().json(json!({"id": path.as_str(), "status": "retired", "version": version})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": path.as_str(), "status": "retired", "version": version})))
 }
 
 /// CSV import (body = CSV text, `?crs=`), all-or-nothing.
@@ -293,7 +312,10 @@ async fn import_csv(
     let crs = p.crs()?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad("body", "CSV is not UTF-8"))?;
     let list = csvio::parse(text, crs).map_err(|(line, col, m)| {
-        ApiError::bad(col.clone(), format!("line {line}, column '{col}': {m}; nothing was imported"))
+        ApiError::bad(
+            col.clone(),
+            format!("line {line}, column '{col}': {m}; nothing was imported"),
+        )
     })?;
     let n = list.len();
     let version = save(&state, list).await?;

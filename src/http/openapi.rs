@@ -60,7 +60,7 @@ fn core_paths() -> Value {
 
 /// Every domain's fragment; a new domain adds its function here.
 fn fragments() -> Vec<Value> {
-    vec![core_paths()]
+    vec![core_paths(), super::coverage::openapi()]
 }
 
 pub fn document() -> Value {

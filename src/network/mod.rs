@@ -153,7 +153,10 @@ impl Network {
         let node = nn.data;
         Some(Snap {
             node,
-            snap_m: distance_m((lon, lat), (self.lon[node as usize], self.lat[node as usize])),
+            snap_m: distance_m(
+                (lon, lat),
+                (self.lon[node as usize], self.lat[node as usize]),
+            ),
         })
     }
 
@@ -255,7 +258,11 @@ impl Network {
             let (x1, y1) = self.metric.fwd(s[1].0, s[1].1);
             let (dx, dy) = (x1 - x0, y1 - y0);
             let l = (dx * dx + dy * dy).sqrt();
-            let (ux, uy) = if l > 1e-9 { (dx / l, dy / l) } else { (1.0, 0.0) };
+            let (ux, uy) = if l > 1e-9 {
+                (dx / l, dy / l)
+            } else {
+                (1.0, 0.0)
+            };
             let (nx, ny) = (-uy * r, ux * r);
             let (ex, ey) = (ux * r, uy * r);
             let ring = vec![
@@ -331,7 +338,8 @@ impl Network {
     /// Reads the compact file (in one go) and checks its consistency.
     pub fn read(path: &Path) -> Result<Network> {
         let buf = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        Self::from_bytes(&buf).with_context(|| format!("{} is not a diming network file", path.display()))
+        Self::from_bytes(&buf)
+            .with_context(|| format!("{} is not a diming network file", path.display()))
     }
 
     pub fn from_bytes(buf: &[u8]) -> Result<Network> {
@@ -346,7 +354,10 @@ impl Network {
             .and_then(|x| x.checked_add((n + 1).checked_mul(4)?))
             .and_then(|x| x.checked_add(m.checked_mul(8)?));
         if need != Some(buf.len()) {
-            bail!("file size {} does not match header (n={n}, m={m})", buf.len());
+            bail!(
+                "file size {} does not match header (n={n}, m={m})",
+                buf.len()
+            );
         }
         let meta: serde_json::Value = serde_json::from_slice(&buf[32..32 + ml])?;
         let mut o = 32 + ml;

@@ -82,7 +82,8 @@ pub fn read_ways(path: &Path) -> Result<OsmWays> {
 
 fn read_pbf(path: &Path) -> Result<OsmWays> {
     use osmpbf::{Element, ElementReader};
-    let rdr = ElementReader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let rdr =
+        ElementReader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
     let mut o = OsmWays::default();
     rdr.for_each(|el| match el {
         Element::Node(n) => {
@@ -124,9 +125,13 @@ fn read_xml(path: &Path) -> Result<OsmWays> {
             .map(|a| String::from_utf8_lossy(&a.value).into_owned())
     };
     loop {
-        let ev = rdr
-            .read_event_into(&mut buf)
-            .with_context(|| format!("{}: XML error at byte {}", path.display(), rdr.buffer_position()))?;
+        let ev = rdr.read_event_into(&mut buf).with_context(|| {
+            format!(
+                "{}: XML error at byte {}",
+                path.display(),
+                rdr.buffer_position()
+            )
+        })?;
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let is_start = matches!(ev, Event::Start(_));
