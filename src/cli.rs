@@ -80,6 +80,8 @@ pub struct BenchArgs {
     /// tiles: data directory of the divisions
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
+    #[command(flatten)]
+    pub coverage: CoverageBenchArgs,
 }
 
 #[derive(Args)]
@@ -174,7 +176,8 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             connections: a.connections,
             threads: 2,
         }),
-        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect, geocode, tiles)"),
+        "coverage" | "isochrone" => bench_coverage(&a),
+        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect, geocode, tiles, coverage, isochrone)"),
     }
 }
 
@@ -417,3 +420,4 @@ pub fn parse(a: ParseArgs) -> Result<()> {
     }
     Ok(())
 }
+include!("cli_coverage.rs");

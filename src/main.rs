@@ -30,9 +30,8 @@ enum Cmd {
         /// Load from PostGIS instead of the data directory (also DATABASE_URL)
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
-        /// Facilities CSV (default: <data>/facilities/facilities.csv when it exists)
-        #[arg(long)]
-        facilities: Option<PathBuf>,
+        #[command(flatten)]
+        eldercare: cli::ServeCoverageArgs,
     },
     /// Import divisions (CSV code lists) or boundary polygons (GeoJSON/FlatGeobuf) into PostGIS, in one transaction.
     Import(cli::ImportArgs),
@@ -48,6 +47,12 @@ enum Cmd {
     ImportAddresses(cli::ImportAddressesArgs),
     /// Parse or geocode addresses from the command line (one per argument or stdin line).
     Parse(cli::ParseArgs),
+    /// Build a walking network from OpenStreetMap (.osm.pbf / .osm) into a compact file (and PostGIS).
+    ImportNetwork(cli::ImportNetworkArgs),
+    /// Coverage of a division by eldercare facilities within N minutes' walk (table, GeoJSON, CSV).
+    Coverage(cli::CoverageArgs),
+    /// Facility registry: `import` a CSV into PostGIS, `generate` the synthetic sample.
+    Facilities(cli::FacilitiesArgs),
 }
 
 fn main() {
@@ -69,7 +74,7 @@ fn run() -> Result<()> {
             bind,
             data,
             database_url,
-            facilities,
+            eldercare,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -98,19 +103,9 @@ fn run() -> Result<()> {
                     .filter(|s| !s.is_empty()),
             };
             let book = diming::addresses::AddressBook::load_embedded(&divisions, &config.data_dir)?;
-            let fac_csv = facilities.or_else(|| {
-                let p = config.data_dir.join("facilities/facilities.csv");
-                p.exists().then_some(p)
-            });
             let state = Arc::new(diming::http::AppState::new(divisions, config));
-            if let Some(p) = fac_csv {
-                let list = diming::facilities::load_csv(&p)?;
-                eprintln!("loaded {} facilities from {}", list.len(), p.display());
-                for f in list {
-                    state.facilities.upsert(f);
-                }
-            }
             *state.addresses.write() = Arc::new(book);
+            cli::setup_coverage(&state, eldercare)?;
             eprintln!("start-up took {:.2} s", t0.elapsed().as_secs_f64());
             actix_web::rt::System::new().block_on(diming::http::serve(state))?;
             Ok(())
@@ -122,5 +117,8 @@ fn run() -> Result<()> {
         Cmd::GenerateAddresses(a) => cli::generate_addresses(a),
         Cmd::ImportAddresses(a) => cli::import_addresses(a),
         Cmd::Parse(a) => cli::parse(a),
+        Cmd::ImportNetwork(a) => cli::import_network(a),
+        Cmd::Coverage(a) => cli::coverage(a),
+        Cmd::Facilities(a) => cli::facilities(a),
     }
 }

@@ -144,3 +144,76 @@ pub fn load_csv(path: &std::path::Path) -> anyhow::Result<Vec<Facility>> {
     }
     Ok(out)
 }
+pub mod csvio;
+pub mod db;
+pub mod generate;
+
+impl FacilityRegistry {
+    /// Replaces every facility at once (e.g. after loading) and bumps the version.
+    pub fn replace_all(&self, list: Vec<Facility>) -> u64 {
+        let mut m = self.items.write();
+        m.clear();
+        for f in list {
+            m.insert(f.id.clone(), f);
+        }
+        drop(m);
+        self.bump()
+    }
+    pub fn get(&self, id: &str) -> Option<Facility> {
+        self.items.read().get(id).cloned()
+    }
+    /// Open facilities of the given types (all types when `types` is empty).
+    pub fn open_of(&self, types: &[FacilityType]) -> Vec<Facility> {
+        self.items
+            .read()
+            .values()
+            .filter(|f| f.status == "open" && (types.is_empty() || types.contains(&f.kind)))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Allowed status values.
+pub const STATUSES: [&str; 4] = ["open", "planned", "closed", "retired"];
+
+impl Facility {
+    /// Checks the card; the error is (field, message).
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.id.trim().is_empty() || self.id.len() > 64 {
+            return Err(("id", "id must be 1–64 characters".into()));
+        }
+        if self.name.trim().is_empty() {
+            return Err(("name", "name is empty".into()));
+        }
+        crate::crs::check_lon_lat(self.lon, self.lat)
+            .map_err(|(f, m)| (if f == "lon" { "lon" } else { "lat" }, m))?;
+        if !STATUSES.contains(&self.status.as_str()) {
+            return Err((
+                "status",
+                format!(
+                    "'{}' is not one of open, planned, closed, retired",
+                    self.status
+                ),
+            ));
+        }
+        for (f, v) in [("price_min", self.price_min), ("price_max", self.price_max)] {
+            if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                return Err((f, "price must be a non-negative number".into()));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.price_min, self.price_max) {
+            if a > b {
+                return Err(("price_max", "price_max is below price_min".into()));
+            }
+        }
+        if let (Some(b), Some(n)) = (self.beds, self.nursing_beds) {
+            if n > b {
+                return Err(("nursing_beds", "nursing_beds exceeds beds".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The PostGIS store behind the registry, when the service was started with one.
+pub static STORE: std::sync::OnceLock<db::FacilityDb> = std::sync::OnceLock::new();

@@ -2,8 +2,10 @@
 //! [`error::ApiError`]; every route is counted in `/metrics`.
 
 pub mod addresses;
+pub mod coverage;
 pub mod divisions;
 pub mod error;
+pub mod facilities;
 pub mod inspection;
 pub mod metrics;
 pub mod openapi;
@@ -38,6 +40,7 @@ pub struct AppState {
     pub addresses: RwLock<Arc<crate::addresses::AddressBook>>,
     pub facilities: crate::facilities::FacilityRegistry,
     pub tiles: crate::tiles::TileService,
+    pub coverage: crate::coverage::CoverageState,
     pub metrics: Metrics,
     pub started: Instant,
     pub config: Config,
@@ -50,6 +53,7 @@ impl AppState {
             addresses: RwLock::new(Arc::new(Default::default())),
             facilities: Default::default(),
             tiles: Default::default(),
+            coverage: Default::default(),
             metrics: Metrics::default(),
             started: Instant::now(),
             config,
@@ -103,6 +107,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     transform::configure(cfg);
     inspection::configure(cfg);
     tiles::configure(cfg);
+    facilities::configure(cfg);
+    coverage::configure(cfg);
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {

@@ -108,6 +108,7 @@ fn fragments() -> Vec<Value> {
         super::inspection::openapi(),
         addresses_paths(),
         tiles_paths(),
+        super::coverage::openapi(),
     ]
 }
 
