@@ -40,11 +40,11 @@ fn run(
     .unwrap()
 }
 
-/// The longest single edge of a shared line: (line id, a code, b code, v0, v1).
-fn longest_shared_edges(
-    divs: &[Division],
-    n: usize,
-) -> Vec<(String, String, String, Coord<f64>, Coord<f64>)> {
+/// (line id, a code, b code, v0, v1)
+type SharedEdge = (String, String, String, Coord<f64>, Coord<f64>);
+
+/// The longest single edge of a shared line.
+fn longest_shared_edges(divs: &[Division], n: usize) -> Vec<SharedEdge> {
     let (lines, _) = ins::lines_of(divs);
     let mut edges = Vec::new();
     for l in lines.iter().filter(|l| !l.is_outer()) {
@@ -64,7 +64,7 @@ fn longest_shared_edges(
     }
     edges.sort_by(|a, b| b.0.total_cmp(&a.0));
     // one edge per line
-    let mut out: Vec<(String, String, String, Coord<f64>, Coord<f64>)> = Vec::new();
+    let mut out: Vec<SharedEdge> = Vec::new();
     for e in edges {
         if out
             .iter()

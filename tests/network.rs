@@ -5,8 +5,11 @@ mod common;
 use geo::Contains;
 use std::collections::{BinaryHeap, HashMap};
 
+/// (node id → lon/lat, ways as node-id lists)
+type OsmParse = (HashMap<i64, (f64, f64)>, Vec<Vec<i64>>);
+
 /// Independent parse: (node coords, ways) of highway ways a person may walk on.
-fn parse(path: &std::path::Path) -> (HashMap<i64, (f64, f64)>, Vec<Vec<i64>>) {
+fn parse(path: &std::path::Path) -> OsmParse {
     fn keep(t: &HashMap<String, String>) -> bool {
         let Some(h) = t.get("highway") else {
             return false;

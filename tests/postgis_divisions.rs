@@ -247,7 +247,8 @@ fn bad_rows_reject_the_whole_import() {
     let feats =
         diming::store::features::read_features(&common::root().join("data/boundaries/county.fgb"))
             .unwrap();
-    let write = |name: &str, f: &dyn Fn(usize, &mut serde_json::Map<String, Value>, &mut Value)| {
+    type Edit<'a> = &'a dyn Fn(usize, &mut serde_json::Map<String, Value>, &mut Value);
+    let write = |name: &str, f: Edit| {
         let mut out = Vec::new();
         for (i, ft) in feats.iter().enumerate() {
             let mut props: serde_json::Map<String, Value> = ft

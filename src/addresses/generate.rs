@@ -88,15 +88,11 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
                             w.push(r.parse()?);
                         }
                     }
-                    b"tag" => {
-                        if cur_way.is_some() {
-                            match attr(b"k").as_deref() {
-                                Some("name") => name = attr(b"v"),
-                                Some("highway") => highway = true,
-                                _ => {}
-                            }
-                        }
-                    }
+                    b"tag" if cur_way.is_some() => match attr(b"k").as_deref() {
+                        Some("name") => name = attr(b"v"),
+                        Some("highway") => highway = true,
+                        _ => {}
+                    },
                     _ => {}
                 }
             }

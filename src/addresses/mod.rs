@@ -435,7 +435,7 @@ fn validate(
     if lvl != Level::Township && lvl != Level::Village {
         return Err(("division", format!("{div} is not a township or village")));
     }
-    crate::crs::check_lon_lat(a.lon, a.lat).map_err(|(f, m)| (f, m))?;
+    crate::crs::check_lon_lat(a.lon, a.lat)?;
     let num = match &a.number {
         Some(n) if !n.is_empty() => {
             parse_number(n).ok_or_else(|| ("number", format!("cannot read house number '{n}'")))?

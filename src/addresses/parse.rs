@@ -295,11 +295,9 @@ impl DivisionParser {
                         }
                     }
                 }
-                Level::Township => {
-                    if name.ends_with("街道") {
-                        p.add(&format!("{name}办事处"), i, Kind::Alias);
-                        p.add(&format!("{name}办"), i, Kind::Alias);
-                    }
+                Level::Township if name.ends_with("街道") => {
+                    p.add(&format!("{name}办事处"), i, Kind::Alias);
+                    p.add(&format!("{name}办"), i, Kind::Alias);
                 }
                 Level::Village => {
                     for suf in ["居民委员会", "村民委员会", "居委会", "村委会", "委员会"]
@@ -663,7 +661,7 @@ impl DivisionParser {
         m.hypotheses = top.iter().filter_map(|h| h.node).collect();
         // also keep lower-scored hypotheses after the best ones (for the geocoder)
         let mut rest: Vec<&Hyp> = hyps.iter().filter(|h| h.score < best).collect();
-        rest.sort_by(|a, b| b.score.cmp(&a.score));
+        rest.sort_by_key(|h| std::cmp::Reverse(h.score));
         m.hypotheses.extend(rest.iter().filter_map(|h| h.node));
         m.corrections = top[0].corr.clone();
         self.fill_levels(
@@ -783,7 +781,7 @@ pub fn parse_elements(detail: &str, known_road: Option<&str>) -> Elements {
                 let next = chars.get(end).copied();
                 let ok = start >= 1
                     && !(*suf == "街" && matches!(next, Some('道') | Some('办')))
-                    && !(*suf == "道" && !next.is_some_and(|c| c.is_ascii_digit()))
+                    && (*suf != "道" || next.is_some_and(|c| c.is_ascii_digit()))
                     && next.is_none_or(|c| {
                         c.is_ascii_digit()
                             || c == '-'
@@ -878,11 +876,12 @@ pub fn parse_elements(detail: &str, known_road: Option<&str>) -> Elements {
                 i = j + 2;
             }
             (Some('室'), _) => {
-                e.room = Some(v.to_string());
+                // room numbers keep their digits as written (010502 ≠ 10502)
+                e.room = Some(chars[i..j].iter().collect());
                 i = j + 1;
             }
             (None, _) => {
-                e.room = Some(v.to_string());
+                e.room = Some(chars[i..j].iter().collect());
                 i = j;
             }
             _ => break,

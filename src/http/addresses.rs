@@ -144,9 +144,10 @@ struct Row {
     q: Result<String, ApiError>,
 }
 
-fn rows_from_json(
-    body: &[u8],
-) -> Result<(Vec<Row>, Option<String>, Option<String>, bool), ApiError> {
+/// (rows, crs, city, parse_only)
+type JsonRows = (Vec<Row>, Option<String>, Option<String>, bool);
+
+fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad("body", format!("invalid JSON: {e}")))?;
     let obj = v

@@ -807,17 +807,15 @@ pub fn self_intersections(p: &Polygon<f64>) -> Vec<(Coord<f64>, String)> {
                         ));
                     }
                 }
-                Some(LineIntersection::Collinear { intersection }) => {
-                    if !(adjacent && intersection.start == intersection.end) {
-                        out.push((
-                            intersection.start,
-                            format!(
-                                "overlapping edges: ring {ri} edge {si} and ring {rj} edge {sj}"
-                            ),
-                        ));
-                    }
+                Some(LineIntersection::Collinear { intersection })
+                    if !(adjacent && intersection.start == intersection.end) =>
+                {
+                    out.push((
+                        intersection.start,
+                        format!("overlapping edges: ring {ri} edge {si} and ring {rj} edge {sj}"),
+                    ));
                 }
-                None => {}
+                _ => {}
             }
             if out.len() > 100 {
                 return out;
