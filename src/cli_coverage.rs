@@ -7,10 +7,10 @@ pub struct CoverageBenchArgs {
     #[arg(long, default_value_t = 750)]
     pub side: usize,
     /// coverage: synthetic addresses
-    #[arg(long, default_value_t = 5_000_000)]
+    #[arg(long = "city-addresses", id = "city_addresses", default_value_t = 5_000_000)]
     pub addresses: usize,
     /// coverage: facilities
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long = "city-facilities", id = "city_facilities", default_value_t = 3000)]
     pub facilities: usize,
     /// coverage: streets per side of the city (streets² street divisions)
     #[arg(long, default_value_t = 15)]
@@ -19,7 +19,7 @@ pub struct CoverageBenchArgs {
     #[arg(long)]
     pub network: Option<PathBuf>,
     /// isochrone: our queries
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long = "isochrone-queries", id = "isochrone_queries", default_value_t = 2000)]
     pub queries: usize,
     /// isochrone: pgRouting queries
     #[arg(long, default_value_t = 20)]

@@ -126,3 +126,19 @@ fn reverse_divisions_transform_and_errors() {
     );
     assert!(s.stderr_lines.iter().any(|l| l.contains("start-up took")));
 }
+
+#[test]
+fn every_subcommand_parses_its_help() {
+    // clap checks argument uniqueness only when a command is built: a duplicate flag between
+    // two benchmarks' options must fail here, not in a user's hands
+    for sub in [
+        &["bench", "--help"][..],
+        &["serve", "--help"],
+        &["inspect", "--help"],
+        &["coverage", "--help"],
+    ] {
+        let (ok, out, err) = common::run_cli(sub, &[]);
+        assert!(ok, "{sub:?}: {err}");
+        assert!(out.contains("Usage"), "{sub:?}: {out}");
+    }
+}

@@ -199,3 +199,56 @@ fn tiles_decode_with_an_independent_decoder() {
     assert_eq!(js.status().as_u16(), 200);
     assert!(js.bytes().unwrap().len() > 500_000);
 }
+
+/// Web Mercator tile of a WGS84 point.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = (1u64 << z) as f64;
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let r = lat.to_radians();
+    let y =
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    (x, y)
+}
+
+#[test]
+fn facility_added_through_the_api_is_in_the_next_tile() {
+    let s = common::spawn_server_env(&[], &[("DIMING_API_TOKEN", "tile-test-token")]);
+    let c = reqwest::blocking::Client::new();
+    let (lon, lat) = (121.4861, 31.2239);
+    let (x, y) = tile_of(lon, lat, 16);
+    let url = format!("{}/tiles/facilities/16/{x}/{y}.pbf", s.base);
+    let names = |r: reqwest::blocking::Response| -> Vec<String> {
+        match r.status().as_u16() {
+            204 => vec![],
+            200 => features(&decode(&r.bytes().unwrap()), "facilities")
+                .iter()
+                .map(|f| f["properties"]["name"].as_str().unwrap_or("").to_string())
+                .collect(),
+            other => panic!("tile answered {other}"),
+        }
+    };
+    let before = names(c.get(&url).send().unwrap());
+    let body = serde_json::json!({"id": "tile-test-1", "name": "瓦片测试日间照料中心(合成)", "type": "day_care",
+        "lon": lon, "lat": lat, "status": "open", "synthetic": true});
+    // without the token: 401, and the tile does not change
+    let r = c
+        .post(format!("{}/v1/facilities", s.base))
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert_eq!(names(c.get(&url).send().unwrap()), before);
+    let r = c
+        .post(format!("{}/v1/facilities", s.base))
+        .bearer_auth("tile-test-token")
+        .json(&body)
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().unwrap());
+    let after = names(c.get(&url).send().unwrap());
+    assert!(
+        after.iter().any(|n| n == "瓦片测试日间照料中心(合成)"),
+        "{after:?}"
+    );
+    assert_eq!(after.len(), before.len() + 1);
+}
