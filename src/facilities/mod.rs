@@ -127,22 +127,14 @@ impl FacilityRegistry {
     }
 }
 
-/// Reads facilities from a CSV whose header holds [`Facility`] field names (`type` for the
-/// kind: `institution`, `day_care`, …). All-or-nothing: the first bad row is an error naming
-/// its line. (Minimal loader used by `diming serve --facilities` and the tile tests.)
+/// Reads a facility CSV file (format of [`csvio::parse`], coordinates in WGS84). All-or-nothing:
+/// the first bad row is an error naming its line and field.
 pub fn load_csv(path: &std::path::Path) -> anyhow::Result<Vec<Facility>> {
-    use anyhow::Context;
-    let mut rdr =
-        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, rec) in rdr.deserialize::<Facility>().enumerate() {
-        let f = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
-        if crate::crs::check_lon_lat(f.lon, f.lat).is_err() {
-            anyhow::bail!("{}: row {}: lon/lat out of range", path.display(), i + 2);
-        }
-        out.push(f);
-    }
-    Ok(out)
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    csvio::parse(&text, crate::crs::Crs::Wgs84).map_err(|(line, field, msg)| {
+        anyhow::anyhow!("{}: line {line}, field {field}: {msg}", path.display())
+    })
 }
 pub mod csvio;
 pub mod db;
@@ -217,3 +209,19 @@ impl Facility {
 
 /// The PostGIS store behind the registry, when the service was started with one.
 pub static STORE: std::sync::OnceLock<db::FacilityDb> = std::sync::OnceLock::new();
+
+#[cfg(test)]
+mod load_tests {
+    #[test]
+    fn load_csv_reads_the_fixture_and_names_bad_rows() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let list = super::load_csv(&root.join("tests/fixtures/facilities_sample.csv")).unwrap();
+        assert_eq!(list.len(), 12);
+        assert!(list.iter().all(|f| f.synthetic));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.csv");
+        std::fs::write(&p, "id,name,type,lon,lat\nx1,某中心,day_care,121.47,95\n").unwrap();
+        let e = super::load_csv(&p).unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+}
