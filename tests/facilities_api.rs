@@ -254,7 +254,23 @@ fn crud_token_coverage_and_suggest_change_at_once() {
 
 #[test]
 fn empty_address_book_says_so() {
+    // the embedded default has synthetic Huangpu addresses: coverage is computed from them
     let s = common::spawn_server(&[]);
+    let r = reqwest::blocking::get(format!("{}/v1/coverage?division=310101002", s.base)).unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().unwrap();
+    assert!(v.to_string().contains("synthetic"), "{v}");
+    drop(s);
+    // a data directory without addresses: coverage says why it cannot answer
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["divisions", "boundaries"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for e in std::fs::read_dir(common::root().join("data").join(sub)).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).unwrap();
+        }
+    }
+    let s = common::spawn_server(&["--data", dir.path().to_str().unwrap()]);
     let r = reqwest::blocking::get(format!("{}/v1/coverage?division=310101002", s.base)).unwrap();
     assert_eq!(r.status().as_u16(), 404);
     let v: Value = r.json().unwrap();
