@@ -172,6 +172,23 @@ async fn service_areas(
 }
 
 /// The demand set the service uses (see module docs).
+/// What a coverage computation reads, taken at one moment: the network, the open facilities of
+/// `types` (lon/lat), the registry version they came from, and the demand points.
+type Snapshot = (Option<Arc<Network>>, Vec<(f64, f64)>, u64, Arc<DemandSet>);
+
+fn snapshot(state: &AppState, types: &[crate::facilities::FacilityType]) -> Snapshot {
+    let net = state.coverage.network();
+    let facs = state
+        .facilities
+        .open_of(types)
+        .iter()
+        .map(|f| (f.lon, f.lat))
+        .collect();
+    let version = state.facilities.version();
+    let d = demand(state, net.as_deref());
+    (net, facs, version, d)
+}
+
 fn demand(state: &AppState, net: Option<&Network>) -> Arc<DemandSet> {
     let d = state.coverage.demand.read().clone();
     if !d.is_empty() {
@@ -213,15 +230,7 @@ async fn coverage(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let max_unc = p.usize_in("uncovered_limit", 1000, 0, 1_000_000)?;
     let top = p.usize_in("areas", 20, 0, 1000)?;
     let cell = p.f64_in("cell_m", 100.0, 10.0, 2000.0)?;
-    let net = state.coverage.network();
-    let facs: Vec<(f64, f64)> = state
-        .facilities
-        .open_of(&types)
-        .iter()
-        .map(|f| (f.lon, f.lat))
-        .collect();
-    let version = state.facilities.version();
-    let d = demand(&state, net.as_deref());
+    let (net, facs, version, d) = snapshot(&state, &types);
     let q = Query {
         minutes,
         speed_kmh: speed,
@@ -338,15 +347,7 @@ async fn suggest(
             Some(v)
         }
     };
-    let net = state.coverage.network();
-    let facs: Vec<(f64, f64)> = state
-        .facilities
-        .open_of(&types)
-        .iter()
-        .map(|f| (f.lon, f.lat))
-        .collect();
-    let version = state.facilities.version();
-    let d = demand(&state, net.as_deref());
+    let (net, facs, version, d) = snapshot(&state, &types);
     let q = Query {
         minutes,
         speed_kmh: speed,
