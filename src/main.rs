@@ -30,6 +30,10 @@ enum Cmd {
         /// Load from PostGIS instead of the data directory (also DATABASE_URL)
         #[arg(long, env = "DATABASE_URL")]
         database_url: Option<String>,
+        /// Schema of the `addresses` table read at start when a database is given (default:
+        /// found through the URL's search_path)
+        #[arg(long)]
+        addresses_schema: Option<String>,
         #[command(flatten)]
         eldercare: cli::ServeCoverageArgs,
     },
@@ -74,6 +78,7 @@ fn run() -> Result<()> {
             bind,
             data,
             database_url,
+            addresses_schema,
             eldercare,
         } => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -102,10 +107,53 @@ fn run() -> Result<()> {
                     .ok()
                     .filter(|s| !s.is_empty()),
             };
-            let book = diming::addresses::AddressBook::load_embedded(&divisions, &config.data_dir)?;
+            // addresses: from PostGIS (the store of record) when a database is given and its
+            // table exists; otherwise the embedded sample
+            let from_db = match &config.database_url {
+                Some(url) => rt.block_on(diming::addresses::import::load_postgis(
+                    url,
+                    addresses_schema.as_deref(),
+                ))?,
+                None => None,
+            };
+            let book = match from_db {
+                Some(rows) => {
+                    let n = rows.len();
+                    let (book, errs) = diming::addresses::AddressBook::build(
+                        &divisions,
+                        rows,
+                        "PostGIS addresses",
+                    );
+                    eprintln!(
+                        "addresses: {} of {n} from PostGIS ({} not valid against the division tree)",
+                        book.len(),
+                        errs.len()
+                    );
+                    book
+                }
+                None => diming::addresses::AddressBook::load_embedded(&divisions, &config.data_dir)?,
+            };
             let state = Arc::new(diming::http::AppState::new(divisions, config));
             *state.addresses.write() = Arc::new(book);
             cli::setup_coverage(&state, eldercare)?;
+            let t1 = std::time::Instant::now();
+            let n = diming::http::coverage::refresh_tiles(&state);
+            eprintln!(
+                "coverage tile layer: {n} features in {:.2} s",
+                t1.elapsed().as_secs_f64()
+            );
+            // the served polygons' shared lines for the map's inspection view (background)
+            let st = state.clone();
+            std::thread::spawn(move || {
+                let t = std::time::Instant::now();
+                match diming::http::inspection::publish_served_lines(&st) {
+                    Ok(n) => eprintln!(
+                        "boundary lines: {n} lines of the served polygons in {:.2} s",
+                        t.elapsed().as_secs_f64()
+                    ),
+                    Err(e) => eprintln!("boundary lines: inspection of the served polygons failed: {e:#}"),
+                }
+            });
             eprintln!("start-up took {:.2} s", t0.elapsed().as_secs_f64());
             actix_web::rt::System::new().block_on(diming::http::serve(state))?;
             Ok(())

@@ -97,9 +97,38 @@ fn import_serve_and_answer_like_the_embedded_data() {
     import_sample(&s.url);
     assert_eq!(fingerprint(&s.url), before);
 
+    // one standard address imported into the same schema: the server reads it from PostGIS
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("a.csv");
+    std::fs::write(
+        &csv,
+        "code,division,road,number,compound,building,lon,lat,status,successor,aliases,synthetic\n\
+         ,310101002,试验路,8号,,,121.4812345,31.2345678,current,,,true\n",
+    )
+    .unwrap();
+    let (ok, out, err) = common::run_cli(
+        &[
+            "import-addresses",
+            "--database-url",
+            &s.url,
+            "--schema",
+            &s.name,
+            csv.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(ok, "{out}{err}");
+
     let srv = common::spawn_server(&["--database-url", &s.url]);
     assert!(
         srv.stderr_lines.iter().any(|l| l.contains("from PostGIS")),
+        "{:?}",
+        srv.stderr_lines
+    );
+    assert!(
+        srv.stderr_lines
+            .iter()
+            .any(|l| l.contains("addresses: 1 of 1 from PostGIS")),
         "{:?}",
         srv.stderr_lines
     );
@@ -125,6 +154,11 @@ fn import_serve_and_answer_like_the_embedded_data() {
     // 宜昌 夷陵区 in BD-09
     let v = get("/v1/reverse?lon=111.335&lat=30.776&crs=bd09");
     assert_eq!(v["county"]["code"], "420506", "{v}");
+    // the address from PostGIS geocodes to its stored point (not the embedded sample)
+    let v = get("/v1/geocode?q=%E4%B8%8A%E6%B5%B7%E5%B8%82%E9%BB%84%E6%B5%A6%E5%8C%BA%E8%AF%95%E9%AA%8C%E8%B7%AF8%E5%8F%B7");
+    assert_eq!(v["candidates"][0]["level"], "house_number", "{v}");
+    assert!((v["candidates"][0]["lon"].as_f64().unwrap() - 121.4812345).abs() < 1e-6, "{v}");
+    assert!((v["candidates"][0]["lat"].as_f64().unwrap() - 31.2345678).abs() < 1e-6, "{v}");
     // the sea east of Shanghai
     let v = get("/v1/reverse?lon=123.5&lat=31.0");
     assert_eq!(v["found"], false);

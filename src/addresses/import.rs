@@ -331,3 +331,69 @@ pub async fn import_postgis(
         committed: true,
     })
 }
+
+/// Reads every address of `schema.addresses` (the store of record in production); with no
+/// schema, the `addresses` table found through the connection's `search_path`. Returns None
+/// when the table does not exist (nothing imported yet).
+pub async fn load_postgis(url: &str, schema: Option<&str>) -> Result<Option<Vec<Address>>> {
+    use sqlx::Connection;
+    let table = match schema {
+        Some(s) => {
+            anyhow::ensure!(
+                s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.is_empty(),
+                "schema '{s}' must be letters, digits and _"
+            );
+            format!("{s}.addresses")
+        }
+        None => "addresses".to_string(),
+    };
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .context("connecting to PostGIS")?;
+    let exists: (Option<String>,) = sqlx::query_as("SELECT to_regclass($1)::text")
+        .bind(&table)
+        .fetch_one(&mut conn)
+        .await?;
+    if exists.0.is_none() {
+        return Ok(None);
+    }
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        f64,
+        f64,
+        String,
+        Option<String>,
+        Vec<String>,
+        bool,
+    );
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT code, division, road, number, compound, building, ST_X(geom), ST_Y(geom), status,
+                successor, aliases, synthetic FROM {table} ORDER BY code"
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .context("reading addresses from PostGIS")?;
+    Ok(Some(
+        rows.into_iter()
+            .map(|r| Address {
+                code: r.0,
+                division: r.1,
+                road: r.2,
+                number: r.3,
+                compound: r.4,
+                building: r.5,
+                lon: r.6,
+                lat: r.7,
+                status: r.8,
+                successor: r.9,
+                aliases: r.10,
+                synthetic: r.11,
+            })
+            .collect(),
+    ))
+}

@@ -8,6 +8,7 @@
 //! then along the network); without one, the straight-line distance times [`DETOUR_FACTOR`].
 
 pub mod bench;
+pub mod layer;
 
 use crate::crs::{distance_m, LocalMetric};
 use crate::network::{Network, Snap};
@@ -214,6 +215,64 @@ pub fn demand_distances(
                 }
             }
             (out, Method::StraightLine)
+        }
+    }
+}
+
+/// Buffer around reachable network pieces for service-area polygons (metres).
+pub const BUFFER_M: f64 = 12.0;
+
+/// The area reachable from a set of sources within `limit_m`.
+pub struct ServiceArea {
+    pub method: Method,
+    pub polygon: MultiPolygon<f64>,
+    /// the reachable network pieces (network method only)
+    pub segments: Vec<[(f64, f64); 2]>,
+}
+
+/// Service area of `sources` (lon/lat): with a network, the reachable segments buffered by
+/// [`BUFFER_M`] and unioned (follows the network); without one, circles of radius
+/// `limit_m / DETOUR_FACTOR`, unioned.
+pub fn service_area(net: Option<&Network>, sources: &[(f64, f64)], limit_m: f64) -> ServiceArea {
+    match net {
+        Some(n) => {
+            let snapped: Vec<(u32, f64)> = sources
+                .iter()
+                .filter_map(|&(x, y)| n.snap(x, y).map(|s| (s.node, s.snap_m)))
+                .collect();
+            let dist = n.dijkstra(&snapped, limit_m);
+            let segments = n.reachable_segments(&dist, limit_m);
+            ServiceArea {
+                method: Method::Network,
+                polygon: n.area_polygon(&segments, BUFFER_M),
+                segments,
+            }
+        }
+        None => {
+            let r = limit_m / DETOUR_FACTOR;
+            let polys: Vec<Polygon<f64>> = sources
+                .iter()
+                .map(|&(x, y)| {
+                    let m = LocalMetric::new(x, y);
+                    let ring: Vec<Coord<f64>> = (0..=64)
+                        .map(|i| {
+                            let a = i as f64 / 64.0 * std::f64::consts::TAU;
+                            let (lon, lat) = m.inv(r * a.cos(), r * a.sin());
+                            Coord { x: lon, y: lat }
+                        })
+                        .collect();
+                    Polygon::new(LineString::from(ring), vec![])
+                })
+                .collect();
+            ServiceArea {
+                method: Method::StraightLine,
+                polygon: if polys.is_empty() {
+                    MultiPolygon(vec![])
+                } else {
+                    geo::unary_union(&polys)
+                },
+                segments: Vec::new(),
+            }
         }
     }
 }

@@ -13,7 +13,6 @@ use crate::coverage::{self as cov, DemandSet, Method, Query, DETOUR_FACTOR};
 use crate::crs::Crs;
 use crate::network::{Network, DEFAULT_SPEED_KMH};
 use actix_web::{web, HttpRequest, HttpResponse};
-use geo::MultiPolygon;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -24,9 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/coverage", web::get().to(coverage))
         .route("/v1/coverage/suggest", web::post().to(suggest));
 }
-
-/// Buffer around reachable network pieces for isochrone polygons (metres).
-pub const BUFFER_M: f64 = 12.0;
 
 fn geom_json(g: geo::Geometry<f64>, crs: Crs) -> Value {
     use geo::MapCoords;
@@ -62,55 +58,23 @@ fn area_features(
     props: Value,
     with_network: bool,
 ) -> Vec<Value> {
-    match net {
-        Some(n) => {
-            let snapped: Vec<(u32, f64)> = sources
-                .iter()
-                .filter_map(|&(x, y)| n.snap(x, y).map(|s| (s.node, s.snap_m)))
-                .collect();
-            let dist = n.dijkstra(&snapped, limit);
-            let segs = n.reachable_segments(&dist, limit);
-            let poly = n.area_polygon(&segs, BUFFER_M);
-            let mut p = props.clone();
-            p["kind"] = json!("area");
-            p["area_m2"] = json!(crate::crs::area_m2(&poly).round());
-            p["buffer_m"] = json!(BUFFER_M);
-            let mut out = vec![json!({"type": "Feature", "properties": p,
-                "geometry": geom_json(geo::Geometry::MultiPolygon(poly), crs)})];
-            if with_network {
-                let mut p = props;
-                p["kind"] = json!("network");
-                p["segments"] = json!(segs.len());
-                out.push(json!({"type": "Feature", "properties": p,
-                    "geometry": geom_json(geo::Geometry::MultiLineString(Network::segments_mls(&segs)), crs)}));
-            }
-            out
-        }
-        None => {
-            // straight line: circles of radius limit / detour factor
-            let r = limit / DETOUR_FACTOR;
-            let polys: Vec<geo::Polygon<f64>> = sources
-                .iter()
-                .map(|&(x, y)| {
-                    let m = crate::crs::LocalMetric::new(x, y);
-                    let ring: Vec<geo::Coord<f64>> = (0..=64)
-                        .map(|i| {
-                            let a = i as f64 / 64.0 * std::f64::consts::TAU;
-                            let (lon, lat) = m.inv(r * a.cos(), r * a.sin());
-                            geo::Coord { x: lon, y: lat }
-                        })
-                        .collect();
-                    geo::Polygon::new(geo::LineString::from(ring), vec![])
-                })
-                .collect();
-            let poly: MultiPolygon<f64> = geo::unary_union(&polys);
-            let mut p = props;
-            p["kind"] = json!("area");
-            p["area_m2"] = json!(crate::crs::area_m2(&poly).round());
-            vec![json!({"type": "Feature", "properties": p,
-                "geometry": geom_json(geo::Geometry::MultiPolygon(poly), crs)})]
-        }
+    let a = cov::service_area(net, sources, limit);
+    let mut p = props.clone();
+    p["kind"] = json!("area");
+    p["area_m2"] = json!(crate::crs::area_m2(&a.polygon).round());
+    if a.method == Method::Network {
+        p["buffer_m"] = json!(cov::BUFFER_M);
     }
+    let mut out = vec![json!({"type": "Feature", "properties": p,
+        "geometry": geom_json(geo::Geometry::MultiPolygon(a.polygon), crs)})];
+    if with_network && a.method == Method::Network {
+        let mut p = props;
+        p["kind"] = json!("network");
+        p["segments"] = json!(a.segments.len());
+        out.push(json!({"type": "Feature", "properties": p,
+            "geometry": geom_json(geo::Geometry::MultiLineString(Network::segments_mls(&a.segments)), crs)}));
+    }
+    out
 }
 
 async fn isochrone(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -187,6 +151,30 @@ fn snapshot(state: &AppState, types: &[crate::facilities::FacilityType]) -> Snap
     let version = state.facilities.version();
     let d = demand(state, net.as_deref());
     (net, facs, version, d)
+}
+
+/// Rebuilds the `coverage` tile layer (service areas and covered share per community of all
+/// open facilities, default minutes and speed) from the current state. Called at start and
+/// after every facility write, so tiles show a change at once.
+pub fn refresh_tiles(state: &AppState) -> usize {
+    let (net, facs, version, d) = snapshot(state, &[]);
+    let divs = state.divisions();
+    let names = |code: &str| {
+        divs.find_code(code)
+            .ok()
+            .flatten()
+            .map(|i| divs.tree.get(i).name.clone())
+    };
+    let q = Query {
+        minutes: 15.0,
+        speed_kmh: DEFAULT_SPEED_KMH,
+    };
+    let layer = cov::layer::CoverageLayer::build(net.as_deref(), &d, &facs, &q, version, &names);
+    let n = layer.len();
+    state
+        .tiles
+        .set_source(crate::tiles::LayerName::Coverage, Arc::new(layer));
+    n
 }
 
 fn demand(state: &AppState, net: Option<&Network>) -> Arc<DemandSet> {

@@ -233,6 +233,7 @@ async fn save(state: &AppState, list: Vec<Facility>) -> Result<u64, ApiError> {
     for f in list {
         v = state.facilities.upsert(f);
     }
+    super::coverage::refresh_tiles(state);
     Ok(v)
 }
 

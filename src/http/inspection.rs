@@ -32,6 +32,41 @@ fn jobs() -> &'static Jobs {
     J.get_or_init(Default::default)
 }
 
+/// A new version number for a `boundary_lines` source.
+fn next_layer_version() -> u64 {
+    static V: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    V.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Inspects the served division polygons (their deepest level) and publishes the shared lines
+/// as the `boundary_lines` tile layer. Returns the number of lines.
+pub fn publish_served_lines(state: &AppState) -> anyhow::Result<usize> {
+    let d = state.divisions();
+    let Some(level) = d.layers.first().map(|l| l.level) else {
+        return Ok(0);
+    };
+    let divs = ins::layer::served_divisions(&d, level);
+    if divs.is_empty() {
+        return Ok(0);
+    }
+    let input = ins::Input {
+        name: format!("served {} polygons ({})", level.as_str(), d.origin),
+        divisions: divs,
+        previous: None,
+        markers: None,
+        crs: Crs::Wgs84,
+        code_field: "code".into(),
+        params: ins::Params::default(),
+    };
+    let rep = ins::inspect(&input, &|_, _| {})?;
+    let layer = ins::layer::InspectionLayer::new(&rep, "served_divisions", None, next_layer_version());
+    state.tiles.set_source(
+        crate::tiles::LayerName::BoundaryLines,
+        Arc::new(layer),
+    );
+    Ok(rep.lines.len())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/inspections", web::post().to(start))
         .route("/v1/inspections/{id}", web::get().to(status))
@@ -239,6 +274,7 @@ async fn start(
         code_field,
         params,
     };
+    let st = state.clone();
     std::thread::spawn(move || {
         let j2 = job.clone();
         let progress = move |stage: &str, f: f64| {
@@ -269,6 +305,15 @@ async fn start(
                 if let Err(e) = stored {
                     j.storage = format!("memory (storing in PostGIS failed: {e:#})");
                 }
+                // the inspection view of the map shows the latest finished inspection
+                let layer = ins::layer::InspectionLayer::new(
+                    &r,
+                    "inspection",
+                    Some(&format!("/v1/inspections/{id}/report.html")),
+                    next_layer_version(),
+                );
+                st.tiles
+                    .set_source(crate::tiles::LayerName::BoundaryLines, Arc::new(layer));
                 j.report = Some(Arc::new(r));
             }
             Err(e) => {

@@ -73,7 +73,7 @@ pub fn run(polygons: &Path, database_url: Option<&str>) -> Result<()> {
     println!("| step | diming (s) | PostGIS (s) | PostGIS / diming |");
     println!("|---|---:|---:|---:|");
     println!("| load file | {load_s:.2} | | |");
-    println!("| shared lines (edge hashing) | {lines_s:.2} | | |");
+    println!("| shared lines (edge matching) | {lines_s:.2} | | |");
     match pg {
         Some((ov, gap, _, n_ov, n_gap)) => {
             println!(

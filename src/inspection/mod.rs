@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod layer;
 pub mod markers;
 pub mod output;
 pub mod store;

@@ -25,7 +25,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub struct Fx(u64);
 impl Hasher for Fx {
     fn finish(&self) -> u64 {
-        self.0
+        // murmur3 fmix64: the multiply above leaves the low bits (hashbrown's bucket index)
+        // depending only on the low bits of the key, which quantised coordinates share
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
         for b in bytes {
@@ -72,12 +79,18 @@ pub struct Topology {
     pub duplicates: Vec<(u32, Coord<f64>)>,
 }
 
-/// Hashes every edge and chains the shared ones into lines per neighbour pair.
+/// Finds every edge's users and chains the shared edges into lines per neighbour pair.
+///
+/// Edges are matched by sorting (key, division) records rather than through a hash table:
+/// with millions of edges the sort walks memory in order, while hash probes miss the cache on
+/// nearly every edge (measured on the national layer: 4.2 M edges, several times faster).
 pub fn build_lines(divs: &[Division]) -> Topology {
-    let mut edges: FxMap<(u64, u64), (u32, u32)> = FxMap::default();
+    const DUP: u32 = u32::MAX - 2;
     let nverts: usize = divs.iter().map(|d| d.vertices()).sum();
-    edges.reserve(nverts);
+    // (edge key, division, global edge index) for every non-degenerate edge
+    let mut recs: Vec<((u64, u64), u32, u32)> = Vec::with_capacity(nverts);
     let mut duplicates = Vec::new();
+    let mut gi: u32 = 0;
     for (i, d) in divs.iter().enumerate() {
         let i = i as u32;
         for ring in d.rings() {
@@ -85,45 +98,52 @@ pub fn build_lines(divs: &[Division]) -> Topology {
                 let (ka, kb) = (qkey(w[0]), qkey(w[1]));
                 if ka == kb {
                     duplicates.push((i, w[0]));
-                    continue;
-                }
-                let e = edges.entry(ekey(ka, kb)).or_insert((i, u32::MAX - 2));
-                if e.1 == u32::MAX - 2 {
-                    e.1 = OUTER;
-                } else if e.1 == OUTER && e.0 != i {
-                    e.1 = i;
                 } else {
-                    // a third use, or the same division twice
-                    e.1 = MULTI;
+                    recs.push((ekey(ka, kb), i, gi));
                 }
+                gi += 1;
             }
         }
     }
+    recs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    // partner of every edge: the other division, OUTER, MULTI, or DUP (degenerate edge)
+    let mut partner = vec![DUP; gi as usize];
+    let mut k = 0;
+    while k < recs.len() {
+        let mut e = k + 1;
+        while e < recs.len() && recs[e].0 == recs[k].0 {
+            e += 1;
+        }
+        match e - k {
+            1 => partner[recs[k].2 as usize] = OUTER,
+            2 if recs[k].1 != recs[k + 1].1 => {
+                partner[recs[k].2 as usize] = recs[k + 1].1;
+                partner[recs[k + 1].2 as usize] = recs[k].1;
+            }
+            // a third use, or the same division twice
+            _ => {
+                for r in &recs[k..e] {
+                    partner[r.2 as usize] = MULTI;
+                }
+            }
+        }
+        k = e;
+    }
+    drop(recs);
     let mut lines: FxMap<(u32, u32), Vec<LineString<f64>>> = FxMap::default();
     let mut unmatched = Vec::new();
+    let mut gi: u32 = 0;
     for (i, d) in divs.iter().enumerate() {
         let i = i as u32;
         for ring in d.rings() {
+            let base = gi as usize;
+            gi += ring.0.len().saturating_sub(1) as u32;
             let segs: Vec<(Coord<f64>, Coord<f64>, u32)> = ring
                 .0
                 .windows(2)
-                .filter_map(|w| {
-                    let (ka, kb) = (qkey(w[0]), qkey(w[1]));
-                    if ka == kb {
-                        return None;
-                    }
-                    let e = edges[&ekey(ka, kb)];
-                    let partner = if e.1 == MULTI {
-                        MULTI
-                    } else if e.1 == OUTER {
-                        OUTER
-                    } else if e.0 == i {
-                        e.1
-                    } else {
-                        e.0
-                    };
-                    Some((w[0], w[1], partner))
-                })
+                .enumerate()
+                .filter(|(j, _)| partner[base + j] != DUP)
+                .map(|(j, w)| (w[0], w[1], partner[base + j]))
                 .collect();
             if segs.is_empty() {
                 continue;
@@ -743,11 +763,18 @@ pub fn self_intersections(p: &Polygon<f64>) -> Vec<(Coord<f64>, String)> {
     let mut out = Vec::new();
     let mut segs: Vec<(usize, usize, Coord<f64>, Coord<f64>)> = Vec::new();
     for (ri, r) in rings.iter().enumerate() {
+        // at least 3 distinct points (early exit, no sort)
         let distinct = {
-            let mut k: Vec<u64> = r.0.iter().map(|c| qkey(*c)).collect();
-            k.sort_unstable();
-            k.dedup();
-            k.len()
+            let mut first: Vec<Coord<f64>> = Vec::with_capacity(3);
+            for c in &r.0 {
+                if !first.contains(c) {
+                    first.push(*c);
+                    if first.len() == 3 {
+                        break;
+                    }
+                }
+            }
+            first.len()
         };
         if distinct < 3 {
             if let Some(c) = r.0.first() {
@@ -761,28 +788,31 @@ pub fn self_intersections(p: &Polygon<f64>) -> Vec<(Coord<f64>, String)> {
             }
         }
     }
-    let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>> = RTree::bulk_load(
-        segs.iter()
-            .enumerate()
-            .map(|(k, (_, _, a, b))| {
-                GeomWithData::new(
-                    Rectangle::from_corners(
-                        [a.x.min(b.x), a.y.min(b.y)],
-                        [a.x.max(b.x), a.y.max(b.y)],
-                    ),
-                    k as u32,
-                )
-            })
-            .collect(),
-    );
-    for (k, &(ri, si, a, b)) in segs.iter().enumerate() {
-        let env = AABB::from_corners([a.x.min(b.x), a.y.min(b.y)], [a.x.max(b.x), a.y.max(b.y)]);
-        for hit in tree.locate_in_envelope_intersecting(&env) {
-            let j = hit.data as usize;
-            if j <= k {
+    // sweep along x: segments sorted by their west end; each is tested against the following
+    // ones while those start west of its east end (and overlap it in y)
+    let mut order: Vec<(f64, u32)> = segs
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.2.x.min(s.3.x), k as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (oi, &(_, k)) in order.iter().enumerate() {
+        let (ri, si, a, b) = segs[k as usize];
+        let (xmax, ymin, ymax) = (a.x.max(b.x), a.y.min(b.y), a.y.max(b.y));
+        for &(xmin_j, j) in &order[oi + 1..] {
+            if xmin_j > xmax {
+                break;
+            }
+            let (rj, sj, c, d) = segs[j as usize];
+            if c.y.max(d.y) < ymin || c.y.min(d.y) > ymax {
                 continue;
             }
-            let (rj, sj, c, d) = segs[j];
+            // report each pair in ring/edge order, as before
+            let ((ri, si, a, b), (rj, sj, c, d)) = if (ri, si) <= (rj, sj) {
+                ((ri, si, a, b), (rj, sj, c, d))
+            } else {
+                ((rj, sj, c, d), (ri, si, a, b))
+            };
             let n = rings[ri].0.len() - 1;
             let adjacent = ri == rj
                 && (si.abs_diff(sj) == 1 || (si == 0 && sj == n - 1) || (sj == 0 && si == n - 1));

@@ -15,6 +15,16 @@ pub enum Value {
     Bool(bool),
 }
 
+impl From<usize> for Value {
+    fn from(v: usize) -> Value {
+        Value::Int(v as i64)
+    }
+}
+impl From<&String> for Value {
+    fn from(s: &String) -> Value {
+        Value::Str(s.clone())
+    }
+}
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
         Value::Str(s.to_string())

@@ -1,0 +1,217 @@
+//! The `coverage` tile layer ([`crate::tiles::FeatureSource`]): the service areas of the open
+//! facilities and the covered share per community, rebuilt whenever the facility registry
+//! changes (its version is the registry's version).
+//!
+//! The embedded data has no community (村/社区) polygons, so the choropleth is drawn on a grid:
+//! every cell of [`CELL_M`] metres that holds demand points is one square feature carrying the
+//! covered share of the community most of its points belong to (`covered_share`), plus the
+//! cell's own counts. Service areas are features without `covered_share` (`kind=service_area`).
+
+use super::{service_area, DemandSet, Method, Query};
+use crate::crs::LocalMetric;
+use crate::network::Network;
+use crate::tiles::{FeatureSource, SourceFeature};
+use geo::{BoundingRect, Coord, Geometry, LineString, Polygon};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+use crate::tiles::mvt::Value;
+use std::collections::HashMap;
+
+/// Side of a choropleth cell (metres).
+pub const CELL_M: f64 = 100.0;
+
+pub struct CoverageLayer {
+    features: Vec<SourceFeature>,
+    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+    version: u64,
+    pub method: Method,
+    pub build_s: f64,
+}
+
+impl CoverageLayer {
+    /// `names` maps a division code to its name (for the feature properties).
+    pub fn build(
+        net: Option<&Network>,
+        demand: &DemandSet,
+        facilities: &[(f64, f64)],
+        q: &Query,
+        version: u64,
+        names: &dyn Fn(&str) -> Option<String>,
+    ) -> CoverageLayer {
+        let t0 = std::time::Instant::now();
+        let limit = q.limit_m();
+        let mut features = Vec::new();
+        let area = service_area(net, facilities, limit);
+        let method = area.method;
+        for p in area.polygon.0 {
+            features.push(SourceFeature {
+                id: None,
+                geometry: Geometry::Polygon(p),
+                props: vec![
+                    ("kind".into(), Value::from("service_area")),
+                    ("minutes".into(), Value::from(q.minutes)),
+                    ("speed_kmh".into(), Value::from(q.speed_kmh)),
+                    ("method".into(), Value::from(method.as_str())),
+                ],
+            });
+        }
+        if !demand.is_empty() {
+            let (dist, _) = super::demand_distances(net, demand, facilities, limit);
+            // per community (the demand point's own division)
+            let nd = demand.divisions.len();
+            let (mut tot, mut cov) = (vec![0usize; nd], vec![0usize; nd]);
+            for (i, d) in dist.iter().enumerate() {
+                let k = demand.div[i] as usize;
+                tot[k] += 1;
+                cov[k] += d.is_finite() as usize;
+            }
+            // cells: (ix, iy) → per-division counts
+            let m = LocalMetric::new(demand.lon[0], demand.lat[0]);
+            let mut cells: HashMap<(i64, i64), HashMap<u32, (usize, usize)>> = HashMap::new();
+            for (i, d) in dist.iter().enumerate() {
+                let (x, y) = m.fwd(demand.lon[i], demand.lat[i]);
+                let key = ((x / CELL_M).floor() as i64, (y / CELL_M).floor() as i64);
+                let e = cells
+                    .entry(key)
+                    .or_default()
+                    .entry(demand.div[i])
+                    .or_default();
+                e.0 += 1;
+                e.1 += d.is_finite() as usize;
+            }
+            let mut keys: Vec<_> = cells.keys().copied().collect();
+            keys.sort_unstable();
+            for (ix, iy) in keys {
+                let per = &cells[&(ix, iy)];
+                let (&div, _) = per
+                    .iter()
+                    .max_by_key(|(d, c)| (c.0, std::cmp::Reverse(**d)))
+                    .expect("a cell has points");
+                let (n, c) = per
+                    .values()
+                    .fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
+                let (x0, y0) = (ix as f64 * CELL_M, iy as f64 * CELL_M);
+                let ring: Vec<Coord<f64>> = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+                    .iter()
+                    .map(|&(a, b)| {
+                        let (lon, lat) = m.inv(x0 + a * CELL_M, y0 + b * CELL_M);
+                        Coord { x: lon, y: lat }
+                    })
+                    .collect();
+                let code = &demand.divisions[div as usize];
+                let k = div as usize;
+                features.push(SourceFeature {
+                    id: None,
+                    geometry: Geometry::Polygon(Polygon::new(LineString(ring), vec![])),
+                    props: vec![
+                        ("kind".into(), Value::from("community_share")),
+                        ("division".into(), Value::from(code)),
+                        ("name".into(), Value::from(names(code).unwrap_or_default())),
+                        (
+                            "covered_share".into(),
+                            Value::from((cov[k] as f64 / tot[k].max(1) as f64 * 1000.0).round() / 1000.0),
+                        ),
+                        ("division_addresses".into(), Value::from(tot[k])),
+                        ("division_covered".into(), Value::from(cov[k])),
+                        ("cell_addresses".into(), Value::from(n)),
+                        ("cell_covered".into(), Value::from(c)),
+                        ("method".into(), Value::from(method.as_str())),
+                        ("synthetic".into(), Value::from(demand.synthetic)),
+                    ],
+                });
+            }
+        }
+        for (i, f) in features.iter_mut().enumerate() {
+            f.id = Some(i as u64 + 1);
+        }
+        let tree = RTree::bulk_load(
+            features
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| {
+                    let r = f.geometry.bounding_rect()?;
+                    Some(GeomWithData::new(
+                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                        i as u32,
+                    ))
+                })
+                .collect(),
+        );
+        CoverageLayer {
+            features,
+            tree,
+            version,
+            method,
+            build_s: t0.elapsed().as_secs_f64(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+}
+
+impl FeatureSource for CoverageLayer {
+    fn features(&self, bbox: [f64; 4], _z: u8) -> Vec<SourceFeature> {
+        let env = AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
+        let mut idx: Vec<u32> = self
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|g| g.data)
+            .collect();
+        idx.sort_unstable();
+        idx.into_iter()
+            .map(|i| self.features[i as usize].clone())
+            .collect()
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_carry_their_community_share() {
+        // community A: 3 points next to the facility; community B: 1 point 5 km away
+        let mut d = DemandSet::default();
+        for k in 0..3 {
+            d.push(format!("a{k}"), 121.48 + k as f64 * 1e-5, 31.23, 1.0, "310101002001");
+        }
+        d.push("b".into(), 121.53, 31.23, 1.0, "310101002002");
+        let q = Query {
+            minutes: 15.0,
+            speed_kmh: 3.6,
+        };
+        let l = CoverageLayer::build(None, &d, &[(121.48, 31.23)], &q, 3, &|c| {
+            Some(format!("社区{c}"))
+        });
+        assert_eq!(l.version(), 3);
+        assert_eq!(l.method, Method::StraightLine);
+        let all = l.features([121.0, 31.0, 122.0, 32.0], 14);
+        let share = |code: &str| {
+            all.iter()
+                .find(|f| f.props.iter().any(|(k, v)| k == "division" && v == code))
+                .and_then(|f| {
+                    f.props
+                        .iter()
+                        .find(|(k, _)| k == "covered_share")
+                        .and_then(|(_, v)| v.as_f64())
+                })
+        };
+        assert_eq!(share("310101002001"), Some(1.0));
+        assert_eq!(share("310101002002"), Some(0.0));
+        // one service-area polygon (a circle of 900 m / 1.3 around the facility)
+        let areas = all
+            .iter()
+            .filter(|f| f.props.iter().any(|(k, v)| k == "kind" && v == "service_area"))
+            .count();
+        assert_eq!(areas, 1);
+    }
+}
