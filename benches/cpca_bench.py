@@ -3,7 +3,7 @@
 Usage: python3 benches/cpca_bench.py ROWS_FILE OUT_FILE
 ROWS_FILE: one address per line. OUT_FILE gets one line per row: the county-level adcode cpca
 found (6 digits) or empty. Prints the parse time in seconds (cpca.transform on the whole list,
-the package's batch API) on stdout as `seconds=<float>`.
+the package's batch API, best of 3 calls) on stdout as `seconds=<float>`.
 """
 import sys, time
 import cpca
@@ -11,9 +11,11 @@ import cpca
 rows = open(sys.argv[1], encoding="utf-8").read().split("\n")
 if rows and rows[-1] == "":
     rows.pop()
-t0 = time.perf_counter()
-df = cpca.transform(rows)
-dt = time.perf_counter() - t0
+dt = float("inf")
+for _ in range(3):  # best of 3, as diming's side takes the best of 5 passes
+    t0 = time.perf_counter()
+    df = cpca.transform(rows)
+    dt = min(dt, time.perf_counter() - t0)
 with open(sys.argv[2], "w", encoding="utf-8") as f:
     for code, county in zip(df["adcode"], df["区"]):
         code = "" if code is None or str(code) == "nan" else str(code)

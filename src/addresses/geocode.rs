@@ -273,21 +273,39 @@ impl AddressBook {
                         }
                     }
                     if !out.is_empty() {
+                        if start > 0 {
+                            // unknown characters were skipped before an exact name: a name
+                            // within one edit that spans them too explains the whole text
+                            // better (东东福建中路 is a typo of 东兴福建中路, not 福建中路
+                            // after two stray characters)
+                            let fz = self.fuzzy_roads(detail, hyps);
+                            let end = start + len;
+                            let spanning: Vec<RoadHit> =
+                                fz.into_iter().filter(|h| h.len == end).collect();
+                            if !spanning.is_empty() {
+                                return spanning;
+                            }
+                        }
                         return out;
                     }
                 }
             }
         }
-        // fuzzy: the road-like word of the detail against names within one edit
+        self.fuzzy_roads(detail, hyps)
+    }
+
+    /// Roads within one edit of the road-like word at the start of `detail`.
+    fn fuzzy_roads(&self, detail: &str, hyps: &[u32]) -> Vec<RoadHit> {
+        let mut out = Vec::new();
         let e = parse_elements(detail, None);
         let Some(word) = e.road else { return out };
         let w: Vec<char> = word.chars().collect();
         if w.len() < 3 {
             return out;
         }
-        for (name, ids) in &self.road_by_name {
-            let nc: Vec<char> = name.chars().collect();
-            if edit_distance(&w, &nc, 1) <= 1 {
+        for name in self.roads_within_one_edit(&word) {
+            let ids = &self.road_by_name[name];
+            {
                 for &id in ids {
                     if self.consistent(self.roads[id as usize].node, hyps) {
                         out.push(RoadHit {

@@ -52,6 +52,10 @@ pub struct Address {
 
 const NONE: u32 = u32::MAX;
 
+/// Hash map with a fast non-cryptographic hasher (keys are our own data, not attacker input
+/// that could be used to flood buckets: query text is only looked up, never inserted).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
 /// Compact in-memory record.
 #[derive(Debug, Clone)]
 struct Rec {
@@ -86,16 +90,20 @@ pub struct AddressBook {
     pub parser: DivisionParser,
     recs: Vec<Rec>,
     pub roads: Vec<Road>,
-    road_by_name: HashMap<String, Vec<u32>>,
+    road_by_name: FastMap<String, Vec<u32>>,
+    /// distinct road names, and the single-character deletions of each → name ids (a
+    /// symmetric-delete index: the names within one edit of a word without scanning them all)
+    road_names: Vec<String>,
+    road_deletes: FastMap<String, Vec<u32>>,
     max_road_chars: usize,
     compounds: Vec<String>,
-    compound_by_name: HashMap<String, Vec<u32>>,
+    compound_by_name: FastMap<String, Vec<u32>>,
     max_compound_chars: usize,
-    by_code: HashMap<String, u32>,
-    aliases: HashMap<String, u32>,
+    by_code: FastMap<String, u32>,
+    aliases: FastMap<String, u32>,
     rtree: RTree<GeomWithData<[f64; 2], u32>>,
     /// division node → (sum lon, sum lat, count) of its addresses (and its descendants')
-    centroids: HashMap<u32, (f64, f64, u32)>,
+    centroids: FastMap<u32, (f64, f64, u32)>,
     /// where the addresses came from
     pub origin: String,
     pub synthetic_count: usize,
@@ -164,8 +172,8 @@ impl AddressBook {
 
     fn extend(&mut self, d: &Divisions, addrs: Vec<Address>) -> Vec<(usize, &'static str, String)> {
         let mut errs = Vec::new();
-        let mut road_key: HashMap<(u32, String), u32> = HashMap::new();
-        let mut compound_key: HashMap<String, u32> = HashMap::new();
+        let mut road_key: FastMap<(u32, String), u32> = FastMap::default();
+        let mut compound_key: FastMap<String, u32> = FastMap::default();
         let mut successors: Vec<(u32, String)> = Vec::new();
         for (i, a) in addrs.into_iter().enumerate() {
             let rec = match validate(d, &a) {
@@ -264,7 +272,59 @@ impl AddressBook {
             .map(|(i, r)| GeomWithData::new([r.lon, r.lat], i as u32))
             .collect();
         self.rtree = RTree::bulk_load(pts);
+        self.index_road_deletes();
         errs
+    }
+
+    fn index_road_deletes(&mut self) {
+        let mut names: Vec<String> = self.road_by_name.keys().cloned().collect();
+        names.sort_unstable();
+        self.road_deletes.clear();
+        for (id, name) in names.iter().enumerate() {
+            let chars: Vec<char> = name.chars().collect();
+            for i in 0..chars.len() {
+                let del: String = chars[..i].iter().chain(&chars[i + 1..]).collect();
+                let v = self.road_deletes.entry(del).or_default();
+                if v.last() != Some(&(id as u32)) {
+                    v.push(id as u32);
+                }
+            }
+        }
+        self.road_names = names;
+    }
+
+    /// Distinct road names within one edit (substitution, insertion, deletion) of `word`,
+    /// sorted; found through the deletion index.
+    pub fn roads_within_one_edit(&self, word: &str) -> Vec<&str> {
+        let w: Vec<char> = word.chars().collect();
+        let mut out: Vec<&str> = Vec::new();
+        if let Some((k, _)) = self.road_by_name.get_key_value(word) {
+            out.push(k);
+        }
+        // names one character longer
+        if let Some(ids) = self.road_deletes.get(word) {
+            out.extend(ids.iter().map(|&i| self.road_names[i as usize].as_str()));
+        }
+        for i in 0..w.len() {
+            let del: String = w[..i].iter().chain(&w[i + 1..]).collect();
+            // names one character shorter
+            if let Some((k, _)) = self.road_by_name.get_key_value(&del) {
+                out.push(k);
+            }
+            // same length, one substitution (shares this deletion)
+            if let Some(ids) = self.road_deletes.get(&del) {
+                for &id in ids {
+                    let n = &self.road_names[id as usize];
+                    let nc: Vec<char> = n.chars().collect();
+                    if nc.len() == w.len() && geocode::edit_distance(&w, &nc, 1) <= 1 {
+                        out.push(n);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     pub fn len(&self) -> usize {
@@ -285,6 +345,11 @@ impl AddressBook {
         let rtree = self.rtree.size() * 48;
         let codes = self.by_code.len() * (24 + 32 + 8);
         let names = self.road_by_name.len() * 64
+            + self
+                .road_deletes
+                .iter()
+                .map(|(k, v)| k.len() + 24 + v.capacity() * 4 + 24 + 16)
+                .sum::<usize>()
             + self.compounds.iter().map(|c| c.len() + 24).sum::<usize>()
             + self
                 .compound_by_name

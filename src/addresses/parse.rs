@@ -118,8 +118,12 @@ pub struct Node {
 #[derive(Default)]
 pub struct DivisionParser {
     pub nodes: Vec<Node>,
-    dict: HashMap<String, Vec<Entry>>,
+    dict: HashMap<String, Vec<Entry>, foldhash::fast::FixedState>,
     max_key_chars: usize,
+    /// first character of a key → bit mask of the key lengths (in characters) starting with it:
+    /// most positions of a text start no key, or keys of two or three lengths only, so the
+    /// scan tries those instead of every length up to `max_key_chars`
+    len_mask: HashMap<char, u64, foldhash::fast::FixedState>,
 }
 
 /// A division in a parse result.
@@ -348,6 +352,26 @@ impl DivisionParser {
         p
     }
 
+    /// Key lengths to try at byte offset `at` of `text`, longest first, between `min` and `max`
+    /// characters (only lengths some key starting with that character has).
+    fn key_lens(&self, text: &str, at: usize, min: usize, max: usize) -> impl Iterator<Item = usize> {
+        let c = text[at..].chars().next();
+        let mut m = c
+            .and_then(|c| self.len_mask.get(&c).copied())
+            .unwrap_or(0);
+        let max = max.min(63);
+        m &= if max >= 63 { u64::MAX } else { (1u64 << (max + 1)) - 1 };
+        m &= !((1u64 << min.min(63)) - 1);
+        std::iter::from_fn(move || {
+            if m == 0 {
+                return None;
+            }
+            let top = 63 - m.leading_zeros() as usize;
+            m &= !(1u64 << top);
+            Some(top)
+        })
+    }
+
     fn add(&mut self, key: &str, node: u32, kind: Kind) {
         let v = self.dict.entry(key.to_string()).or_default();
         if let Some(e) = v.iter_mut().find(|e| e.node == node) {
@@ -357,7 +381,11 @@ impl DivisionParser {
             return;
         }
         v.push(Entry { node, kind });
-        self.max_key_chars = self.max_key_chars.max(key.chars().count());
+        let len = key.chars().count();
+        self.max_key_chars = self.max_key_chars.max(len);
+        if let Some(c) = key.chars().next() {
+            *self.len_mask.entry(c).or_default() |= 1u64 << len.min(63);
+        }
     }
 
     /// Finds a node by its names from the province down (["湖北省", "襄阳市"]).
@@ -431,9 +459,10 @@ impl DivisionParser {
         let mut steps: Vec<(usize, Vec<u32>)> = Vec::new();
         while pos < n {
             let maxl = self.max_key_chars.min(n - pos);
+            let lens: Vec<usize> = self.key_lens(text, bounds[pos], 2, maxl).collect();
             let mut next: Vec<Hyp> = Vec::new();
             let mut matched = 0;
-            for len in (2..=maxl).rev() {
+            for &len in &lens {
                 let key = &text[bounds[pos]..bounds[pos + len]];
                 let Some(entries) = self.dict.get(key) else {
                     continue;
@@ -491,7 +520,7 @@ impl DivisionParser {
                     .filter_map(|h| h.node.map(|x| self.nodes[x as usize].level))
                     .max();
                 if let Some(cur_max) = cur_max {
-                    for len in (2..=maxl).rev() {
+                    for &len in &lens {
                         let key = &text[bounds[pos]..bounds[pos + len]];
                         let Some(entries) = self.dict.get(key) else {
                             continue;
@@ -527,7 +556,7 @@ impl DivisionParser {
                 // one stray character between division names (成都是锦江区, 上海经静安区), or
                 // the same name repeated (广州市广州市越秀区)
                 let deepest = hyps.iter().filter_map(|h| h.node).collect::<Vec<_>>();
-                for len in (2..=self.max_key_chars.min(n - pos)).rev() {
+                for len in self.key_lens(text, bounds[pos], 2, self.max_key_chars.min(n - pos)) {
                     let key = &text[bounds[pos]..bounds[pos + len]];
                     if let Some(es) = self.dict.get(key) {
                         if es.iter().any(|e| deepest.contains(&e.node)) {
@@ -540,7 +569,7 @@ impl DivisionParser {
                     pos += matched;
                     continue;
                 }
-                for len in (3..=self.max_key_chars.min(n - pos - 1)).rev() {
+                for len in self.key_lens(text, bounds[pos + 1], 3, self.max_key_chars.min(n - pos - 1)) {
                     let key = &text[bounds[pos + 1]..bounds[pos + 1 + len]];
                     let Some(entries) = self.dict.get(key) else {
                         continue;
@@ -574,7 +603,7 @@ impl DivisionParser {
             }
             if next.is_empty() && pos > 0 && any {
                 // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
-                for len in (3..=self.max_key_chars.min(n - pos + 1)).rev() {
+                for len in self.key_lens(text, bounds[pos - 1], 3, self.max_key_chars.min(n - pos + 1)) {
                     let key = &text[bounds[pos - 1]..bounds[pos - 1 + len]];
                     let Some(entries) = self.dict.get(key) else {
                         continue;
@@ -602,7 +631,7 @@ impl DivisionParser {
             if next.is_empty() && !any && pos == 0 && within.is_none() && n > 4 {
                 // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
                 let county_at = |s: usize| {
-                    (3..=self.max_key_chars.min(n - s)).rev().any(|len| {
+                    self.key_lens(text, bounds[s], 3, self.max_key_chars.min(n - s)).any(|len| {
                         self.dict
                             .get(&text[bounds[s]..bounds[s + len]])
                             .is_some_and(|es| {
