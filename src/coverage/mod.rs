@@ -375,7 +375,8 @@ pub fn coverage(
         .map(|d| d.starts_with(division))
         .collect();
     let mut total = Row::new(division);
-    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    // per demand division first (no string work per point), then rolled up into child rows
+    let mut per_div: Vec<Row> = demand.divisions.iter().map(|d| Row::new(d)).collect();
     let mut members = Vec::new();
     let mut dist = Vec::new();
     #[allow(clippy::needless_range_loop)]
@@ -387,15 +388,20 @@ pub fn coverage(
         let cov = all[i].is_finite();
         let w = demand.weight[i] as f64;
         total.add(w, cov);
-        let dcode = &demand.divisions[di];
-        let key = &dcode[..cl.min(dcode.len())];
-        rows.entry(key.to_string())
-            .or_insert_with(|| Row::new(key))
-            .add(w, cov);
+        per_div[di].add(w, cov);
         members.push(i);
         dist.push(all[i]);
     }
     total.finish();
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for r in per_div.iter().filter(|r| r.addresses > 0) {
+        let key = &r.division[..cl.min(r.division.len())];
+        let row = rows.entry(key.to_string()).or_insert_with(|| Row::new(key));
+        row.addresses += r.addresses;
+        row.covered += r.covered;
+        row.weight += r.weight;
+        row.weight_covered += r.weight_covered;
+    }
     let mut rows: Vec<Row> = rows.into_values().collect();
     rows.iter_mut().for_each(Row::finish);
     Report {
