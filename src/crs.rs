@@ -8,9 +8,7 @@
 //! Projected systems go through the system PROJ library (`proj` crate).
 //! Areas and lengths are computed on the WGS84 ellipsoid (Karney's geodesic algorithms in `geo`).
 
-use geo::{
-    Coord, Distance, Geodesic, GeodesicArea, LineString, MultiPolygon, Orient, Point,
-};
+use geo::{Coord, Distance, Geodesic, GeodesicArea, LineString, MultiPolygon, Orient, Point};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -352,7 +350,10 @@ mod segment_tests {
             }
         }
         // long: the geodesic itself
-        assert_eq!(segment_m((100.0, 30.0), (101.0, 31.0)), distance_m((100.0, 30.0), (101.0, 31.0)));
+        assert_eq!(
+            segment_m((100.0, 30.0), (101.0, 31.0)),
+            distance_m((100.0, 30.0), (101.0, 31.0))
+        );
     }
 }
 

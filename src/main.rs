@@ -1,5 +1,10 @@
 //! The `diming` command: `serve`, `import`, `bench`, `prepare-data` and the domain commands.
 
+/// mimalloc instead of glibc malloc: geocoding allocates many short strings per query, and the
+/// benchmark showed about a quarter of the time in malloc/free (see README, "Measured").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -131,7 +136,9 @@ fn run() -> Result<()> {
                     );
                     book
                 }
-                None => diming::addresses::AddressBook::load_embedded(&divisions, &config.data_dir)?,
+                None => {
+                    diming::addresses::AddressBook::load_embedded(&divisions, &config.data_dir)?
+                }
             };
             let state = Arc::new(diming::http::AppState::new(divisions, config));
             *state.addresses.write() = Arc::new(book);
@@ -151,7 +158,9 @@ fn run() -> Result<()> {
                         "boundary lines: {n} lines of the served polygons in {:.2} s",
                         t.elapsed().as_secs_f64()
                     ),
-                    Err(e) => eprintln!("boundary lines: inspection of the served polygons failed: {e:#}"),
+                    Err(e) => {
+                        eprintln!("boundary lines: inspection of the served polygons failed: {e:#}")
+                    }
                 }
             });
             eprintln!("start-up took {:.2} s", t0.elapsed().as_secs_f64());

@@ -157,8 +157,14 @@ fn import_serve_and_answer_like_the_embedded_data() {
     // the address from PostGIS geocodes to its stored point (not the embedded sample)
     let v = get("/v1/geocode?q=%E4%B8%8A%E6%B5%B7%E5%B8%82%E9%BB%84%E6%B5%A6%E5%8C%BA%E8%AF%95%E9%AA%8C%E8%B7%AF8%E5%8F%B7");
     assert_eq!(v["candidates"][0]["level"], "house_number", "{v}");
-    assert!((v["candidates"][0]["lon"].as_f64().unwrap() - 121.4812345).abs() < 1e-6, "{v}");
-    assert!((v["candidates"][0]["lat"].as_f64().unwrap() - 31.2345678).abs() < 1e-6, "{v}");
+    assert!(
+        (v["candidates"][0]["lon"].as_f64().unwrap() - 121.4812345).abs() < 1e-6,
+        "{v}"
+    );
+    assert!(
+        (v["candidates"][0]["lat"].as_f64().unwrap() - 31.2345678).abs() < 1e-6,
+        "{v}"
+    );
     // the sea east of Shanghai
     let v = get("/v1/reverse?lon=123.5&lat=31.0");
     assert_eq!(v["found"], false);

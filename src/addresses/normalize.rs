@@ -123,7 +123,11 @@ pub fn normalize(text: &str) -> (String, Vec<Correction>) {
         }
     }
     // 4. phone numbers and contact words
+    let maybe_contact = s.contains(['电', '手', 't', 'T']);
     for w in ["联系电话", "电话", "手机", "tel", "TEL", "Tel"] {
+        if !maybe_contact {
+            break;
+        }
         if let Some(p) = s.find(w) {
             if p > 0 {
                 corr.push(Correction::new("noise", &s[p..], ""));
@@ -135,7 +139,7 @@ pub fn normalize(text: &str) -> (String, Vec<Correction>) {
     // 5. spaces and punctuation (keep '-' between digits for 12-3号, '#')
     let before = s.clone();
     let mut t = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in before.chars() {
         if c.is_whitespace()
             || matches!(
                 c,
@@ -220,6 +224,19 @@ pub fn normalize(text: &str) -> (String, Vec<Correction>) {
 
 fn strip_phone_numbers(s: &str, corr: &mut Vec<Correction>) -> String {
     // a run of ≥ 7 digits (with dashes) that is not followed by an element suffix
+    let longest_run = s
+        .bytes()
+        .fold((0usize, 0usize), |(cur, best), b| {
+            if b.is_ascii_digit() || b == b'-' {
+                (cur + 1, best.max(cur + 1))
+            } else {
+                (0, best)
+            }
+        })
+        .1;
+    if longest_run < 7 {
+        return s.to_string();
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;

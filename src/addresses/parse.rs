@@ -354,13 +354,21 @@ impl DivisionParser {
 
     /// Key lengths to try at byte offset `at` of `text`, longest first, between `min` and `max`
     /// characters (only lengths some key starting with that character has).
-    fn key_lens(&self, text: &str, at: usize, min: usize, max: usize) -> impl Iterator<Item = usize> {
+    fn key_lens(
+        &self,
+        text: &str,
+        at: usize,
+        min: usize,
+        max: usize,
+    ) -> impl Iterator<Item = usize> {
         let c = text[at..].chars().next();
-        let mut m = c
-            .and_then(|c| self.len_mask.get(&c).copied())
-            .unwrap_or(0);
+        let mut m = c.and_then(|c| self.len_mask.get(&c).copied()).unwrap_or(0);
         let max = max.min(63);
-        m &= if max >= 63 { u64::MAX } else { (1u64 << (max + 1)) - 1 };
+        m &= if max >= 63 {
+            u64::MAX
+        } else {
+            (1u64 << (max + 1)) - 1
+        };
         m &= !((1u64 << min.min(63)) - 1);
         std::iter::from_fn(move || {
             if m == 0 {
@@ -569,7 +577,12 @@ impl DivisionParser {
                     pos += matched;
                     continue;
                 }
-                for len in self.key_lens(text, bounds[pos + 1], 3, self.max_key_chars.min(n - pos - 1)) {
+                for len in self.key_lens(
+                    text,
+                    bounds[pos + 1],
+                    3,
+                    self.max_key_chars.min(n - pos - 1),
+                ) {
                     let key = &text[bounds[pos + 1]..bounds[pos + 1 + len]];
                     let Some(entries) = self.dict.get(key) else {
                         continue;
@@ -603,7 +616,12 @@ impl DivisionParser {
             }
             if next.is_empty() && pos > 0 && any {
                 // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
-                for len in self.key_lens(text, bounds[pos - 1], 3, self.max_key_chars.min(n - pos + 1)) {
+                for len in self.key_lens(
+                    text,
+                    bounds[pos - 1],
+                    3,
+                    self.max_key_chars.min(n - pos + 1),
+                ) {
                     let key = &text[bounds[pos - 1]..bounds[pos - 1 + len]];
                     let Some(entries) = self.dict.get(key) else {
                         continue;
@@ -631,16 +649,17 @@ impl DivisionParser {
             if next.is_empty() && !any && pos == 0 && within.is_none() && n > 4 {
                 // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
                 let county_at = |s: usize| {
-                    self.key_lens(text, bounds[s], 3, self.max_key_chars.min(n - s)).any(|len| {
-                        self.dict
-                            .get(&text[bounds[s]..bounds[s + len]])
-                            .is_some_and(|es| {
-                                es.iter().any(|e| {
-                                    e.kind == Kind::Full
-                                        && self.nodes[e.node as usize].level == Level::County
+                    self.key_lens(text, bounds[s], 3, self.max_key_chars.min(n - s))
+                        .any(|len| {
+                            self.dict
+                                .get(&text[bounds[s]..bounds[s + len]])
+                                .is_some_and(|es| {
+                                    es.iter().any(|e| {
+                                        e.kind == Kind::Full
+                                            && self.nodes[e.node as usize].level == Level::County
+                                    })
                                 })
-                            })
-                    })
+                        })
                 };
                 if let Some(s) = (1..=2).find(|&s| county_at(s)) {
                     pos = s;

@@ -10,11 +10,11 @@
 use super::{service_area, DemandSet, Method, Query};
 use crate::crs::LocalMetric;
 use crate::network::Network;
+use crate::tiles::mvt::Value;
 use crate::tiles::{FeatureSource, SourceFeature};
 use geo::{BoundingRect, Coord, Geometry, LineString, Polygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
-use crate::tiles::mvt::Value;
 use std::collections::HashMap;
 
 /// Side of a choropleth cell (metres).
@@ -87,17 +87,16 @@ impl CoverageLayer {
                     .iter()
                     .max_by_key(|(d, c)| (c.0, std::cmp::Reverse(**d)))
                     .expect("a cell has points");
-                let (n, c) = per
-                    .values()
-                    .fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
+                let (n, c) = per.values().fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
                 let (x0, y0) = (ix as f64 * CELL_M, iy as f64 * CELL_M);
-                let ring: Vec<Coord<f64>> = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
-                    .iter()
-                    .map(|&(a, b)| {
-                        let (lon, lat) = m.inv(x0 + a * CELL_M, y0 + b * CELL_M);
-                        Coord { x: lon, y: lat }
-                    })
-                    .collect();
+                let ring: Vec<Coord<f64>> =
+                    [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
+                        .iter()
+                        .map(|&(a, b)| {
+                            let (lon, lat) = m.inv(x0 + a * CELL_M, y0 + b * CELL_M);
+                            Coord { x: lon, y: lat }
+                        })
+                        .collect();
                 let code = &demand.divisions[div as usize];
                 let k = div as usize;
                 features.push(SourceFeature {
@@ -109,7 +108,9 @@ impl CoverageLayer {
                         ("name".into(), Value::from(names(code).unwrap_or_default())),
                         (
                             "covered_share".into(),
-                            Value::from((cov[k] as f64 / tot[k].max(1) as f64 * 1000.0).round() / 1000.0),
+                            Value::from(
+                                (cov[k] as f64 / tot[k].max(1) as f64 * 1000.0).round() / 1000.0,
+                            ),
                         ),
                         ("division_addresses".into(), Value::from(tot[k])),
                         ("division_covered".into(), Value::from(cov[k])),
@@ -182,7 +183,13 @@ mod tests {
         // community A: 3 points next to the facility; community B: 1 point 5 km away
         let mut d = DemandSet::default();
         for k in 0..3 {
-            d.push(format!("a{k}"), 121.48 + k as f64 * 1e-5, 31.23, 1.0, "310101002001");
+            d.push(
+                format!("a{k}"),
+                121.48 + k as f64 * 1e-5,
+                31.23,
+                1.0,
+                "310101002001",
+            );
         }
         d.push("b".into(), 121.53, 31.23, 1.0, "310101002002");
         let q = Query {
@@ -210,7 +217,11 @@ mod tests {
         // one service-area polygon (a circle of 900 m / 1.3 around the facility)
         let areas = all
             .iter()
-            .filter(|f| f.props.iter().any(|(k, v)| k == "kind" && v == "service_area"))
+            .filter(|f| {
+                f.props
+                    .iter()
+                    .any(|(k, v)| k == "kind" && v == "service_area")
+            })
             .count();
         assert_eq!(areas, 1);
     }

@@ -59,11 +59,11 @@ pub fn publish_served_lines(state: &AppState) -> anyhow::Result<usize> {
         params: ins::Params::default(),
     };
     let rep = ins::inspect(&input, &|_, _| {})?;
-    let layer = ins::layer::InspectionLayer::new(&rep, "served_divisions", None, next_layer_version());
-    state.tiles.set_source(
-        crate::tiles::LayerName::BoundaryLines,
-        Arc::new(layer),
-    );
+    let layer =
+        ins::layer::InspectionLayer::new(&rep, "served_divisions", None, next_layer_version());
+    state
+        .tiles
+        .set_source(crate::tiles::LayerName::BoundaryLines, Arc::new(layer));
     Ok(rep.lines.len())
 }
 

@@ -8,11 +8,11 @@
 
 use super::{Division, Report};
 use crate::divisions::{Divisions, Level};
+use crate::tiles::mvt::Value;
 use crate::tiles::{FeatureSource, SourceFeature};
 use geo::{BoundingRect, Geometry};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
-use crate::tiles::mvt::Value;
 
 /// The polygons of one level of the served divisions, as inspection input (code = the
 /// division's display code).
@@ -186,7 +186,11 @@ mod tests {
         let f = layer.features([120.099, 30.04, 120.101, 30.06], 12);
         let shared: Vec<_> = f
             .iter()
-            .filter(|f| f.props.iter().any(|(k, v)| k == "id" && v == "330101-330102"))
+            .filter(|f| {
+                f.props
+                    .iter()
+                    .any(|(k, v)| k == "id" && v == "330101-330102")
+            })
             .collect();
         assert_eq!(shared.len(), 1);
         let p = &shared[0].props;
