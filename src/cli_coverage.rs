@@ -111,6 +111,13 @@ pub fn setup_coverage(state: &diming::http::AppState, a: ServeCoverageArgs) -> R
         eprintln!("demand {}: {} points", p.display(), d.len());
         *state.coverage.demand.write() = std::sync::Arc::new(d);
     }
+    if let Some(n) = &net {
+        // the base map's road layer
+        state.tiles.set_source(
+            diming::tiles::LayerName::Roads,
+            std::sync::Arc::new(diming::network::layer::RoadLayer::new(n)),
+        );
+    }
     *state.coverage.network.write() = net;
     let url = a
         .facilities_database_url

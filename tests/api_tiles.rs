@@ -37,6 +37,40 @@ fn tiles_decode_with_an_independent_decoder() {
         .gzip(false)
         .build()
         .unwrap();
+    // boundary_lines: the start-up inspection of the served county polygons replaces the
+    // outlines within moments; wait for it so every fetch below sees the same layer
+    let lines_url = format!("{}/tiles/boundary_lines/14/13720/6694.pbf", s.base);
+    let mut served = Vec::new();
+    for _ in 0..100 {
+        let r = c.get(&lines_url).send().unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let t = decode(&r.bytes().unwrap());
+        served = features(&t, "boundary_lines")
+            .iter()
+            .filter(|f| f["properties"]["source"] == "served_divisions")
+            .cloned()
+            .collect();
+        if !served.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // 黄浦区's shared line with a neighbour, named by both codes, with both names
+    let hp_line = served
+        .iter()
+        .find(|f| {
+            let p = &f["properties"];
+            p["outer"] == false
+                && p["id"].as_str().unwrap_or("").contains("310101")
+                && (p["a_name"] == "黄浦区" || p["b_name"] == "黄浦区")
+        })
+        .unwrap_or_else(|| panic!("no shared line of 黄浦区 in {served:?}"));
+    let id = hp_line["properties"]["id"].as_str().unwrap();
+    let (lo, hi) = id.split_once('-').unwrap();
+    assert!(lo < hi && lo.len() == 6 && hi.len() == 6, "{id}");
+    assert!(hp_line["properties"]["length_m"].as_f64().unwrap() > 100.0);
+    assert_eq!(hp_line["properties"]["fault_count"], 0);
+
     // 人民广场 is in 14/13720/6694; the sample facility syn-hp-04 (121.4741, 31.2322) too
     let url = format!(
         "{}/tiles/divisions,boundary_lines,facilities,addresses/14/13720/6694.pbf",
@@ -88,8 +122,8 @@ fn tiles_decode_with_an_independent_decoder() {
     assert!(lines.iter().all(|f| f["type"] == "LineString"));
     assert!(lines
         .iter()
-        .any(|f| f["properties"]["code"] == "310101"
-            && f["properties"]["source"] == "division_outline"));
+        .any(|f| f["properties"]["id"] == hp_line["properties"]["id"]
+            && f["properties"]["source"] == "served_divisions"));
     let facs = features(&t, "facilities");
     let f4 = facs
         .iter()
@@ -142,18 +176,72 @@ fn tiles_decode_with_an_independent_decoder() {
     assert!(d8.iter().any(|f| f["properties"]["code"] == "310115"));
     assert!(d8.iter().all(|f| f["ringAreas"][0].as_f64().unwrap() > 0.0));
 
-    // empty tiles: 204; coverage has no source in this build: 204
-    for u in ["/tiles/divisions/3/0/0", "/tiles/coverage/14/13720/6694"] {
+    // empty tiles: 204
+    for u in ["/tiles/divisions/3/0/0", "/tiles/coverage/3/0/0"] {
         let r = c.get(format!("{}{u}", s.base)).send().unwrap();
         assert_eq!(r.status().as_u16(), 204, "{u}");
     }
+    // coverage: the service areas of the sample facilities (on the Huangpu network) and the
+    // covered share per community on 100 m cells of the embedded addresses
+    let r = c
+        .get(format!("{}/tiles/coverage/14/13720/6694", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let tc = decode(&r.bytes().unwrap());
+    let cov = features(&tc, "coverage");
+    let areas: Vec<&Value> = cov
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "service_area")
+        .collect();
+    assert!(!areas.is_empty(), "no service area in {tc}");
+    assert!(areas
+        .iter()
+        .all(|f| f["type"] == "Polygon" && f["properties"]["method"] == "network"));
+    let cells: Vec<&Value> = cov
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "division_share")
+        .collect();
+    assert!(!cells.is_empty(), "no division cells in {tc}");
+    for f in &cells {
+        let p = &f["properties"];
+        let share = p["covered_share"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&share), "{f}");
+        // the addresses' own division: township (9 digits) or community (12)
+        assert!(
+            [9, 12].contains(&p["division"].as_str().unwrap().len()),
+            "{f}"
+        );
+        assert_eq!(p["synthetic"], true);
+        // the cell's own counts are consistent
+        assert!(p["cell_covered"].as_u64().unwrap() <= p["cell_addresses"].as_u64().unwrap());
+    }
+    // roads of the base map (the loaded network, from z11): one multi-line per tile
+    let r = c
+        .get(format!("{}/tiles/roads/14/13720/6694", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let tr = decode(&r.bytes().unwrap());
+    let roads = features(&tr, "roads");
+    assert_eq!(roads.len(), 1, "{tr}");
+    assert_eq!(roads[0]["type"], "LineString");
+    assert_eq!(
+        roads[0]["properties"]["source"],
+        "shanghai_huangpu_drive.osm"
+    );
+    let r = c
+        .get(format!("{}/tiles/roads/8/214/104", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204, "no roads below z11");
     // errors name the field
     for (u, field) in [
         ("/tiles/divisions/23/0/0", "z"),
         ("/tiles/divisions/3/8/0", "x"),
         ("/tiles/divisions/3/0/8.pbf", "y"),
         ("/tiles/divisions/3/0/-1", "y"),
-        ("/tiles/roads/3/0/0", "layers"),
+        ("/tiles/rivers/3/0/0", "layers"),
         ("/tiles/divisions/14/13720/6694?crs=gcj02", "crs"),
         ("/tiles/divisions,nope.json", "layers"),
     ] {
@@ -212,7 +300,18 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
 
 #[test]
 fn facility_added_through_the_api_is_in_the_next_tile() {
-    let s = common::spawn_server_env(&[], &[("DIMING_API_TOKEN", "tile-test-token")]);
+    // no facility at start: the coverage layer has no service area and every share is 0
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("none.csv");
+    std::fs::write(
+        &empty,
+        "id,name,type,lon,lat,address,address_code,division,level,beds,nursing_beds,price_min,price_max,phone,hours,operator,photo_url,status,synthetic\n",
+    )
+    .unwrap();
+    let s = common::spawn_server_env(
+        &["--facilities", empty.to_str().unwrap()],
+        &[("DIMING_API_TOKEN", "tile-test-token")],
+    );
     let c = reqwest::blocking::Client::new();
     let (lon, lat) = (121.4861, 31.2239);
     let (x, y) = tile_of(lon, lat, 16);
@@ -228,6 +327,14 @@ fn facility_added_through_the_api_is_in_the_next_tile() {
         }
     };
     let before = names(c.get(&url).send().unwrap());
+    let cov_url = format!("{}/tiles/coverage/16/{x}/{y}.pbf", s.base);
+    let cov_etag = |r: reqwest::blocking::Response| -> String {
+        r.headers()
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let cov_before = cov_etag(c.get(&cov_url).send().unwrap());
     let body = serde_json::json!({"id": "tile-test-1", "name": "瓦片测试日间照料中心(合成)", "type": "day_care",
         "lon": lon, "lat": lat, "status": "open", "synthetic": true});
     // without the token: 401, and the tile does not change
@@ -251,4 +358,19 @@ fn facility_added_through_the_api_is_in_the_next_tile() {
         "{after:?}"
     );
     assert_eq!(after.len(), before.len() + 1);
+    // the coverage layer was rebuilt with the new facility's service area, and the cells
+    // around it are now (partly) covered
+    let r = c.get(&cov_url).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_ne!(cov_etag(r), cov_before);
+    let r = c.get(&cov_url).send().unwrap();
+    let t = decode(&r.bytes().unwrap());
+    let cov = features(&t, "coverage");
+    assert!(cov
+        .iter()
+        .any(|f| f["properties"]["kind"] == "service_area"));
+    assert!(cov
+        .iter()
+        .any(|f| f["properties"]["kind"] == "division_share"
+            && f["properties"]["covered_share"].as_f64().unwrap() > 0.0));
 }

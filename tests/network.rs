@@ -184,7 +184,7 @@ fn check(osm: &str, minutes: f64, note: &str) {
     assert!(s.snap_m < 0.01);
     let d = net.dijkstra(&[(s.node, 0.0)], limit);
     let segs = net.reachable_segments(&d, limit);
-    let poly = net.area_polygon(&segs, diming::http::coverage::BUFFER_M);
+    let poly = net.area_polygon(&segs, diming::coverage::BUFFER_M);
     let (mut inside, mut outside, mut wrong_in, mut wrong_out) = (0, 0, 0, 0);
     for (id, &dd) in &dist {
         let p = geo::Point::new(nodes[id].0, nodes[id].1);

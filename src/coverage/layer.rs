@@ -2,28 +2,25 @@
 //! facilities and the covered share per community, rebuilt whenever the facility registry
 //! changes (its version is the registry's version).
 //!
-//! The embedded data has no community (村/社区) polygons, so the choropleth is drawn on a grid:
-//! every cell of [`CELL_M`] metres that holds demand points is one square feature carrying the
-//! covered share of the community most of its points belong to (`covered_share`), plus the
-//! cell's own counts. Service areas are features without `covered_share` (`kind=service_area`).
+//! The embedded data has no community (村/社区) or street polygons, so the choropleth is drawn on
+//! a grid: every cell of [`CELL_M`] metres that holds demand points is one square feature
+//! (`kind=division_share`) carrying the covered share of the division most of its points belong
+//! to (`covered_share`; the points' own division: community, or street where the address only
+//! names the street), plus the cell's own counts. Service areas are `kind=service_area`.
 
 use super::{service_area, DemandSet, Method, Query};
 use crate::crs::LocalMetric;
 use crate::network::Network;
 use crate::tiles::mvt::Value;
-use crate::tiles::{FeatureSource, SourceFeature};
-use geo::{BoundingRect, Coord, Geometry, LineString, Polygon};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{RTree, AABB};
+use crate::tiles::{FeatureSource, IndexedFeatures, SourceFeature};
+use geo::{Coord, Geometry, LineString, Polygon};
 use std::collections::HashMap;
 
 /// Side of a choropleth cell (metres).
 pub const CELL_M: f64 = 100.0;
 
 pub struct CoverageLayer {
-    features: Vec<SourceFeature>,
-    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
-    version: u64,
+    features: IndexedFeatures,
     pub method: Method,
     pub build_s: f64,
 }
@@ -103,8 +100,16 @@ impl CoverageLayer {
                     id: None,
                     geometry: Geometry::Polygon(Polygon::new(LineString(ring), vec![])),
                     props: vec![
-                        ("kind".into(), Value::from("community_share")),
+                        ("kind".into(), Value::from("division_share")),
                         ("division".into(), Value::from(code)),
+                        (
+                            "level".into(),
+                            Value::from(if code.len() >= 12 {
+                                "village"
+                            } else {
+                                "township"
+                            }),
+                        ),
                         ("name".into(), Value::from(names(code).unwrap_or_default())),
                         (
                             "covered_share".into(),
@@ -122,26 +127,8 @@ impl CoverageLayer {
                 });
             }
         }
-        for (i, f) in features.iter_mut().enumerate() {
-            f.id = Some(i as u64 + 1);
-        }
-        let tree = RTree::bulk_load(
-            features
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| {
-                    let r = f.geometry.bounding_rect()?;
-                    Some(GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i as u32,
-                    ))
-                })
-                .collect(),
-        );
         CoverageLayer {
-            features,
-            tree,
-            version,
+            features: IndexedFeatures::new(features, version),
             method,
             build_s: t0.elapsed().as_secs_f64(),
         }
@@ -157,20 +144,11 @@ impl CoverageLayer {
 }
 
 impl FeatureSource for CoverageLayer {
-    fn features(&self, bbox: [f64; 4], _z: u8) -> Vec<SourceFeature> {
-        let env = AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
-        let mut idx: Vec<u32> = self
-            .tree
-            .locate_in_envelope_intersecting(&env)
-            .map(|g| g.data)
-            .collect();
-        idx.sort_unstable();
-        idx.into_iter()
-            .map(|i| self.features[i as usize].clone())
-            .collect()
+    fn features(&self, bbox: [f64; 4], z: u8) -> Vec<SourceFeature> {
+        self.features.features(bbox, z)
     }
     fn version(&self) -> u64 {
-        self.version
+        self.features.version()
     }
 }
 
@@ -179,7 +157,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cells_carry_their_community_share() {
+    fn cells_carry_their_division_share() {
         // community A: 3 points next to the facility; community B: 1 point 5 km away
         let mut d = DemandSet::default();
         for k in 0..3 {
@@ -204,12 +182,19 @@ mod tests {
         let all = l.features([121.0, 31.0, 122.0, 32.0], 14);
         let share = |code: &str| {
             all.iter()
-                .find(|f| f.props.iter().any(|(k, v)| k == "division" && v == code))
+                .find(|f| {
+                    f.props
+                        .iter()
+                        .any(|(k, v)| k == "division" && *v == Value::from(code))
+                })
                 .and_then(|f| {
                     f.props
                         .iter()
                         .find(|(k, _)| k == "covered_share")
-                        .and_then(|(_, v)| v.as_f64())
+                        .and_then(|(_, v)| match v {
+                            Value::Double(x) => Some(*x),
+                            _ => None,
+                        })
                 })
         };
         assert_eq!(share("310101002001"), Some(1.0));
@@ -220,7 +205,7 @@ mod tests {
             .filter(|f| {
                 f.props
                     .iter()
-                    .any(|(k, v)| k == "kind" && v == "service_area")
+                    .any(|(k, v)| k == "kind" && *v == Value::from("service_area"))
             })
             .count();
         assert_eq!(areas, 1);

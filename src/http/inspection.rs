@@ -59,8 +59,7 @@ pub fn publish_served_lines(state: &AppState) -> anyhow::Result<usize> {
         params: ins::Params::default(),
     };
     let rep = ins::inspect(&input, &|_, _| {})?;
-    let layer =
-        ins::layer::InspectionLayer::new(&rep, "served_divisions", None, next_layer_version());
+    let layer = ins::layer::inspection_layer(&rep, "served_divisions", None, next_layer_version());
     state
         .tiles
         .set_source(crate::tiles::LayerName::BoundaryLines, Arc::new(layer));
@@ -306,7 +305,7 @@ async fn start(
                     j.storage = format!("memory (storing in PostGIS failed: {e:#})");
                 }
                 // the inspection view of the map shows the latest finished inspection
-                let layer = ins::layer::InspectionLayer::new(
+                let layer = ins::layer::inspection_layer(
                     &r,
                     "inspection",
                     Some(&format!("/v1/inspections/{id}/report.html")),

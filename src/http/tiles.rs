@@ -154,14 +154,26 @@ async fn tilejson(
         .map(|l| {
             let (minz, maxz) = l.zooms();
             let fields = match l {
-                LayerName::Divisions | LayerName::BoundaryLines => serde_json::json!({
+                LayerName::Divisions => serde_json::json!({
                     "code": "String", "name": "String", "level": "String", "synthetic": "Boolean"}),
+                LayerName::BoundaryLines => serde_json::json!({
+                    "kind": "String (line, fault)", "source": "String (served_divisions, inspection, division_outline)",
+                    "id": "String (line id, low-high code)", "a": "String", "a_name": "String",
+                    "b": "String", "b_name": "String", "outer": "Boolean", "length_m": "Number",
+                    "fault_count": "Number", "fault": "String", "area_m2": "Number",
+                    "report_url": "String"}),
                 LayerName::Facilities => serde_json::json!({
                     "id": "String", "name": "String", "type": "String", "type_zh": "String",
                     "status": "String", "synthetic": "Boolean", "level": "String", "beds": "Number",
                     "price_min": "Number", "price_max": "Number", "address": "String",
                     "phone": "String", "hours": "String", "photo_url": "String"}),
-                LayerName::Coverage => serde_json::json!({}),
+                LayerName::Coverage => serde_json::json!({
+                    "kind": "String (service_area, division_share)", "minutes": "Number",
+                    "method": "String (network, straight_line)", "division": "String",
+                    "level": "String", "name": "String", "covered_share": "Number",
+                    "division_addresses": "Number", "division_covered": "Number",
+                    "cell_addresses": "Number", "cell_covered": "Number", "synthetic": "Boolean"}),
+                LayerName::Roads => serde_json::json!({"kind": "String", "source": "String"}),
                 LayerName::Addresses => serde_json::json!({
                     "code": "String", "address": "String", "number": "String", "synthetic": "Boolean"}),
             };

@@ -9,10 +9,8 @@
 use super::{Division, Report};
 use crate::divisions::{Divisions, Level};
 use crate::tiles::mvt::Value;
-use crate::tiles::{FeatureSource, SourceFeature};
-use geo::{BoundingRect, Geometry};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{RTree, AABB};
+use crate::tiles::{IndexedFeatures, SourceFeature};
+use geo::Geometry;
 
 /// The polygons of one level of the served divisions, as inspection input (code = the
 /// division's display code).
@@ -37,119 +35,70 @@ pub fn served_divisions(d: &Divisions, level: Level) -> Vec<Division> {
         .collect()
 }
 
-/// Lines and faults of one inspection, indexed by bounding box.
-pub struct InspectionLayer {
-    features: Vec<SourceFeature>,
-    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+/// Lines and faults of one inspection as a tile source (box-indexed). `source` names where
+/// the lines come from; `report_url` links every feature to the report (None for the start-up
+/// inspection of the served polygons).
+pub fn inspection_layer(
+    report: &Report,
+    source: &str,
+    report_url: Option<&str>,
     version: u64,
-}
-
-impl InspectionLayer {
-    /// `source` names where the lines come from; `report_url` links every feature to the
-    /// report (None for the start-up inspection of the served polygons).
-    pub fn new(report: &Report, source: &str, report_url: Option<&str>, version: u64) -> Self {
-        let mut features = Vec::with_capacity(report.lines.len() + report.faults.len());
-        let link = |v: &mut Vec<(String, Value)>| {
-            if let Some(u) = report_url {
-                v.push(("report_url".into(), Value::from(u)));
-            }
-        };
-        for l in &report.lines {
-            let mut props = vec![
-                ("kind".to_string(), Value::from("line")),
-                ("source".to_string(), Value::from(source)),
-                ("id".to_string(), Value::from(&l.id)),
-                ("a".to_string(), Value::from(&l.a)),
-                ("a_name".to_string(), Value::from(&l.a_name)),
-                ("outer".to_string(), Value::from(l.is_outer())),
-                ("length_m".to_string(), Value::from(l.length_m.round())),
-                ("fault_count".to_string(), Value::from(l.faults)),
-            ];
-            if let (Some(b), Some(bn)) = (&l.b, &l.b_name) {
-                props.push(("b".into(), Value::from(b)));
-                props.push(("b_name".into(), Value::from(bn)));
-            }
-            if let Some(m) = l.markers {
-                props.push(("markers".into(), Value::from(m)));
-            }
-            if let Some(c) = &l.change {
-                props.push(("changed".into(), Value::from(c.changed)));
-            }
-            link(&mut props);
-            features.push(SourceFeature {
-                id: None,
-                geometry: Geometry::MultiLineString(l.geometry.clone()),
-                props,
-            });
+) -> IndexedFeatures {
+    let mut features = Vec::with_capacity(report.lines.len() + report.faults.len());
+    let link = |v: &mut Vec<(String, Value)>| {
+        if let Some(u) = report_url {
+            v.push(("report_url".into(), Value::from(u)));
         }
-        for f in &report.faults {
-            let mut props = vec![
-                ("kind".to_string(), Value::from("fault")),
-                ("source".to_string(), Value::from(source)),
-                ("fault".to_string(), Value::from(&f.kind)),
-                ("id".to_string(), Value::from(&f.line_id)),
-                ("divisions".to_string(), Value::from(f.divisions.join(","))),
-                ("message".to_string(), Value::from(&f.message)),
-                ("fault_count".to_string(), Value::Int(1)),
-            ];
-            if let Some(a) = f.area_m2 {
-                props.push(("area_m2".into(), Value::from(a)));
-            }
-            link(&mut props);
-            features.push(SourceFeature {
-                id: None,
-                geometry: f.geometry.clone(),
-                props,
-            });
+    };
+    for l in &report.lines {
+        let mut props = vec![
+            ("kind".to_string(), Value::from("line")),
+            ("source".to_string(), Value::from(source)),
+            ("id".to_string(), Value::from(&l.id)),
+            ("a".to_string(), Value::from(&l.a)),
+            ("a_name".to_string(), Value::from(&l.a_name)),
+            ("outer".to_string(), Value::from(l.is_outer())),
+            ("length_m".to_string(), Value::from(l.length_m.round())),
+            ("fault_count".to_string(), Value::from(l.faults)),
+        ];
+        if let (Some(b), Some(bn)) = (&l.b, &l.b_name) {
+            props.push(("b".into(), Value::from(b)));
+            props.push(("b_name".into(), Value::from(bn)));
         }
-        for (i, f) in features.iter_mut().enumerate() {
-            f.id = Some(i as u64 + 1);
+        if let Some(m) = l.markers {
+            props.push(("markers".into(), Value::from(m)));
         }
-        let tree = RTree::bulk_load(
-            features
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| {
-                    let r = f.geometry.bounding_rect()?;
-                    Some(GeomWithData::new(
-                        Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-                        i as u32,
-                    ))
-                })
-                .collect(),
-        );
-        InspectionLayer {
-            features,
-            tree,
-            version,
+        if let Some(c) = &l.change {
+            props.push(("changed".into(), Value::from(c.changed)));
         }
+        link(&mut props);
+        features.push(SourceFeature {
+            id: None,
+            geometry: Geometry::MultiLineString(l.geometry.clone()),
+            props,
+        });
     }
-
-    pub fn len(&self) -> usize {
-        self.features.len()
+    for f in &report.faults {
+        let mut props = vec![
+            ("kind".to_string(), Value::from("fault")),
+            ("source".to_string(), Value::from(source)),
+            ("fault".to_string(), Value::from(&f.kind)),
+            ("id".to_string(), Value::from(&f.line_id)),
+            ("divisions".to_string(), Value::from(f.divisions.join(","))),
+            ("message".to_string(), Value::from(&f.message)),
+            ("fault_count".to_string(), Value::Int(1)),
+        ];
+        if let Some(a) = f.area_m2 {
+            props.push(("area_m2".into(), Value::from(a)));
+        }
+        link(&mut props);
+        features.push(SourceFeature {
+            id: None,
+            geometry: f.geometry.clone(),
+            props,
+        });
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.features.is_empty()
-    }
-}
-
-impl FeatureSource for InspectionLayer {
-    fn features(&self, bbox: [f64; 4], _z: u8) -> Vec<SourceFeature> {
-        let env = AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
-        let mut idx: Vec<u32> = self
-            .tree
-            .locate_in_envelope_intersecting(&env)
-            .map(|g| g.data)
-            .collect();
-        idx.sort_unstable();
-        idx.into_iter()
-            .map(|i| self.features[i as usize].clone())
-            .collect()
-    }
-    fn version(&self) -> u64 {
-        self.version
-    }
+    IndexedFeatures::new(features, version)
 }
 
 #[cfg(test)]
@@ -180,7 +129,8 @@ mod tests {
             params: Default::default(),
         };
         let rep = super::super::inspect(&input, &|_, _| {}).unwrap();
-        let layer = InspectionLayer::new(&rep, "inspection", Some("/r.html"), 7);
+        use crate::tiles::FeatureSource;
+        let layer = inspection_layer(&rep, "inspection", Some("/r.html"), 7);
         assert_eq!(layer.version(), 7);
         // a box around the shared edge x = 120.1 only
         let f = layer.features([120.099, 30.04, 120.101, 30.06], 12);
@@ -189,13 +139,17 @@ mod tests {
             .filter(|f| {
                 f.props
                     .iter()
-                    .any(|(k, v)| k == "id" && v == "330101-330102")
+                    .any(|(k, v)| k == "id" && *v == Value::from("330101-330102"))
             })
             .collect();
         assert_eq!(shared.len(), 1);
         let p = &shared[0].props;
-        assert!(p.iter().any(|(k, v)| k == "report_url" && v == "/r.html"));
-        assert!(p.iter().any(|(k, v)| k == "b_name" && v == "区330102"));
+        assert!(p
+            .iter()
+            .any(|(k, v)| k == "report_url" && *v == Value::from("/r.html")));
+        assert!(p
+            .iter()
+            .any(|(k, v)| k == "b_name" && *v == Value::from("区330102")));
         // far away: nothing
         assert!(layer.features([100.0, 10.0, 100.1, 10.1], 12).is_empty());
     }

@@ -18,6 +18,7 @@
 //! The file is read in one go (about 30 MB/s of nodes per second is not the bottleneck: a
 //! 1,000,000-arc network loads in well under a second).
 
+pub mod layer;
 pub mod osm;
 pub mod pg;
 

@@ -1,7 +1,8 @@
 //! Mapbox Vector Tiles (MVT 2.1) served from diming's in-memory data, and their cache.
 //!
 //! Layers: `divisions` (level by zoom), `boundary_lines`, `facilities`, `coverage`,
-//! `addresses` (z ≥ [`ADDRESS_MIN_ZOOM`]). `boundary_lines` and `coverage` take their features
+//! `addresses` (z ≥ [`ADDRESS_MIN_ZOOM`]), `roads` (z ≥ [`ROAD_MIN_ZOOM`], the base map's road
+//! network). `boundary_lines` and `coverage` take their features
 //! from a [`FeatureSource`] that other modules plug in ([`TileService::set_source`]); until one
 //! is plugged in, `boundary_lines` are the outlines of the division polygons of the zoom's
 //! level and `coverage` is empty.
@@ -24,6 +25,8 @@ use std::sync::Arc;
 
 /// Addresses are only drawn from this zoom.
 pub const ADDRESS_MIN_ZOOM: u8 = 15;
+/// Roads are only drawn from this zoom.
+pub const ROAD_MIN_ZOOM: u8 = 11;
 /// Card fields of facilities are only put in tiles from this zoom (smaller tiles below).
 pub const FACILITY_CARD_ZOOM: u8 = 11;
 /// Tiles kept in the cache before it is emptied.
@@ -37,15 +40,17 @@ pub enum LayerName {
     Facilities,
     Coverage,
     Addresses,
+    Roads,
 }
 
 impl LayerName {
-    pub const ALL: [LayerName; 5] = [
+    pub const ALL: [LayerName; 6] = [
         LayerName::Divisions,
         LayerName::BoundaryLines,
         LayerName::Facilities,
         LayerName::Coverage,
         LayerName::Addresses,
+        LayerName::Roads,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,6 +59,7 @@ impl LayerName {
             LayerName::Facilities => "facilities",
             LayerName::Coverage => "coverage",
             LayerName::Addresses => "addresses",
+            LayerName::Roads => "roads",
         }
     }
     pub fn parse(s: &str) -> Option<LayerName> {
@@ -63,6 +69,7 @@ impl LayerName {
     pub fn zooms(self) -> (u8, u8) {
         match self {
             LayerName::Addresses => (ADDRESS_MIN_ZOOM, math::MAX_ZOOM),
+            LayerName::Roads => (ROAD_MIN_ZOOM, math::MAX_ZOOM),
             _ => (0, math::MAX_ZOOM),
         }
     }
@@ -75,6 +82,7 @@ impl LayerName {
                 "服务范围与覆盖率 (service areas and covered share per community)"
             }
             LayerName::Addresses => "标准地址 (standard addresses, high zooms only)",
+            LayerName::Roads => "道路 (road network of the base map, from the walking network)",
         }
     }
 }
@@ -85,7 +93,7 @@ pub fn parse_layers(s: &str) -> Result<Vec<LayerName>, String> {
     for part in s.split(',') {
         let l = LayerName::parse(part.trim()).ok_or_else(|| {
             format!(
-                "unknown layer '{part}' (expected: divisions, boundary_lines, facilities, coverage, addresses)"
+                "unknown layer '{part}' (expected: divisions, boundary_lines, facilities, coverage, addresses, roads)"
             )
         })?;
         if !out.contains(&l) {
@@ -112,6 +120,82 @@ pub trait FeatureSource: Send + Sync {
     /// Features intersecting the lon/lat box (west, south, east, north) at zoom `z`.
     fn features(&self, bbox: [f64; 4], z: u8) -> Vec<SourceFeature>;
     fn version(&self) -> u64;
+}
+
+/// A bounding-box R-tree over items (the data is the item's position).
+pub type BoxTree =
+    rstar::RTree<rstar::primitives::GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, u32>>;
+
+/// Builds a [`BoxTree`] from (west, south, east, north) boxes.
+pub fn box_tree(boxes: impl Iterator<Item = [f64; 4]>) -> BoxTree {
+    use rstar::primitives::{GeomWithData, Rectangle};
+    rstar::RTree::bulk_load(
+        boxes
+            .enumerate()
+            .map(|(i, b)| {
+                GeomWithData::new(
+                    Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]),
+                    i as u32,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Positions of the items whose box meets `bbox`, in order.
+pub fn box_query(tree: &BoxTree, bbox: [f64; 4]) -> Vec<u32> {
+    let env = rstar::AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
+    let mut idx: Vec<u32> = tree
+        .locate_in_envelope_intersecting(&env)
+        .map(|g| g.data)
+        .collect();
+    idx.sort_unstable();
+    idx
+}
+
+/// A fixed list of features with a box index: a ready [`FeatureSource`] (feature ids are
+/// their position + 1).
+pub struct IndexedFeatures {
+    features: Vec<SourceFeature>,
+    tree: BoxTree,
+    version: u64,
+}
+
+impl IndexedFeatures {
+    pub fn new(mut features: Vec<SourceFeature>, version: u64) -> IndexedFeatures {
+        use geo::BoundingRect;
+        features.retain(|f| f.geometry.bounding_rect().is_some());
+        for (i, f) in features.iter_mut().enumerate() {
+            f.id = Some(i as u64 + 1);
+        }
+        let tree = box_tree(features.iter().map(|f| {
+            let r = f.geometry.bounding_rect().expect("kept above");
+            [r.min().x, r.min().y, r.max().x, r.max().y]
+        }));
+        IndexedFeatures {
+            features,
+            tree,
+            version,
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.features.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.features.is_empty()
+    }
+}
+
+impl FeatureSource for IndexedFeatures {
+    fn features(&self, bbox: [f64; 4], _z: u8) -> Vec<SourceFeature> {
+        box_query(&self.tree, bbox)
+            .into_iter()
+            .map(|i| self.features[i as usize].clone())
+            .collect()
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 /// The division level drawn at a zoom (the deepest level with polygons not deeper than the
@@ -170,6 +254,7 @@ struct Stamp {
     addresses: usize,
     boundary_src: u64,
     coverage_src: u64,
+    roads_src: u64,
 }
 
 struct CacheState {
@@ -183,6 +268,7 @@ pub struct TileService {
     generation: AtomicU64,
     boundary_lines: RwLock<Option<Arc<dyn FeatureSource>>>,
     coverage: RwLock<Option<Arc<dyn FeatureSource>>>,
+    roads: RwLock<Option<Arc<dyn FeatureSource>>>,
     cache: Mutex<CacheState>,
     pub hits: AtomicU64,
     pub misses: AtomicU64,
@@ -194,6 +280,7 @@ impl Default for TileService {
             generation: AtomicU64::new(0),
             boundary_lines: RwLock::new(None),
             coverage: RwLock::new(None),
+            roads: RwLock::new(None),
             cache: Mutex::new(CacheState {
                 stamp: None,
                 prepared: None,
@@ -222,6 +309,7 @@ impl TileService {
         match layer {
             LayerName::BoundaryLines => *self.boundary_lines.write() = Some(src),
             LayerName::Coverage => *self.coverage.write() = Some(src),
+            LayerName::Roads => *self.roads.write() = Some(src),
             _ => {}
         }
         self.invalidate();
@@ -230,6 +318,7 @@ impl TileService {
         match layer {
             LayerName::BoundaryLines => self.boundary_lines.read().is_some(),
             LayerName::Coverage => self.coverage.read().is_some(),
+            LayerName::Roads => self.roads.read().is_some(),
             _ => true,
         }
     }
@@ -245,6 +334,7 @@ impl TileService {
             addresses: Arc::as_ptr(&inp.addresses) as usize,
             boundary_src: v(&self.boundary_lines),
             coverage_src: v(&self.coverage),
+            roads_src: v(&self.roads),
         }
     }
 
@@ -302,6 +392,13 @@ impl TileService {
                     }
                 }
                 LayerName::Addresses => address_layer(&mut b, p, t),
+                LayerName::Roads => {
+                    if let Some(src) = self.roads.read().clone() {
+                        if t.z >= ROAD_MIN_ZOOM {
+                            source_layer(&mut b, src.as_ref(), t)
+                        }
+                    }
+                }
             }
             builders.push(b);
         }
@@ -572,9 +669,13 @@ mod tests {
             parse_layers("divisions,facilities").unwrap(),
             vec![LayerName::Divisions, LayerName::Facilities]
         );
-        assert!(parse_layers("divisions,roads")
+        assert!(parse_layers("divisions,rivers")
             .unwrap_err()
-            .contains("roads"));
+            .contains("rivers"));
+        assert_eq!(
+            parse_layers("roads,coverage").unwrap(),
+            vec![LayerName::Roads, LayerName::Coverage]
+        );
         assert_eq!(natural_level(10), Level::County);
     }
 }

@@ -14,7 +14,7 @@
   var ZH = {}; TYPES.forEach(function (t) { ZH[t[0]] = t[1]; });
   var WALK_MPS = 1.0, MINUTES = 15;
   var origin = location.origin;
-  var LAYERS = 'divisions,boundary_lines,facilities,coverage,addresses';
+  var LAYERS = 'divisions,roads,boundary_lines,facilities,coverage,addresses';
   var colorExpr = ['match', ['get', 'type']];
   TYPES.forEach(function (t) { colorExpr.push(t[0], t[2]); });
   colorExpr.push('#666');
@@ -28,6 +28,10 @@
       { id: 'bg', type: 'background', paint: { 'background-color': '#e8edf2' } },
       { id: 'divisions-fill', type: 'fill', source: 'diming', 'source-layer': 'divisions',
         paint: { 'fill-color': '#fbfaf5', 'fill-opacity': 0.95 } },
+      { id: 'roads-casing', type: 'line', source: 'diming', 'source-layer': 'roads', minzoom: 11,
+        paint: { 'line-color': '#c9d1da', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 1, 16, 7] } },
+      { id: 'roads', type: 'line', source: 'diming', 'source-layer': 'roads', minzoom: 11,
+        paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.5, 16, 5] } },
       { id: 'coverage-fill', type: 'fill', source: 'diming', 'source-layer': 'coverage',
         layout: { visibility: 'none' },
         filter: ['has', 'covered_share'],
@@ -122,9 +126,13 @@
     if (p.source === 'division_outline') {
       html = '<b>' + esc(p.name) + '</b>（' + esc(p.code) + '）<br>行政区划轮廓；界线巡检数据尚未接入。';
     } else {
-      html = '<b>界线 ' + esc(p.id || p.code) + '</b><br>问题数：' + esc(p.fault_count || 0);
-      var link = p.report_url || (p.id ? '/v1/inspections/' + encodeURIComponent(p.id) + '/report.html' : null);
-      if (link) html += '<br><a target="_blank" href="' + esc(link) + '">查看巡检报告</a>';
+      html = '<b>界线 ' + esc(p.id || p.code) + '</b>';
+      if (p.a_name) html += '<br>' + esc(p.a_name) + (p.b_name ? ' — ' + esc(p.b_name) : '（外边界）');
+      if (p.length_m != null) html += '<br>长度：' + (Number(p.length_m) / 1000).toFixed(2) + ' 千米';
+      if (p.kind === 'fault') html += '<br>问题：' + esc(p.fault) + (p.area_m2 != null ? '，面积 ' + Math.round(p.area_m2) + ' 平方米' : '');
+      html += '<br>问题数：' + esc(p.fault_count || 0);
+      if (p.source === 'served_divisions') html += '<br>来源：当前服务的行政区划（未提交巡检）';
+      if (p.report_url) html += '<br><a target="_blank" href="' + esc(p.report_url) + '">查看巡检报告</a>';
     }
     new maplibregl.Popup().setLngLat(e.lngLat).setHTML(html).addTo(map);
   });
