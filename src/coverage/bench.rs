@@ -53,10 +53,7 @@ pub fn coverage(b: &CoverageBench) -> Result<()> {
     };
     // service areas (multi-source Dijkstra) alone
     let t = Instant::now();
-    let sources: Vec<(u32, f64)> = facs
-        .iter()
-        .filter_map(|&(x, y)| net.snap(x, y).map(|s| (s.node, s.snap_m)))
-        .collect();
+    let sources = super::snapped_sources(&net, &facs);
     let nd = net.dijkstra(&sources, q.limit_m());
     let reached = nd.iter().filter(|d| d.is_finite()).count();
     let t_sa = t.elapsed().as_secs_f64();

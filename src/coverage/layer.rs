@@ -22,7 +22,6 @@ pub const CELL_M: f64 = 100.0;
 pub struct CoverageLayer {
     features: IndexedFeatures,
     pub method: Method,
-    pub build_s: f64,
 }
 
 impl CoverageLayer {
@@ -35,11 +34,11 @@ impl CoverageLayer {
         version: u64,
         names: &dyn Fn(&str) -> Option<String>,
     ) -> CoverageLayer {
-        let t0 = std::time::Instant::now();
         let limit = q.limit_m();
         let mut features = Vec::new();
         let area = service_area(net, facilities, limit);
         let method = area.method;
+        let area_dist = area.node_dist;
         for p in area.polygon.0 {
             features.push(SourceFeature {
                 id: None,
@@ -53,7 +52,11 @@ impl CoverageLayer {
             });
         }
         if !demand.is_empty() {
-            let (dist, _) = super::demand_distances(net, demand, facilities, limit);
+            // the service area's node distances serve the demand points too (one Dijkstra)
+            let dist = match (&area_dist, demand.snaps.as_deref()) {
+                (Some(nd), Some(snaps)) => super::distances_from_nodes(nd, snaps, limit),
+                _ => super::demand_distances(net, demand, facilities, limit).0,
+            };
             // per community (the demand point's own division)
             let nd = demand.divisions.len();
             let (mut tot, mut cov) = (vec![0usize; nd], vec![0usize; nd]);
@@ -130,7 +133,6 @@ impl CoverageLayer {
         CoverageLayer {
             features: IndexedFeatures::new(features, version),
             method,
-            build_s: t0.elapsed().as_secs_f64(),
         }
     }
 

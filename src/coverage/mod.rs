@@ -159,6 +159,30 @@ impl Query {
     }
 }
 
+/// The network nodes nearest to `points` (lon/lat), with the straight distance to each.
+pub fn snapped_sources(net: &Network, points: &[(f64, f64)]) -> Vec<(u32, f64)> {
+    points
+        .iter()
+        .filter_map(|&(x, y)| net.snap(x, y).map(|s| (s.node, s.snap_m)))
+        .collect()
+}
+
+/// Walking distance of each snapped point given node distances `nd` (INFINITY beyond the limit).
+pub fn distances_from_nodes(nd: &[f32], snaps: &[Snap], limit_m: f64) -> Vec<f32> {
+    let lim = limit_m as f32;
+    snaps
+        .iter()
+        .map(|s| {
+            let d = nd[s.node as usize] + s.snap_m as f32;
+            if d <= lim {
+                d
+            } else {
+                f32::INFINITY
+            }
+        })
+        .collect()
+}
+
 /// Walking distance (metres) from each demand point to its nearest facility, `INFINITY` when
 /// beyond `limit_m`. Returns the method used.
 pub fn demand_distances(
@@ -170,24 +194,8 @@ pub fn demand_distances(
     let n = demand.len();
     match (net, demand.snaps.as_ref()) {
         (Some(net), Some(snaps)) => {
-            let sources: Vec<(u32, f64)> = facilities
-                .iter()
-                .filter_map(|&(x, y)| net.snap(x, y).map(|s| (s.node, s.snap_m)))
-                .collect();
-            let nd = net.dijkstra(&sources, limit_m);
-            let lim = limit_m as f32;
-            let out = snaps
-                .iter()
-                .map(|s| {
-                    let d = nd[s.node as usize] + s.snap_m as f32;
-                    if d <= lim {
-                        d
-                    } else {
-                        f32::INFINITY
-                    }
-                })
-                .collect();
-            (out, Method::Network)
+            let nd = net.dijkstra(&snapped_sources(net, facilities), limit_m);
+            (distances_from_nodes(&nd, snaps, limit_m), Method::Network)
         }
         _ => {
             let mut out = vec![f32::INFINITY; n];
@@ -228,6 +236,8 @@ pub struct ServiceArea {
     pub polygon: MultiPolygon<f64>,
     /// the reachable network pieces (network method only)
     pub segments: Vec<[(f64, f64); 2]>,
+    /// distance of every network node from the nearest source (network method only)
+    pub node_dist: Option<Vec<f32>>,
 }
 
 /// Service area of `sources` (lon/lat): with a network, the reachable segments buffered by
@@ -236,16 +246,13 @@ pub struct ServiceArea {
 pub fn service_area(net: Option<&Network>, sources: &[(f64, f64)], limit_m: f64) -> ServiceArea {
     match net {
         Some(n) => {
-            let snapped: Vec<(u32, f64)> = sources
-                .iter()
-                .filter_map(|&(x, y)| n.snap(x, y).map(|s| (s.node, s.snap_m)))
-                .collect();
-            let dist = n.dijkstra(&snapped, limit_m);
+            let dist = n.dijkstra(&snapped_sources(n, sources), limit_m);
             let segments = n.reachable_segments(&dist, limit_m);
             ServiceArea {
                 method: Method::Network,
                 polygon: n.area_polygon(&segments, BUFFER_M),
                 segments,
+                node_dist: Some(dist),
             }
         }
         None => {
@@ -272,6 +279,7 @@ pub fn service_area(net: Option<&Network>, sources: &[(f64, f64)], limit_m: f64)
                     geo::unary_union(&polys)
                 },
                 segments: Vec::new(),
+                node_dist: None,
             }
         }
     }
