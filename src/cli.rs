@@ -65,6 +65,9 @@ pub struct BenchArgs {
     /// geocode: Python with `cpca` installed
     #[arg(long, default_value = "python3")]
     pub python: String,
+    /// geocode: passes over the cpca rows for the parse timing (the best pass counts)
+    #[arg(long, default_value_t = 20)]
+    pub parse_passes: usize,
     /// tiles: the Martin binary to compare against
     #[arg(long, default_value = "martin")]
     pub martin: PathBuf,
@@ -164,6 +167,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             http_queries: a.http_points,
             seed: a.seed,
             python: a.python.clone(),
+            parse_passes: a.parse_passes.max(1),
         }),
         "tiles" => diming::tiles::bench::run(&diming::tiles::bench::TilesBench {
             data: a.data,

@@ -27,7 +27,8 @@ fn jionlp_golden_cases() {
         let (norm, _) = normalize(input);
         let m = p.parse(&norm, None);
         let exp = &c["expected"];
-        let name = |o: &Option<diming::addresses::parse::Part>| o.as_ref().map(|p| p.name.clone());
+        let name =
+            |o: &Option<diming::addresses::parse::Part>| o.as_ref().map(|p| p.name.to_string());
         let city = name(&m.city);
         let mut levels = vec![
             ("province", name(&m.province)),
@@ -51,7 +52,7 @@ fn jionlp_golden_cases() {
             if !ok {
                 failures.push(format!(
                     "{input}: {k} = {got:?}, expected {want:?} (normalized {norm}, detail {}, {:?})",
-                    m.detail, m.corrections
+                    m.detail, m.corrections()
                 ));
             }
         }

@@ -24,6 +24,8 @@ pub struct GeocodeBench {
     pub http_queries: usize,
     pub seed: u64,
     pub python: String,
+    /// passes over the cpca rows for the parse timing; the best pass counts
+    pub parse_passes: usize,
 }
 
 /// The kinds of damage applied to held-out queries (issue item 4).
@@ -359,17 +361,43 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     let rows = cpca_rows(&b.shared)?;
     let truth = CountyTruth::new(&book.parser);
     let truths: Vec<Option<String>> = rows.iter().map(|r| truth.truth(&book.parser, r)).collect();
-    // best of 5 passes (cpca: best of 3 calls of its batch API)
+    // the three stages alone, per row (best pass each)
+    let normed: Vec<String> = rows
+        .iter()
+        .map(|r| super::normalize::normalize(r).0)
+        .collect();
+    let (mut t_norm, mut t_div, mut t_elem) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    for _ in 0..b.parse_passes {
+        let mut sink = 0usize;
+        let t0 = Instant::now();
+        for r in &rows {
+            sink += super::normalize::normalize(r).0.len();
+        }
+        t_norm = t_norm.min(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        for r in &normed {
+            sink += book.parser.parse(r, None).consumed;
+        }
+        t_div = t_div.min(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        for r in &normed {
+            sink += super::parse::parse_elements(r, None).rest.len();
+        }
+        t_elem = t_elem.min(t0.elapsed().as_secs_f64());
+        std::hint::black_box(sink);
+    }
+    let ns_per_row = 1e9 / rows.len() as f64;
+    // best of `parse_passes` passes (cpca: best of 3 calls of its batch API)
     let mut t_ours = f64::INFINITY;
-    let mut ours: Vec<Option<String>> = Vec::with_capacity(rows.len());
-    for _ in 0..5 {
+    let mut ours: Vec<Option<u32>> = Vec::with_capacity(rows.len());
+    for _ in 0..b.parse_passes {
         ours.clear();
         let t0 = Instant::now();
         for r in &rows {
             let (t, _) = super::normalize::normalize(r);
             let m = book.parser.parse(&t, None);
-            let _e = super::parse::parse_elements(&m.detail, None);
-            ours.push(m.county.and_then(|c| c.code));
+            let _e = super::parse::parse_elements(m.detail, None);
+            ours.push(m.county.and_then(|c| c.node));
         }
         t_ours = t_ours.min(t0.elapsed().as_secs_f64());
     }
@@ -382,6 +410,10 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
             .count() as f64
             / det.max(1) as f64
     };
+    let ours: Vec<Option<String>> = ours
+        .iter()
+        .map(|n| n.and_then(|n| book.parser.nodes[n as usize].code.clone()))
+        .collect();
     let our_acc = acc(&ours);
     let dir = tempfile_dir()?;
     let rows_file = dir.join("rows.txt");
@@ -502,6 +534,17 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
         );
     }
     println!("| HTTP GET /v1/geocode, 2 keep-alive clients | {rate_http:.0} /s ({done} queries) |");
+    let (keys, dict_bytes) = book.parser.dictionary_size();
+    println!(
+        "| division dictionary (names, short names, aliases, old names; 5 levels) | {keys} keys, {:.1} MB |",
+        dict_bytes as f64 / 1e6
+    );
+    println!(
+        "| parse stages alone, per row: normalise / divisions / elements | {:.0} / {:.0} / {:.0} ns |",
+        t_norm * ns_per_row,
+        t_div * ns_per_row,
+        t_elem * ns_per_row
+    );
     println!("| parse (normalise+divisions+elements), cpca rows, 1 thread | {:.0} rows/s ({} rows in {:.3} s) |", rows.len() as f64 / t_ours, rows.len(), t_ours);
     println!(
         "| county accuracy, rows whose county is determinable ({det}) | diming {:.2} % |",

@@ -108,23 +108,23 @@ impl AddressBook {
         }
         let m = self.parser.parse(&norm, within);
         let mut corr = corr0.clone();
-        corr.extend(m.corrections.iter().cloned());
+        corr.extend(m.corrections());
         // the road: after the divisions; else after fewer division tokens (a village short
         // name such as 牛庄路 for 牛庄路居委会, or 南京 read as 南京市 in 南京东路)
-        let mut hits = self.find_roads(&m.detail, &m.hypotheses);
-        let mut detail = m.detail.clone();
+        let mut hits = self.find_roads(m.detail, &m.hypotheses);
+        let mut detail = m.detail;
         let mut fallback = false;
         if hits.is_empty() && !self.roads.is_empty() {
             for (pos, hy) in m.steps.iter().rev() {
                 let hy: Vec<u32> = if hy.is_empty() {
                     within.into_iter().collect()
                 } else {
-                    hy.clone()
+                    hy.to_vec()
                 };
                 let h = self.find_roads(&norm[*pos..], &hy);
                 if !h.is_empty() {
                     hits = h;
-                    detail = norm[*pos..].to_string();
+                    detail = &norm[*pos..];
                     fallback = true;
                     break;
                 }
@@ -165,7 +165,7 @@ impl AddressBook {
             }
             let corr = corr.clone();
             // compound without a road
-            if let Some(c) = self.find_compound(&m.detail, &m.hypotheses) {
+            if let Some(c) = self.find_compound(m.detail, &m.hypotheses) {
                 let chars: Vec<char> = m.detail.chars().collect();
                 let rest: String = chars[self.compounds[self.recs[c as usize].compound as usize]
                     .chars()
@@ -178,7 +178,6 @@ impl AddressBook {
                     [&self.compounds[self.recs[c as usize].compound as usize]];
                 let pick = e
                     .building
-                    .as_deref()
                     .and_then(|b| b.parse::<u32>().ok())
                     .and_then(|b| {
                         recs.iter()
@@ -303,7 +302,7 @@ impl AddressBook {
         if w.len() < 3 {
             return out;
         }
-        for name in self.roads_within_one_edit(&word) {
+        for name in self.roads_within_one_edit(word) {
             let ids = &self.road_by_name[name];
             {
                 for &id in ids {
@@ -311,7 +310,7 @@ impl AddressBook {
                         out.push(RoadHit {
                             road: id,
                             len: w.len(),
-                            fuzzy: Some(word.clone()),
+                            fuzzy: Some(word.to_string()),
                         });
                     }
                 }
@@ -394,11 +393,7 @@ impl AddressBook {
         let want_lane = e.lane.unwrap_or(0);
         let want_num = e.number.unwrap_or(0);
         let want_sub = e.sub.unwrap_or(0);
-        let want_b = e
-            .building
-            .as_deref()
-            .and_then(|b| b.parse::<u32>().ok())
-            .unwrap_or(0);
+        let want_b = e.building.and_then(|b| b.parse::<u32>().ok()).unwrap_or(0);
         let has_number = e.lane.is_some() || e.number.is_some();
         let find = |k: (u32, u32, u32, u32)| {
             r.houses

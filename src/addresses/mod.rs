@@ -56,6 +56,36 @@ const NONE: u32 = u32::MAX;
 /// that could be used to flood buckets: query text is only looked up, never inserted).
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
+/// A bitmap over hashed character pairs (2^18 bits, 32 KB: stays in cache): "surely absent"
+/// in front of a lookup that would miss the cache (a hash set, a large trie).
+#[derive(Clone)]
+pub struct PairBits(Vec<u64>);
+
+impl Default for PairBits {
+    fn default() -> Self {
+        PairBits(vec![0; (1 << 18) / 64])
+    }
+}
+
+impl PairBits {
+    fn slot(a: char, b: char) -> usize {
+        let x = ((a as u64) << 21 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (x >> (64 - 18)) as usize
+    }
+
+    pub fn insert(&mut self, a: char, b: char) {
+        let h = Self::slot(a, b);
+        self.0[h / 64] |= 1 << (h % 64);
+    }
+
+    /// False: the pair was never inserted. True: it may have been.
+    #[inline]
+    pub fn may_contain(&self, a: char, b: char) -> bool {
+        let h = Self::slot(a, b);
+        self.0[h / 64] & (1 << (h % 64)) != 0
+    }
+}
+
 /// Compact in-memory record.
 #[derive(Debug, Clone)]
 struct Rec {

@@ -52,155 +52,370 @@ const NUMBER_SUFFIXES: &[char] = &[
     '号', '弄', '幢', '栋', '座', '单', '室', '楼', '层', '支', '组',
 ];
 
-fn is_cjk(c: char) -> bool {
-    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
+// Classes of a non-ASCII BMP character, one byte per character (a 64 KB table): the scan
+// that decides which normalisation steps can change a text reads one byte per character.
+const C_FULLWIDTH: u8 = 1;
+const C_CONTACT: u8 = 2;
+const C_BRACKET: u8 = 4;
+const C_PUNCT: u8 = 8;
+const C_NUMERAL: u8 = 16;
+const C_SUFFIX: u8 = 32;
+/// a one-character key of zhconv's zh-CN tables
+const C_TRAD: u8 = 64;
+/// the first character of a longer key
+const C_TRAD_FIRST: u8 = 128;
+
+/// The character classes, and the keys of zhconv's zh-CN conversion tables reduced to what a
+/// text must contain for one of them to match: the character of each one-character key, and
+/// the first two characters of each longer key. zhconv changes text only where one of its
+/// keys matches, so text without any of these converts to itself: the check is exact, and it
+/// spares most addresses the automaton (the zh-CN phrase table has keys starting with 大, 北,
+/// 1 …, so first characters alone would not).
+struct CharClasses {
+    bmp: Vec<u8>,
+    /// first two characters of longer keys, and a bit per hashed pair in front of it
+    pairs: std::collections::HashSet<(char, char), foldhash::fast::FixedState>,
+    pair_bits: super::PairBits,
+    /// characters beyond the BMP that start any key, sorted
+    astral: Vec<char>,
+}
+
+fn classes() -> &'static CharClasses {
+    static CLASSES: std::sync::OnceLock<CharClasses> = std::sync::OnceLock::new();
+    CLASSES.get_or_init(|| {
+        let mut k = CharClasses {
+            bmp: vec![0u8; 0x10000],
+            pairs: Default::default(),
+            pair_bits: Default::default(),
+            astral: Vec::new(),
+        };
+        for u in 0x80u32..0x10000 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let mut cls = 0;
+            if half_width(c).is_some() {
+                cls |= C_FULLWIDTH;
+            }
+            if matches!(c, '电' | '手') {
+                cls |= C_CONTACT;
+            }
+            if is_open_bracket(c) {
+                cls |= C_BRACKET;
+            }
+            if is_dropped_punct(c) || is_other_dash(c) {
+                cls |= C_PUNCT;
+            }
+            if is_numeral_char(c) {
+                cls |= C_NUMERAL;
+            }
+            if NUMBER_SUFFIXES.contains(&c) {
+                cls |= C_SUFFIX;
+            }
+            k.bmp[u as usize] = cls;
+        }
+        for table in zhconv::get_builtin_tables(zhconv::Variant::ZhCN) {
+            for (from, to) in zhconv::tables::expand_table(*table) {
+                if from == to {
+                    continue;
+                }
+                let mut cs = from.chars();
+                let (Some(a), b) = (cs.next(), cs.next()) else {
+                    continue;
+                };
+                if a as u32 >= 0x10000 {
+                    k.astral.push(a);
+                    continue;
+                }
+                match b {
+                    None => k.bmp[a as usize] |= C_TRAD,
+                    Some(b) => {
+                        k.bmp[a as usize] |= C_TRAD_FIRST;
+                        k.pairs.insert((a, b));
+                        k.pair_bits.insert(a, b);
+                    }
+                }
+            }
+        }
+        k.astral.sort_unstable();
+        k.astral.dedup();
+        k
+    })
+}
+
+impl CharClasses {
+    fn class(&self, c: char) -> u8 {
+        self.bmp.get(c as usize).copied().unwrap_or(0)
+    }
+
+    /// Does a longer key start with `p` then `c`?
+    fn pair(&self, p: char, c: char) -> bool {
+        self.pair_bits.may_contain(p, c) && self.pairs.contains(&(p, c))
+    }
+
+    fn astral_key(&self, c: char) -> bool {
+        c as u32 >= 0x10000 && self.astral.binary_search(&c).is_ok()
+    }
+}
+
+/// Can zhconv's zh-CN conversion change `text`? (Exact in the negative: false means it
+/// would return `text` unchanged.)
+pub fn may_be_traditional(text: &str) -> bool {
+    scan(text).traditional
+}
+
+/// Full-width form → half-width (U+FF01…U+FF5E, ideographic space); None if not full-width.
+fn half_width(c: char) -> Option<char> {
+    let u = c as u32;
+    if (0xFF01..=0xFF5E).contains(&u) {
+        char::from_u32(u - 0xFEE0)
+    } else if u == 0x3000 {
+        Some(' ')
+    } else {
+        None
+    }
+}
+
+fn is_open_bracket(c: char) -> bool {
+    matches!(c, '(' | '[' | '【' | '〔' | '{' | '（')
+}
+
+/// Punctuation dropped from addresses (dashes are kept: 12-3号).
+fn is_dropped_punct(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            ',' | '，'
+                | '。'
+                | '.'
+                | '、'
+                | ';'
+                | '；'
+                | ':'
+                | '：'
+                | '\''
+                | '"'
+                | '“'
+                | '”'
+                | '‘'
+                | '’'
+                | '!'
+                | '！'
+                | '?'
+                | '？'
+                | '·'
+                | '・'
+                | '/'
+                | '\\'
+                | '|'
+                | '_'
+                | '*'
+                | '~'
+                | '`'
+                | '<'
+                | '>'
+                | '《'
+                | '》'
+                | '「'
+                | '」'
+                | ')'
+                | '）'
+        )
+}
+
+/// Dashes of every kind other than '-' (they become '-').
+fn is_other_dash(c: char) -> bool {
+    matches!(c, '—' | '–' | '－' | '−')
+}
+
+/// What one pass over the (half-width) text found: each later step runs only when its flag
+/// says it can change something. Every flag over-approximates its step, so the output is the
+/// same as running every step.
+#[derive(Default)]
+struct Scan {
+    fullwidth: bool,
+    traditional: bool,
+    bracket: bool,
+    colon: bool,
+    contact: bool,
+    digits: usize,
+    punct: bool,
+    numeral: bool,
+}
+
+/// One pass over `text` as it reads after the full-width mapping.
+fn scan(text: &str) -> Scan {
+    let k = classes();
+    let mut f = Scan::default();
+    // previous character, whether a longer zhconv key starts with it, whether it is a numeral
+    let mut prev = '\0';
+    let mut prev_first = false;
+    let mut prev_numeral = false;
+    let mut seen_numeral = false;
+    for c in text.chars() {
+        let mut cls = k.class(c);
+        let c = if cls & C_FULLWIDTH != 0 {
+            f.fullwidth = true;
+            let h = half_width(c).unwrap_or(c);
+            cls = k.class(h);
+            h
+        } else {
+            c
+        };
+        if prev_first && k.pair(prev, c) {
+            f.traditional = true;
+        }
+        prev = c;
+        if c.is_ascii() {
+            prev_first = cls & C_TRAD_FIRST != 0;
+            f.traditional |= cls & C_TRAD != 0;
+            if c.is_ascii_digit() {
+                f.digits += 1;
+                prev_numeral = false;
+            } else if c.is_ascii_alphabetic() {
+                f.contact |= matches!(c, 't' | 'T');
+                prev_numeral = false;
+            } else {
+                f.colon |= c == ':';
+                f.bracket |= is_open_bracket(c);
+                let punct = is_dropped_punct(c);
+                f.punct |= punct;
+                // punctuation that step 5 drops does not separate a numeral from its suffix
+                prev_numeral &= punct;
+            }
+            continue;
+        }
+        if cls == 0 {
+            prev_first = false;
+            prev_numeral = false;
+            f.traditional |= k.astral_key(c);
+            continue;
+        }
+        prev_first = cls & C_TRAD_FIRST != 0;
+        f.traditional |= cls & C_TRAD != 0;
+        f.contact |= cls & C_CONTACT != 0;
+        f.bracket |= cls & C_BRACKET != 0;
+        f.colon |= c == '：';
+        f.punct |= cls & C_PUNCT != 0;
+        // a Chinese numeral right before an element suffix (十二号): what step 8 converts
+        f.numeral |= prev_numeral && cls & C_SUFFIX != 0;
+        let numeral = cls & C_NUMERAL != 0;
+        seen_numeral |= numeral;
+        if numeral || cls & C_PUNCT == 0 {
+            prev_numeral = numeral;
+        }
+    }
+    // removing brackets, labels, contact words or phone numbers can bring a numeral next to
+    // a suffix: then step 8 runs whenever there is a numeral at all
+    f.numeral |= seen_numeral && (f.bracket || f.colon || f.contact || f.digits >= 7);
+    f
 }
 
 /// Normalises `text`; returns the cleaned text and what was changed.
 pub fn normalize(text: &str) -> (String, Vec<Correction>) {
     let mut corr = Vec::new();
+    let mut f = scan(text);
     // 1. full-width → half-width
-    let mut s = String::with_capacity(text.len());
-    let mut fw = false;
-    for c in text.chars() {
-        let u = c as u32;
-        if (0xFF01..=0xFF5E).contains(&u) {
-            s.push(char::from_u32(u - 0xFEE0).unwrap_or(c));
-            fw = true;
-        } else if u == 0x3000 {
-            s.push(' ');
-            fw = true;
-        } else {
-            s.push(c);
-        }
-    }
-    if fw {
+    let mut s: String = if f.fullwidth {
+        let s: String = text.chars().map(|c| half_width(c).unwrap_or(c)).collect();
         corr.push(Correction::new("fullwidth", text, s.clone()));
-    }
-    // 2. Traditional → Simplified (only when the text holds CJK outside ASCII)
-    if s.chars().any(is_cjk) {
+        s
+    } else {
+        text.to_string()
+    };
+    // 2. Traditional → Simplified
+    if f.traditional {
         let simp = zhconv::zhconv(&s, zhconv::Variant::ZhCN);
         if simp != s {
             corr.push(Correction::new("traditional", s.clone(), simp.clone()));
             s = simp;
+            f = scan(&s);
         }
     }
     // 3. brackets: drop annotations made of latin letters (pinyin such as `(qū)`), and
     //    drop any bracketed remark after the address
-    let mut out = String::with_capacity(s.len());
-    let chars: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if matches!(c, '(' | '[' | '【' | '〔' | '{' | '（') {
-            let close = chars[i + 1..]
-                .iter()
-                .position(|&d| matches!(d, ')' | ']' | '】' | '〕' | '}' | '）'));
-            if let Some(off) = close {
-                let inner: String = chars[i + 1..i + 1 + off].iter().collect();
-                corr.push(Correction::new("annotation", format!("{c}{inner}"), ""));
-                i += off + 2;
+    if f.bracket {
+        let mut out = String::with_capacity(s.len());
+        let chars: Vec<char> = s.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if is_open_bracket(c) {
+                let close = chars[i + 1..]
+                    .iter()
+                    .position(|&d| matches!(d, ')' | ']' | '】' | '〕' | '}' | '）'));
+                if let Some(off) = close {
+                    let inner: String = chars[i + 1..i + 1 + off].iter().collect();
+                    corr.push(Correction::new("annotation", format!("{c}{inner}"), ""));
+                    i += off + 2;
+                    continue;
+                }
+                i += 1;
                 continue;
             }
+            out.push(c);
             i += 1;
-            continue;
         }
-        out.push(c);
-        i += 1;
+        s = out;
     }
-    s = out;
     // 4a. a label before a colon near the start (总部：, 公司地址：)
-    if let Some((bi, _)) = s
-        .char_indices()
-        .take(12)
-        .find(|(_, c)| *c == ':' || *c == '：')
-    {
-        let label = s[..bi].to_string();
-        let rest = s[bi..].trim_start_matches([':', '：']).to_string();
-        if !rest.trim().is_empty() {
-            corr.push(Correction::new("noise", label, ""));
-            s = rest;
+    if f.colon {
+        if let Some((bi, _)) = s
+            .char_indices()
+            .take(12)
+            .find(|(_, c)| *c == ':' || *c == '：')
+        {
+            let label = s[..bi].to_string();
+            let rest = s[bi..].trim_start_matches([':', '：']).to_string();
+            if !rest.trim().is_empty() {
+                corr.push(Correction::new("noise", label, ""));
+                s = rest;
+            }
         }
     }
     // 4. phone numbers and contact words
-    let maybe_contact = s.contains(['电', '手', 't', 'T']);
-    for w in ["联系电话", "电话", "手机", "tel", "TEL", "Tel"] {
-        if !maybe_contact {
-            break;
-        }
-        if let Some(p) = s.find(w) {
-            if p > 0 {
-                corr.push(Correction::new("noise", &s[p..], ""));
-                s.truncate(p);
+    if f.contact {
+        for w in ["联系电话", "电话", "手机", "tel", "TEL", "Tel"] {
+            if let Some(p) = s.find(w) {
+                if p > 0 {
+                    corr.push(Correction::new("noise", &s[p..], ""));
+                    s.truncate(p);
+                }
             }
         }
     }
-    s = strip_phone_numbers(&s, &mut corr);
+    if f.digits >= 7 {
+        strip_phone_numbers(&mut s, &mut corr);
+    }
     // 5. spaces and punctuation (keep '-' between digits for 12-3号, '#')
-    let before = s.clone();
-    let mut t = String::with_capacity(s.len());
-    for c in before.chars() {
-        if c.is_whitespace()
-            || matches!(
-                c,
-                ',' | '，'
-                    | '。'
-                    | '.'
-                    | '、'
-                    | ';'
-                    | '；'
-                    | ':'
-                    | '：'
-                    | '\''
-                    | '"'
-                    | '“'
-                    | '”'
-                    | '‘'
-                    | '’'
-                    | '!'
-                    | '！'
-                    | '?'
-                    | '？'
-                    | '·'
-                    | '・'
-                    | '/'
-                    | '\\'
-                    | '|'
-                    | '_'
-                    | '*'
-                    | '~'
-                    | '`'
-                    | '<'
-                    | '>'
-                    | '《'
-                    | '》'
-                    | '「'
-                    | '」'
-                    | ')'
-                    | '）'
-            )
-        {
-            continue;
+    if f.punct {
+        let mut t = String::with_capacity(s.len());
+        for c in s.chars() {
+            if is_dropped_punct(c) {
+                continue;
+            }
+            t.push(if is_other_dash(c) { '-' } else { c });
         }
-        // dashes of every kind become '-'
-        if matches!(c, '—' | '–' | '－' | '−' | '~') {
-            t.push('-');
-            continue;
+        if t != s {
+            corr.push(Correction::new(
+                "punctuation",
+                std::mem::take(&mut s),
+                t.clone(),
+            ));
         }
-        t.push(c);
+        s = t;
     }
-    if t != before {
-        corr.push(Correction::new("punctuation", before, t.clone()));
-    }
-    s = t;
     // 6. prefixes that are not part of an address
     for p in ["地址", "住址", "中国", "中华人民共和国"] {
-        if let Some(rest) = s.strip_prefix(p) {
-            s = rest.to_string();
+        if s.starts_with(p) {
+            s.drain(..p.len());
         }
     }
     // 7. noise after the address (repeatedly: 附近对面)
-    loop {
+    while s.chars().next_back().is_some_and(|c| {
+        matches!(
+            c,
+            '近' | '面' | '边' | '壁' | '口' | '带' | '上' | '下' | '侧'
+        )
+    }) {
         let mut changed = false;
         for w in NOISE_SUFFIXES {
             if s.len() > w.len() && s.ends_with(w) {
@@ -214,15 +429,18 @@ pub fn normalize(text: &str) -> (String, Vec<Correction>) {
         }
     }
     // 8. Chinese numerals before element suffixes
-    let (t, changed) = chinese_numerals(&s);
-    if changed {
-        corr.push(Correction::new("numeral", s.clone(), t.clone()));
-        s = t;
+    if f.numeral {
+        let (t, changed) = chinese_numerals(&s);
+        if changed {
+            corr.push(Correction::new("numeral", s.clone(), t.clone()));
+            s = t;
+        }
     }
     (s, corr)
 }
 
-fn strip_phone_numbers(s: &str, corr: &mut Vec<Correction>) -> String {
+/// Removes phone numbers (in place; nothing is copied when there is no run of 7 digits).
+fn strip_phone_numbers(s: &mut String, corr: &mut Vec<Correction>) {
     // a run of ≥ 7 digits (with dashes) that is not followed by an element suffix
     let longest_run = s
         .bytes()
@@ -235,7 +453,7 @@ fn strip_phone_numbers(s: &str, corr: &mut Vec<Correction>) -> String {
         })
         .1;
     if longest_run < 7 {
-        return s.to_string();
+        return;
     }
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
@@ -270,7 +488,7 @@ fn strip_phone_numbers(s: &str, corr: &mut Vec<Correction>) -> String {
         out.push(chars[i]);
         i += 1;
     }
-    out
+    *s = out;
 }
 
 fn digit_of(c: char) -> Option<u32> {

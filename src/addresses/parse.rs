@@ -5,7 +5,8 @@
 //!
 //! The dictionary is built once from the division tree and change log (plus a small supplement
 //! for Taiwan, Hong Kong and Macau, which the NBS lists lack). Lookup is a longest-prefix match
-//! at the current position (hash lookups for each candidate length), extended as a small beam
+//! at the current position (one common-prefix walk of a double-array trie, behind a bitmap of
+//! the keys' first two characters), extended as a small beam
 //! of hypotheses that must stay consistent with the tree: a deeper match must lie under the
 //! division matched before it. Ambiguity (西湖区 in 杭州 and 南昌) is kept until later context
 //! decides; a level is reported only where all best hypotheses agree.
@@ -13,6 +14,7 @@
 use super::normalize::Correction;
 use crate::divisions::{tree::is_placeholder_name, Divisions, Level};
 use serde::Serialize;
+use smallvec::{smallvec, SmallVec};
 use std::collections::HashMap;
 
 const SUPPLEMENT: &str = include_str!("../../data/addresses/supplement_hk_mo_tw.csv");
@@ -102,6 +104,9 @@ impl Kind {
 struct Entry {
     node: u32,
     kind: Kind,
+    level: Level,
+    /// the last entry of its key
+    last: bool,
 }
 
 /// A division known to the parser (the tree's divisions keep their tree index).
@@ -115,56 +120,117 @@ pub struct Node {
 }
 
 /// The division dictionary.
+///
+/// Keys (full names, short names, aliases, old names) live in a character-wise double-array
+/// trie (`crawdad`): one common-prefix walk at a text position yields every key starting
+/// there, without hashing or allocating. A key's value in the trie is the index of its first
+/// entry in `entries`.
 #[derive(Default)]
 pub struct DivisionParser {
     pub nodes: Vec<Node>,
-    dict: HashMap<String, Vec<Entry>, foldhash::fast::FixedState>,
-    max_key_chars: usize,
-    /// first character of a key → bit mask of the key lengths (in characters) starting with it:
-    /// most positions of a text start no key, or keys of two or three lengths only, so the
-    /// scan tries those instead of every length up to `max_key_chars`
-    len_mask: HashMap<char, u64, foldhash::fast::FixedState>,
+    /// key → entries while building; emptied by `finish`
+    building: HashMap<String, Vec<Entry>, foldhash::fast::FixedState>,
+    trie: Option<crawdad::Trie>,
+    /// the first two characters of every key: most text positions start no key, and this
+    /// answers them without walking the trie (whose nodes are mostly out of cache)
+    first_pairs: super::PairBits,
+    /// a key's value in the trie is where its entries start (up to the one marked `last`)
+    entries: Vec<Entry>,
+    /// parent (`NO_PARENT` for none) and level of each node, compact for the parse (the nodes
+    /// themselves are large and mostly out of cache)
+    parents: Vec<u32>,
+    levels: Vec<Level>,
 }
 
-/// A division in a parse result.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Part {
-    pub name: String,
-    pub code: Option<String>,
+const NO_PARENT: u32 = u32::MAX;
+
+/// A division in a parse result (borrowed from the parser).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub code: Option<&'a str>,
     #[serde(skip)]
     pub node: Option<u32>,
 }
 
-/// The division part of a parse.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct DivisionMatch {
-    pub province: Option<Part>,
-    pub city: Option<Part>,
-    pub county: Option<Part>,
-    pub town: Option<Part>,
-    pub village: Option<Part>,
+/// What the division parser changed, kept compact while hypotheses multiply (byte offsets into
+/// the parsed text); turned into [`Correction`]s only for the answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Fix {
+    kind: FixKind,
+    start: u32,
+    end: u32,
+    node: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FixKind {
+    OldName,
+    ShortName,
+    Conflict,
+    Noise,
+}
+
+type Fixes = SmallVec<[Fix; 2]>;
+
+/// The division part of a parse. Borrows the parser and the parsed text.
+#[derive(Clone)]
+pub struct DivisionMatch<'a> {
+    pub province: Option<Part<'a>>,
+    pub city: Option<Part<'a>>,
+    pub county: Option<Part<'a>>,
+    pub town: Option<Part<'a>>,
+    pub village: Option<Part<'a>>,
     /// text after the divisions
-    pub detail: String,
+    pub detail: &'a str,
     /// number of characters consumed by division names
-    #[serde(skip)]
     pub consumed: usize,
     /// best hypotheses (deepest node), best first; several when ambiguous
-    #[serde(skip)]
-    pub hypotheses: Vec<u32>,
+    pub hypotheses: SmallVec<[u32; 4]>,
     /// each accepted division token: (byte offset where it starts, hypotheses before it)
-    #[serde(skip)]
-    pub steps: Vec<(usize, Vec<u32>)>,
-    pub corrections: Vec<Correction>,
+    pub steps: SmallVec<[(usize, SmallVec<[u32; 4]>); 4]>,
     /// the deepest level reached unambiguously
     pub level: Option<Level>,
+    fixes: Fixes,
+    text: &'a str,
+    parser: &'a DivisionParser,
+}
+
+impl DivisionMatch<'_> {
+    /// What the division parse corrected (old names, short names, conflicts, stray characters).
+    pub fn corrections(&self) -> Vec<Correction> {
+        self.fixes
+            .iter()
+            .map(|f| {
+                let from = &self.text[f.start as usize..f.end as usize];
+                match f.kind {
+                    FixKind::OldName => {
+                        Correction::new("old_name", from, self.parser.full_name(f.node))
+                    }
+                    FixKind::ShortName => Correction::new(
+                        "short_name",
+                        from,
+                        self.parser.nodes[f.node as usize].name.as_str(),
+                    ),
+                    FixKind::Conflict => {
+                        Correction::new("conflict", from, self.parser.full_name(f.node))
+                    }
+                    FixKind::Noise => Correction::new("noise", from, ""),
+                }
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone)]
 struct Hyp {
     node: Option<u32>,
     score: u32,
-    corr: Vec<Correction>,
+    fixes: Fixes,
 }
+
+/// Dictionary keys found at one text position: (key index, length in characters), longest first.
+type KeyHits = SmallVec<[(u32, usize); 8]>;
 
 fn strip_ethnic(base: &str) -> String {
     // cut at the first ethnic name that starts after at least two characters
@@ -206,18 +272,6 @@ pub fn short_names(name: &str, level: Level) -> Vec<String> {
     out
 }
 
-fn is_within(nodes: &[Node], mut idx: u32, anc: u32) -> bool {
-    loop {
-        if idx == anc {
-            return true;
-        }
-        match nodes[idx as usize].parent {
-            Some(p) => idx = p,
-            None => return false,
-        }
-    }
-}
-
 /// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路)?
 fn looks_like_road(rest: &str) -> bool {
     const R: &[&str] = &[
@@ -225,7 +279,31 @@ fn looks_like_road(rest: &str) -> bool {
         "巷", "弄", "里", "东街", "西街", "南街", "北街", "中街", "公路", "广场", "大厦", "大楼",
         "花园", "小区", "中心", "商城", "大学",
     ];
-    R.iter().any(|r| rest.starts_with(r))
+    // most text after a name starts with none of these characters: answer without comparing
+    let first = rest.chars().next();
+    first.is_some_and(|c| {
+        matches!(
+            c,
+            '路' | '街'
+                | '大'
+                | '东'
+                | '西'
+                | '南'
+                | '北'
+                | '中'
+                | '一'
+                | '二'
+                | '三'
+                | '巷'
+                | '弄'
+                | '里'
+                | '公'
+                | '广'
+                | '花'
+                | '小'
+                | '商'
+        )
+    }) && R.iter().any(|r| rest.starts_with(r))
 }
 
 impl DivisionParser {
@@ -349,58 +427,111 @@ impl DivisionParser {
                 p.add(&o, succ, Kind::Old);
             }
         }
+        p.finish();
         p
     }
 
-    /// Key lengths to try at byte offset `at` of `text`, longest first, between `min` and `max`
-    /// characters (only lengths some key starting with that character has).
-    fn key_lens(
-        &self,
-        text: &str,
-        at: usize,
-        min: usize,
-        max: usize,
-    ) -> impl Iterator<Item = usize> {
-        let c = text[at..].chars().next();
-        let mut m = c.and_then(|c| self.len_mask.get(&c).copied()).unwrap_or(0);
-        let max = max.min(63);
-        m &= if max >= 63 {
-            u64::MAX
-        } else {
-            (1u64 << (max + 1)) - 1
-        };
-        m &= !((1u64 << min.min(63)) - 1);
-        std::iter::from_fn(move || {
-            if m == 0 {
-                return None;
+    /// Moves the built key → entries map into the trie and the flat entry table.
+    fn finish(&mut self) {
+        let mut keys: Vec<(String, Vec<Entry>)> =
+            std::mem::take(&mut self.building).into_iter().collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.entries = Vec::with_capacity(keys.len() + keys.len() / 4);
+        let mut records = Vec::with_capacity(keys.len());
+        for (k, es) in &keys {
+            let mut cs = k.chars();
+            if let (Some(a), Some(b)) = (cs.next(), cs.next()) {
+                self.first_pairs.insert(a, b);
             }
-            let top = 63 - m.leading_zeros() as usize;
-            m &= !(1u64 << top);
-            Some(top)
-        })
+            records.push((k.as_str(), self.entries.len() as u32));
+            self.entries.extend_from_slice(es);
+            if let Some(e) = self.entries.last_mut() {
+                e.last = true;
+            }
+        }
+        // keys are unique, non-empty and sorted, and there are far fewer than 2^31 entries
+        self.trie = (!records.is_empty())
+            .then(|| crawdad::Trie::from_records(records))
+            .and_then(Result::ok);
+        self.parents = self
+            .nodes
+            .iter()
+            .map(|n| n.parent.unwrap_or(NO_PARENT))
+            .collect();
+        self.levels = self.nodes.iter().map(|n| n.level).collect();
+    }
+
+    /// Number of dictionary keys and the heap bytes of the trie and entry table.
+    pub fn dictionary_size(&self) -> (usize, usize) {
+        let trie = self.trie.as_ref().map_or(0, |t| t.heap_bytes());
+        (
+            self.entries.iter().filter(|e| e.last).count(),
+            trie + self.entries.capacity() * size_of::<Entry>() + self.parents.capacity() * 4,
+        )
+    }
+
+    /// The entries of the key whose trie value is `start`.
+    fn entries_of(&self, start: u32) -> &[Entry] {
+        let rest = &self.entries[start as usize..];
+        let n = rest
+            .iter()
+            .position(|e| e.last)
+            .map_or(rest.len(), |i| i + 1);
+        &rest[..n]
+    }
+
+    /// Entries of exactly this key.
+    fn lookup(&self, key: &str) -> &[Entry] {
+        if let Some(es) = self.building.get(key) {
+            return es;
+        }
+        match self.trie.as_ref().and_then(|t| t.exact_match(key.chars())) {
+            Some(k) => self.entries_of(k),
+            None => &[],
+        }
+    }
+
+    /// Keys starting at character `pos` of `chars` with at least `min` (≥ 2) characters,
+    /// longest first.
+    fn hits(&self, chars: &[char], pos: usize, min: usize) -> KeyHits {
+        let mut out = KeyHits::new();
+        debug_assert!(min >= 2);
+        match (chars.get(pos), chars.get(pos + 1)) {
+            (Some(&a), Some(&b)) if self.first_pairs.may_contain(a, b) => {}
+            _ => return out,
+        }
+        if let (Some(t), Some(rest)) = (&self.trie, chars.get(pos..)) {
+            for (k, len) in t.common_prefix_search(rest.iter().copied()) {
+                if len >= min {
+                    out.push((k, len));
+                }
+            }
+        }
+        out.reverse();
+        out
     }
 
     fn add(&mut self, key: &str, node: u32, kind: Kind) {
-        let v = self.dict.entry(key.to_string()).or_default();
+        let v = self.building.entry(key.to_string()).or_default();
         if let Some(e) = v.iter_mut().find(|e| e.node == node) {
             if kind.weight() > e.kind.weight() {
                 e.kind = kind;
             }
             return;
         }
-        v.push(Entry { node, kind });
-        let len = key.chars().count();
-        self.max_key_chars = self.max_key_chars.max(len);
-        if let Some(c) = key.chars().next() {
-            *self.len_mask.entry(c).or_default() |= 1u64 << len.min(63);
-        }
+        let level = self.nodes[node as usize].level;
+        v.push(Entry {
+            node,
+            kind,
+            level,
+            last: false,
+        });
     }
 
     /// Finds a node by its names from the province down (["湖北省", "襄阳市"]).
     fn resolve_path(&self, names: &[String]) -> Option<u32> {
         let last = names.last()?;
-        let cands = self.dict.get(last.as_str())?;
-        cands
+        self.lookup(last)
             .iter()
             .filter(|e| e.kind == Kind::Full)
             .map(|e| e.node)
@@ -422,8 +553,20 @@ impl DivisionParser {
         self.nodes.is_empty()
     }
 
-    pub fn is_within(&self, idx: u32, anc: u32) -> bool {
-        is_within(&self.nodes, idx, anc)
+    pub fn is_within(&self, mut idx: u32, anc: u32) -> bool {
+        // a compact parent array (the nodes themselves are large and mostly out of cache)
+        if self.parents.len() != self.nodes.len() {
+            return self.chain(idx).contains(&anc);
+        }
+        loop {
+            if idx == anc {
+                return true;
+            }
+            idx = self.parents[idx as usize];
+            if idx == NO_PARENT {
+                return false;
+            }
+        }
     }
 
     /// Ancestors from the province down to `idx`.
@@ -449,69 +592,76 @@ impl DivisionParser {
     }
 
     /// Parses the division prefix of normalised text. `within`: restrict to this division
-    /// (the `city=` context of a geocode call).
-    pub fn parse(&self, text: &str, within: Option<u32>) -> DivisionMatch {
-        let bounds: Vec<usize> = text
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain(std::iter::once(text.len()))
-            .collect();
-        let n = bounds.len() - 1;
-        let mut hyps = vec![Hyp {
+    /// (the `city=` context of a geocode call). Allocates nothing for ordinary text (the
+    /// working sets live on the stack); the answer borrows `text` and the parser.
+    pub fn parse<'a>(&'a self, text: &'a str, within: Option<u32>) -> DivisionMatch<'a> {
+        // the characters and their byte offsets, on the stack for texts of up to 64 characters
+        let n = text.chars().count();
+        let (mut char_buf, mut bound_buf) = ([' '; 64], [0u32; 65]);
+        let (mut char_vec, mut bound_vec) = (Vec::new(), Vec::new());
+        let (chars, bounds): (&mut [char], &mut [u32]) = if n <= 64 {
+            (&mut char_buf[..n], &mut bound_buf[..n + 1])
+        } else {
+            char_vec.resize(n, ' ');
+            bound_vec.resize(n + 1, 0);
+            (&mut char_vec[..], &mut bound_vec[..])
+        };
+        for (k, (i, c)) in text.char_indices().enumerate() {
+            chars[k] = c;
+            bounds[k] = i as u32;
+        }
+        bounds[n] = text.len() as u32;
+        let (chars, bounds) = (&*chars, &*bounds);
+        let at = |i: usize| bounds[i] as usize;
+        let level = |x: u32| self.levels[x as usize];
+        let mut hyps: SmallVec<[Hyp; 4]> = smallvec![Hyp {
             node: within,
             score: 0,
-            corr: Vec::new(),
+            fixes: Fixes::new(),
         }];
         let mut pos = 0;
         let mut any = false;
-        let mut steps: Vec<(usize, Vec<u32>)> = Vec::new();
+        let mut steps: SmallVec<[(usize, SmallVec<[u32; 4]>); 4]> = SmallVec::new();
         while pos < n {
-            let maxl = self.max_key_chars.min(n - pos);
-            let lens: Vec<usize> = self.key_lens(text, bounds[pos], 2, maxl).collect();
-            let mut next: Vec<Hyp> = Vec::new();
+            let hits = self.hits(chars, pos, 2);
+            let mut next: SmallVec<[Hyp; 4]> = SmallVec::new();
             let mut matched = 0;
-            for &len in &lens {
-                let key = &text[bounds[pos]..bounds[pos + len]];
-                let Some(entries) = self.dict.get(key) else {
-                    continue;
-                };
-                let rest = &text[bounds[pos + len]..];
+            for &(k, len) in &hits {
+                let entries = self.entries_of(k);
+                let road_follows = looks_like_road(&text[at(pos + len)..]);
                 for h in &hyps {
                     for e in entries {
-                        if e.kind != Kind::Full && looks_like_road(rest) {
+                        if e.kind != Kind::Full && road_follows {
                             continue;
                         }
-                        let lvl = self.nodes[e.node as usize].level;
                         let ok = match h.node {
                             None => true,
-                            Some(c) => {
-                                lvl > self.nodes[c as usize].level
-                                    && is_within(&self.nodes, e.node, c)
-                            }
+                            Some(c) => e.level > level(c) && self.is_within(e.node, c),
                         };
                         if !ok {
                             continue;
                         }
-                        let mut corr = h.corr.clone();
+                        let mut fixes = h.fixes.clone();
+                        let fix = |kind| Fix {
+                            kind,
+                            start: at(pos) as u32,
+                            end: at(pos + len) as u32,
+                            node: e.node,
+                        };
                         match e.kind {
-                            Kind::Old => {
-                                corr.push(Correction::new("old_name", key, self.full_name(e.node)))
-                            }
+                            Kind::Old => fixes.push(fix(FixKind::OldName)),
                             Kind::Short | Kind::Alias
-                                if key != self.nodes[e.node as usize].name =>
+                                if text[at(pos)..at(pos + len)]
+                                    != self.nodes[e.node as usize].name =>
                             {
-                                corr.push(Correction::new(
-                                    "short_name",
-                                    key,
-                                    self.nodes[e.node as usize].name.clone(),
-                                ))
+                                fixes.push(fix(FixKind::ShortName))
                             }
                             _ => {}
                         }
                         next.push(Hyp {
                             node: Some(e.node),
                             score: h.score + e.kind.weight() * len as u32,
-                            corr,
+                            fixes,
                         });
                     }
                 }
@@ -523,33 +673,27 @@ impl DivisionParser {
             if next.is_empty() && within.is_none() {
                 // a full county-or-deeper name that contradicts what came before
                 // (柳州地区忻城县: 忻城县 moved to 来宾市): the deeper name wins
-                let cur_max = hyps
-                    .iter()
-                    .filter_map(|h| h.node.map(|x| self.nodes[x as usize].level))
-                    .max();
+                let cur_max = hyps.iter().filter_map(|h| h.node.map(level)).max();
                 if let Some(cur_max) = cur_max {
-                    for &len in &lens {
-                        let key = &text[bounds[pos]..bounds[pos + len]];
-                        let Some(entries) = self.dict.get(key) else {
-                            continue;
-                        };
-                        let best = hyps.iter().map(|h| h.score).max().unwrap_or(0);
-                        for e in entries {
-                            let lvl = self.nodes[e.node as usize].level;
+                    let best = hyps.iter().map(|h| h.score).max().unwrap_or(0);
+                    for &(k, len) in &hits {
+                        for e in self.entries_of(k) {
+                            let lvl = e.level;
                             if matches!(e.kind, Kind::Full | Kind::Old)
                                 && lvl == Level::County
                                 && lvl > cur_max
                             {
-                                let mut corr = hyps[0].corr.clone();
-                                corr.push(Correction::new(
-                                    "conflict",
-                                    &text[..bounds[pos]],
-                                    self.full_name(e.node),
-                                ));
+                                let mut fixes = hyps[0].fixes.clone();
+                                fixes.push(Fix {
+                                    kind: FixKind::Conflict,
+                                    start: 0,
+                                    end: at(pos) as u32,
+                                    node: e.node,
+                                });
                                 next.push(Hyp {
                                     node: Some(e.node),
                                     score: best + e.kind.weight() * len as u32,
-                                    corr,
+                                    fixes,
                                 });
                             }
                         }
@@ -563,46 +707,30 @@ impl DivisionParser {
             if next.is_empty() && any && pos + 1 < n {
                 // one stray character between division names (成都是锦江区, 上海经静安区), or
                 // the same name repeated (广州市广州市越秀区)
-                let deepest = hyps.iter().filter_map(|h| h.node).collect::<Vec<_>>();
-                for len in self.key_lens(text, bounds[pos], 2, self.max_key_chars.min(n - pos)) {
-                    let key = &text[bounds[pos]..bounds[pos + len]];
-                    if let Some(es) = self.dict.get(key) {
-                        if es.iter().any(|e| deepest.contains(&e.node)) {
-                            matched = len;
-                            break;
-                        }
-                    }
-                }
-                if matched > 0 {
-                    pos += matched;
+                if let Some(&(_, len)) = hits.iter().find(|&&(k, _)| {
+                    self.entries_of(k)
+                        .iter()
+                        .any(|e| hyps.iter().any(|h| h.node == Some(e.node)))
+                }) {
+                    pos += len;
                     continue;
                 }
-                for len in self.key_lens(
-                    text,
-                    bounds[pos + 1],
-                    3,
-                    self.max_key_chars.min(n - pos - 1),
-                ) {
-                    let key = &text[bounds[pos + 1]..bounds[pos + 1 + len]];
-                    let Some(entries) = self.dict.get(key) else {
-                        continue;
-                    };
+                for (k, len) in self.hits(chars, pos + 1, 3) {
                     for h in &hyps {
                         let Some(c) = h.node else { continue };
-                        for e in entries.iter().filter(|e| e.kind == Kind::Full) {
-                            if self.nodes[e.node as usize].level > self.nodes[c as usize].level
-                                && is_within(&self.nodes, e.node, c)
-                            {
-                                let mut corr = h.corr.clone();
-                                corr.push(Correction::new(
-                                    "noise",
-                                    &text[bounds[pos]..bounds[pos + 1]],
-                                    "",
-                                ));
+                        for e in self.entries_of(k).iter().filter(|e| e.kind == Kind::Full) {
+                            if e.level > level(c) && self.is_within(e.node, c) {
+                                let mut fixes = h.fixes.clone();
+                                fixes.push(Fix {
+                                    kind: FixKind::Noise,
+                                    start: at(pos) as u32,
+                                    end: at(pos + 1) as u32,
+                                    node: e.node,
+                                });
                                 next.push(Hyp {
                                     node: Some(e.node),
                                     score: h.score + e.kind.weight() * len as u32,
-                                    corr,
+                                    fixes,
                                 });
                             }
                         }
@@ -616,26 +744,15 @@ impl DivisionParser {
             }
             if next.is_empty() && pos > 0 && any {
                 // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
-                for len in self.key_lens(
-                    text,
-                    bounds[pos - 1],
-                    3,
-                    self.max_key_chars.min(n - pos + 1),
-                ) {
-                    let key = &text[bounds[pos - 1]..bounds[pos - 1 + len]];
-                    let Some(entries) = self.dict.get(key) else {
-                        continue;
-                    };
+                for (k, len) in self.hits(chars, pos - 1, 3) {
                     for h in &hyps {
                         let Some(c) = h.node else { continue };
-                        for e in entries.iter().filter(|e| e.kind == Kind::Full) {
-                            if self.nodes[e.node as usize].level == Level::County
-                                && is_within(&self.nodes, e.node, c)
-                            {
+                        for e in self.entries_of(k).iter().filter(|e| e.kind == Kind::Full) {
+                            if e.level == Level::County && self.is_within(e.node, c) {
                                 next.push(Hyp {
                                     node: Some(e.node),
                                     score: h.score + e.kind.weight() * len as u32,
-                                    corr: h.corr.clone(),
+                                    fixes: h.fixes.clone(),
                                 });
                             }
                         }
@@ -649,17 +766,11 @@ impl DivisionParser {
             if next.is_empty() && !any && pos == 0 && within.is_none() && n > 4 {
                 // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
                 let county_at = |s: usize| {
-                    self.key_lens(text, bounds[s], 3, self.max_key_chars.min(n - s))
-                        .any(|len| {
-                            self.dict
-                                .get(&text[bounds[s]..bounds[s + len]])
-                                .is_some_and(|es| {
-                                    es.iter().any(|e| {
-                                        e.kind == Kind::Full
-                                            && self.nodes[e.node as usize].level == Level::County
-                                    })
-                                })
-                        })
+                    self.hits(chars, s, 3).iter().any(|&(k, _)| {
+                        self.entries_of(k)
+                            .iter()
+                            .any(|e| e.kind == Kind::Full && e.level == Level::County)
+                    })
                 };
                 if let Some(s) = (1..=2).find(|&s| county_at(s)) {
                     pos = s;
@@ -670,7 +781,7 @@ impl DivisionParser {
                 break;
             }
             any = true;
-            steps.push((bounds[pos], hyps.iter().filter_map(|h| h.node).collect()));
+            steps.push((at(pos), hyps.iter().filter_map(|h| h.node).collect()));
             // dedupe by node, keep the best score
             next.sort_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)));
             next.dedup_by(|a, b| a.node == b.node);
@@ -678,19 +789,28 @@ impl DivisionParser {
             pos += matched;
         }
         let mut m = DivisionMatch {
-            detail: text[bounds[pos]..].to_string(),
+            province: None,
+            city: None,
+            county: None,
+            town: None,
+            village: None,
+            detail: &text[at(pos)..],
             consumed: pos,
+            hypotheses: SmallVec::new(),
             steps,
-            ..Default::default()
+            level: None,
+            fixes: Fixes::new(),
+            text,
+            parser: self,
         };
         if !any && within.is_none() {
             return m;
         }
         let best = hyps.iter().map(|h| h.score).max().unwrap_or(0);
-        let mut top: Vec<&Hyp> = hyps.iter().filter(|h| h.score == best).collect();
+        let mut top: SmallVec<[&Hyp; 4]> = hyps.iter().filter(|h| h.score == best).collect();
         // equal scores: the shallower reading wins (湘潭 is 湘潭市 before 湘潭县), except a
         // division with the same name as its parent (东莞市 city → 东莞市 county-level unit)
-        let lv = |h: &&Hyp| h.node.map(|x| self.nodes[x as usize].level);
+        let lv = |h: &&Hyp| h.node.map(level);
         let shallowest = top.iter().map(lv).min().flatten();
         let same_name_child = |h: &&Hyp| {
             h.node.is_some_and(|x| {
@@ -708,44 +828,47 @@ impl DivisionParser {
         top.sort_by_key(|h| h.node);
         m.hypotheses = top.iter().filter_map(|h| h.node).collect();
         // also keep lower-scored hypotheses after the best ones (for the geocoder)
-        let mut rest: Vec<&Hyp> = hyps.iter().filter(|h| h.score < best).collect();
+        let mut rest: SmallVec<[&Hyp; 4]> = hyps.iter().filter(|h| h.score < best).collect();
         rest.sort_by_key(|h| std::cmp::Reverse(h.score));
         m.hypotheses.extend(rest.iter().filter_map(|h| h.node));
-        m.corrections = top[0].corr.clone();
-        self.fill_levels(
-            &mut m,
-            &top.iter().filter_map(|h| h.node).collect::<Vec<_>>(),
-        );
+        m.fixes = top[0].fixes.clone();
+        let agreed: SmallVec<[u32; 4]> = top.iter().filter_map(|h| h.node).collect();
+        self.fill_levels(&mut m, &agreed);
         m
     }
 
+    /// The node at each level (province … village) on the way down to `idx`.
+    fn by_level(&self, idx: u32) -> [Option<u32>; 5] {
+        let mut out = [None; 5];
+        let mut cur = idx;
+        while cur != NO_PARENT {
+            out[self.levels[cur as usize] as usize - 1] = Some(cur);
+            cur = self.parents[cur as usize];
+        }
+        out
+    }
+
     /// Fills province…village with the names on which all `nodes` agree.
-    pub fn fill_levels(&self, m: &mut DivisionMatch, nodes: &[u32]) {
-        let chains: Vec<Vec<u32>> = nodes.iter().map(|&n| self.chain(n)).collect();
-        let at = |chain: &Vec<u32>, level: Level| {
-            chain
-                .iter()
-                .copied()
-                .find(|&i| self.nodes[i as usize].level == level)
-        };
+    fn fill_levels<'a>(&'a self, m: &mut DivisionMatch<'a>, nodes: &[u32]) {
+        let chains: SmallVec<[[Option<u32>; 5]; 4]> =
+            nodes.iter().map(|&n| self.by_level(n)).collect();
         let mut deepest = None;
-        for level in Level::ALL {
-            let picks: Vec<Option<u32>> = chains.iter().map(|c| at(c, level)).collect();
-            let Some(first) = picks.first().copied().flatten() else {
+        for (li, level) in Level::ALL.into_iter().enumerate() {
+            let Some(first) = chains.first().and_then(|c| c[li]) else {
                 continue;
             };
-            let name = &self.nodes[first as usize].name;
-            let same_node = picks.iter().all(|p| *p == Some(first));
-            let same_name = picks
+            let name = self.nodes[first as usize].name.as_str();
+            let same_node = chains.iter().all(|c| c[li] == Some(first));
+            let same_name = chains
                 .iter()
-                .all(|p| p.is_some_and(|x| &self.nodes[x as usize].name == name));
+                .all(|c| c[li].is_some_and(|x| self.nodes[x as usize].name == name));
             if !same_name || is_placeholder_name(name) {
                 continue;
             }
             let part = Part {
-                name: name.clone(),
+                name,
                 code: if same_node {
-                    self.nodes[first as usize].code.clone()
+                    self.nodes[first as usize].code.as_deref()
                 } else {
                     None
                 },
@@ -764,11 +887,9 @@ impl DivisionParser {
         }
         // the city of a municipality is the municipality itself
         if m.city.is_none() {
-            if let Some(p) = &m.province {
-                if let Some(code) = &p.code {
-                    if MUNICIPALITIES.contains(&&code[..2]) {
-                        m.city = Some(p.clone());
-                    }
+            if let Some(p) = m.province {
+                if p.code.is_some_and(|c| MUNICIPALITIES.contains(&&c[..2])) {
+                    m.city = Some(p);
                 }
             }
         }
@@ -777,109 +898,125 @@ impl DivisionParser {
 }
 
 /// Elements of an address below the divisions (GB/T 35639: 街路巷, 门牌号, 小区, 楼幢, 单元, 户室).
+/// Borrows the parsed text.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Elements {
-    pub road: Option<String>,
+pub struct Elements<'a> {
+    pub road: Option<&'a str>,
     /// 弄 (lane) number, Shanghai style `45弄6号`
     pub lane: Option<u32>,
     /// house number
     pub number: Option<u32>,
     /// sub-number of `12-3号`, or the 支弄 of `45弄3支弄`
     pub sub: Option<u32>,
-    pub compound: Option<String>,
-    pub building: Option<String>,
-    pub unit: Option<String>,
-    pub room: Option<String>,
+    pub compound: Option<&'a str>,
+    /// building number (digits, leading zeros dropped)
+    pub building: Option<&'a str>,
+    /// unit number (digits, leading zeros dropped)
+    pub unit: Option<&'a str>,
+    /// room number as written (010502 ≠ 10502)
+    pub room: Option<&'a str>,
     /// what is left over
-    pub rest: String,
+    pub rest: &'a str,
 }
 
-fn take_digits(chars: &[char], i: usize) -> Option<(u32, usize)> {
+/// A run of up to 8 ASCII digits at byte `i`: (value, end byte).
+fn take_digits(b: &[u8], i: usize) -> Option<(u32, usize)> {
     let mut j = i;
     let mut v: u32 = 0;
-    while j < chars.len() && chars[j].is_ascii_digit() && j - i < 8 {
-        v = v * 10 + chars[j].to_digit(10)?;
+    while j < b.len() && b[j].is_ascii_digit() && j - i < 8 {
+        v = v * 10 + (b[j] - b'0') as u32;
         j += 1;
     }
     (j > i).then_some((v, j))
 }
 
-/// Road suffixes (longest first).
-const ROAD_SUFFIXES: &[&str] = &["大道", "大街", "公路", "胡同", "路", "街", "巷", "道"];
+/// Digits without their leading zeros ("05" → "5", "0" → "0").
+fn canonical_digits(d: &str) -> &str {
+    let t = d.trim_start_matches('0');
+    if t.is_empty() {
+        &d[d.len() - 1..]
+    } else {
+        t
+    }
+}
+
+/// The character starting at byte `i` of `s`, if any.
+fn char_at(s: &str, i: usize) -> Option<char> {
+    s.get(i..).and_then(|r| r.chars().next())
+}
+
+/// Byte end of the first road name in `s`: the first road suffix (路, 街, 巷, 胡同, 大道, 大街,
+/// 公路; 道 only before a number) that is not the first character and is followed by a digit
+/// or the end of the text.
+fn road_end(s: &str) -> Option<usize> {
+    let mut prev: Option<(usize, char)> = None;
+    for (i, c) in s.char_indices() {
+        let end = i + c.len_utf8();
+        let next = char_at(s, end);
+        let next_ok = next.is_none_or(|c| c.is_ascii_digit());
+        if next_ok && i > 0 {
+            let two_ok = |first: char| prev.is_some_and(|(pi, pc)| pc == first && pi > 0);
+            let ok = match c {
+                '路' | '街' | '巷' => true,
+                '同' => two_ok('胡'),
+                '道' => two_ok('大') || next.is_some_and(|c| c.is_ascii_digit()),
+                _ => false,
+            };
+            if ok {
+                return Some(end);
+            }
+        }
+        prev = Some((i, c));
+    }
+    None
+}
 
 /// Parses the elements below the divisions. `road` is a road already recognised at the start
 /// of `detail` (from the address book); otherwise the first road-like word is taken.
-pub fn parse_elements(detail: &str, known_road: Option<&str>) -> Elements {
+pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Elements<'a> {
     let mut e = Elements::default();
-    let chars: Vec<char> = detail.chars().collect();
+    let b = detail.as_bytes();
     let mut i = 0;
     if let Some(r) = known_road {
-        e.road = Some(r.to_string());
-        i = r.chars().count().min(chars.len());
-    } else {
-        // first road suffix followed by a digit or the end
-        let s: String = chars.iter().collect();
-        let mut best: Option<(usize, usize)> = None; // (char end, char start)
-        for suf in ROAD_SUFFIXES {
-            let mut from = 0;
-            while let Some(p) = s[from..].find(suf) {
-                let bp = from + p;
-                let start = s[..bp].chars().count();
-                let end = start + suf.chars().count();
-                let next = chars.get(end).copied();
-                let ok = start >= 1
-                    && !(*suf == "街" && matches!(next, Some('道') | Some('办')))
-                    && (*suf != "道" || next.is_some_and(|c| c.is_ascii_digit()))
-                    && next.is_none_or(|c| {
-                        c.is_ascii_digit()
-                            || c == '-'
-                            || c == '东'
-                            || c == '西'
-                            || c == '南'
-                            || c == '北'
-                            || c == '中'
-                            || !c.is_ascii()
-                    });
-                if ok && next.is_none_or(|c| c.is_ascii_digit()) && best.is_none_or(|b| end < b.0) {
-                    best = Some((end, start));
-                }
-                from = bp + suf.len();
-            }
+        e.road = Some(r);
+        i = r.len().min(b.len());
+        while !detail.is_char_boundary(i) {
+            i -= 1;
         }
-        if let Some((end, _)) = best {
-            e.road = Some(chars[..end].iter().collect());
-            i = end;
-        }
+    } else if let Some(end) = road_end(detail) {
+        e.road = Some(&detail[..end]);
+        i = end;
     }
     // lane / number
-    if let Some((v, j)) = take_digits(&chars, i) {
-        match chars.get(j) {
+    if let Some((v, j)) = take_digits(b, i) {
+        let at = |k: usize| char_at(detail, k);
+        match at(j) {
             Some('弄') => {
                 e.lane = Some(v);
-                i = j + 1;
-                if let Some((s, k)) = take_digits(&chars, i) {
-                    if chars.get(k) == Some(&'支') && chars.get(k + 1) == Some(&'弄') {
+                i = j + '弄'.len_utf8();
+                if let Some((s, k)) = take_digits(b, i) {
+                    if detail[k..].starts_with("支弄") {
                         e.sub = Some(s);
-                        i = k + 2;
+                        i = k + "支弄".len();
                     }
                 }
-                if let Some((n, k)) = take_digits(&chars, i) {
-                    if chars.get(k) == Some(&'号') && chars.get(k + 1) != Some(&'楼') {
+                if let Some((n, k)) = take_digits(b, i) {
+                    if detail[k..].starts_with('号') && !detail[k..].starts_with("号楼") {
                         e.number = Some(n);
-                        i = k + 1;
+                        i = k + '号'.len_utf8();
                     }
                 }
             }
-            Some('号') if chars.get(j + 1) != Some(&'楼') => {
+            Some('号') if !detail[j..].starts_with("号楼") => {
                 e.number = Some(v);
-                i = j + 1;
+                i = j + '号'.len_utf8();
             }
             Some('-') => {
-                if let Some((s, k)) = take_digits(&chars, j + 1) {
-                    if chars.get(k) == Some(&'号') {
+                if let Some((s, k)) = take_digits(b, j + 1) {
+                    if at(k) == Some('号') {
                         e.number = Some(v);
                         e.sub = Some(s);
-                        i = k + 1;
+                        i = k + '号'.len_utf8();
                     }
                 }
             }
@@ -888,12 +1025,12 @@ pub fn parse_elements(detail: &str, known_road: Option<&str>) -> Elements {
     }
     // compound: non-digit text up to the next digit
     let start = i;
-    while i < chars.len() && !chars[i].is_ascii_digit() {
+    while i < b.len() && !b[i].is_ascii_digit() {
         i += 1;
     }
     if i > start {
-        let c: String = chars[start..i].iter().collect();
-        if i < chars.len() || c.ends_with("小区") || c.ends_with('苑') || c.ends_with("花园") {
+        let c = &detail[start..i];
+        if i < b.len() || c.ends_with("小区") || c.ends_with('苑') || c.ends_with("花园") {
             e.compound = Some(c);
         } else {
             e.rest = c;
@@ -901,41 +1038,36 @@ pub fn parse_elements(detail: &str, known_road: Option<&str>) -> Elements {
         }
     }
     // building / unit / room
-    while i < chars.len() {
-        let Some((v, j)) = take_digits(&chars, i) else {
+    while i < b.len() {
+        let Some((_, j)) = take_digits(b, i) else {
             break;
         };
-        let next = chars.get(j).copied();
-        let next2 = chars.get(j + 1).copied();
-        match (next, next2) {
-            (Some('幢' | '栋' | '座' | '#'), _) => {
-                e.building = Some(v.to_string());
-                i = j + 1;
-                if chars.get(i) == Some(&'楼') {
-                    i += 1;
-                }
+        let digits = &detail[i..j];
+        let tail = &detail[j..];
+        if tail.starts_with(['幢', '栋', '座', '#']) {
+            e.building = Some(canonical_digits(digits));
+            i = j + char_at(detail, j).map_or(1, char::len_utf8);
+            if detail[i..].starts_with('楼') {
+                i += '楼'.len_utf8();
             }
-            (Some('号'), Some('楼')) => {
-                e.building = Some(v.to_string());
-                i = j + 2;
-            }
-            (Some('单'), Some('元')) => {
-                e.unit = Some(v.to_string());
-                i = j + 2;
-            }
-            (Some('室'), _) => {
-                // room numbers keep their digits as written (010502 ≠ 10502)
-                e.room = Some(chars[i..j].iter().collect());
-                i = j + 1;
-            }
-            (None, _) => {
-                e.room = Some(chars[i..j].iter().collect());
-                i = j;
-            }
-            _ => break,
+        } else if tail.starts_with("号楼") {
+            e.building = Some(canonical_digits(digits));
+            i = j + "号楼".len();
+        } else if tail.starts_with("单元") {
+            e.unit = Some(canonical_digits(digits));
+            i = j + "单元".len();
+        } else if tail.starts_with('室') {
+            // room numbers keep their digits as written (010502 ≠ 10502)
+            e.room = Some(digits);
+            i = j + '室'.len_utf8();
+        } else if tail.is_empty() {
+            e.room = Some(digits);
+            i = j;
+        } else {
+            break;
         }
     }
-    e.rest = chars[i.min(chars.len())..].iter().collect();
+    e.rest = &detail[i.min(b.len())..];
     e
 }
 
@@ -945,17 +1077,17 @@ mod tests {
     #[test]
     fn elements() {
         let e = parse_elements("南京东路123号", None);
-        assert_eq!(e.road.as_deref(), Some("南京东路"));
+        assert_eq!(e.road, Some("南京东路"));
         assert_eq!(e.number, Some(123));
         let e = parse_elements("金钟路658弄5号楼5楼", None);
-        assert_eq!(e.road.as_deref(), Some("金钟路"));
+        assert_eq!(e.road, Some("金钟路"));
         assert_eq!(e.lane, Some(658));
-        assert_eq!(e.building.as_deref(), Some("5"));
+        assert_eq!(e.building, Some("5"));
         let e = parse_elements("市南路85号兴城花园10幢010502", None);
         assert_eq!(e.number, Some(85));
-        assert_eq!(e.compound.as_deref(), Some("兴城花园"));
-        assert_eq!(e.building.as_deref(), Some("10"));
-        assert_eq!(e.room.as_deref(), Some("010502"));
+        assert_eq!(e.compound, Some("兴城花园"));
+        assert_eq!(e.building, Some("10"));
+        assert_eq!(e.room, Some("010502"));
         let e = parse_elements("福州路12-3号", None);
         assert_eq!((e.number, e.sub), (Some(12), Some(3)));
         assert_eq!(

@@ -120,8 +120,8 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
 pub fn parse_json(b: &AddressBook, q: &str) -> Value {
     let (t, mut corr) = crate::addresses::normalize::normalize(q);
     let m = b.parser.parse(&t, None);
-    let e = crate::addresses::parse::parse_elements(&m.detail, None);
-    corr.extend(m.corrections.iter().cloned());
+    let e = crate::addresses::parse::parse_elements(m.detail, None);
+    corr.extend(m.corrections());
     json!({
         "query": q,
         "normalized": t,
