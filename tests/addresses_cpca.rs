@@ -85,3 +85,46 @@ fn cpca_rows_batch_parse() {
         wrong.join("\n")
     );
 }
+
+/// The Traditional-character gate of the normaliser is exact in the negative: every real row
+/// it lets past converts to itself under zhconv (after the full-width step, as the normaliser
+/// calls it), and so does every address built around a key of zhconv's zh-CN tables.
+#[test]
+fn traditional_gate_never_skips_a_conversion() {
+    use diming::addresses::normalize::{may_be_traditional, to_half_width};
+    let unchanged = |t: &str| {
+        let h = to_half_width(t);
+        zhconv::zhconv(&h, zhconv::Variant::ZhCN) == h
+    };
+    let rows = cpca_rows(&common::shared()).unwrap();
+    let mut passed = 0;
+    for r in &rows {
+        if !may_be_traditional(r) {
+            passed += 1;
+            assert!(unchanged(r), "{r}");
+        }
+    }
+    // it spares the automaton most real addresses
+    assert!(passed * 10 > rows.len() * 9, "{passed} of {}", rows.len());
+    let (mut keys, mut tripped) = (0, 0);
+    for table in zhconv::get_builtin_tables(zhconv::Variant::ZhCN) {
+        for (from, to) in zhconv::tables::expand_table(*table) {
+            if from != to {
+                keys += 1;
+                let text = format!("上海市黄浦区{from}路12号");
+                if !may_be_traditional(&text) {
+                    assert!(unchanged(&text), "{from} → {to}");
+                } else {
+                    tripped += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        keys > 5_000 && tripped * 100 > keys * 99,
+        "{tripped} of {keys}"
+    );
+    // Traditional text trips it; plain Simplified text does not
+    assert!(may_be_traditional("青浦區盈浦街道"));
+    assert!(!may_be_traditional("上海市黄浦区南京东路123号"));
+}

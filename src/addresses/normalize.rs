@@ -156,10 +156,16 @@ impl CharClasses {
     }
 }
 
-/// Can zhconv's zh-CN conversion change `text`? (Exact in the negative: false means it
-/// would return `text` unchanged.)
+/// Can zhconv's zh-CN conversion change `text` once its full-width forms are half-width (as
+/// `normalize` converts it)? Exact in the negative: false means zhconv would return
+/// `to_half_width(text)` unchanged.
 pub fn may_be_traditional(text: &str) -> bool {
     scan(text).traditional
+}
+
+/// `text` with its full-width forms made half-width (step 1 of `normalize`).
+pub fn to_half_width(text: &str) -> String {
+    text.chars().map(|c| half_width(c).unwrap_or(c)).collect()
 }
 
 /// Full-width form → half-width (U+FF01…U+FF5E, ideographic space); None if not full-width.
@@ -315,7 +321,7 @@ pub fn normalize(text: &str) -> (String, Vec<Correction>) {
     let mut f = scan(text);
     // 1. full-width → half-width
     let mut s: String = if f.fullwidth {
-        let s: String = text.chars().map(|c| half_width(c).unwrap_or(c)).collect();
+        let s = to_half_width(text);
         corr.push(Correction::new("fullwidth", text, s.clone()));
         s
     } else {
