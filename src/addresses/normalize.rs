@@ -299,7 +299,6 @@ fn scan(text: &str) -> Scan {
         f.traditional |= cls & C_TRAD != 0;
         f.contact |= cls & C_CONTACT != 0;
         f.bracket |= cls & C_BRACKET != 0;
-        f.colon |= c == '：';
         f.punct |= cls & C_PUNCT != 0;
         // a Chinese numeral right before an element suffix (十二号): what step 8 converts
         f.numeral |= prev_numeral && cls & C_SUFFIX != 0;

@@ -480,17 +480,6 @@ impl DivisionParser {
         &rest[..n]
     }
 
-    /// Entries of exactly this key.
-    fn lookup(&self, key: &str) -> &[Entry] {
-        if let Some(es) = self.building.get(key) {
-            return es;
-        }
-        match self.trie.as_ref().and_then(|t| t.exact_match(key.chars())) {
-            Some(k) => self.entries_of(k),
-            None => &[],
-        }
-    }
-
     /// Keys starting at character `pos` of `chars` with at least `min` (≥ 2) characters,
     /// longest first.
     fn hits(&self, chars: &[char], pos: usize, min: usize) -> KeyHits {
@@ -528,10 +517,12 @@ impl DivisionParser {
         });
     }
 
-    /// Finds a node by its names from the province down (["湖北省", "襄阳市"]).
+    /// Finds a node by its names from the province down (["湖北省", "襄阳市"]); used while
+    /// building, before `finish`.
     fn resolve_path(&self, names: &[String]) -> Option<u32> {
         let last = names.last()?;
-        self.lookup(last)
+        self.building
+            .get(last.as_str())?
             .iter()
             .filter(|e| e.kind == Kind::Full)
             .map(|e| e.node)
@@ -553,11 +544,9 @@ impl DivisionParser {
         self.nodes.is_empty()
     }
 
+    /// Is `idx` the division `anc` or below it? (Walks the compact parent array: the nodes
+    /// themselves are large and mostly out of cache.)
     pub fn is_within(&self, mut idx: u32, anc: u32) -> bool {
-        // a compact parent array (the nodes themselves are large and mostly out of cache)
-        if self.parents.len() != self.nodes.len() {
-            return self.chain(idx).contains(&anc);
-        }
         loop {
             if idx == anc {
                 return true;
