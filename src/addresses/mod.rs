@@ -56,33 +56,46 @@ const NONE: u32 = u32::MAX;
 /// that could be used to flood buckets: query text is only looked up, never inserted).
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
-/// A bitmap over hashed character pairs (2^18 bits, 32 KB: stays in cache): "surely absent"
-/// in front of a lookup that would miss the cache (a hash set, a large trie).
+/// A bitmap over hashed character pairs (by default 2^18 bits, 32 KB: stays in cache):
+/// "surely absent" in front of a lookup that would miss the cache (a hash set, a large trie).
 #[derive(Clone)]
-pub struct PairBits(Vec<u64>);
+pub struct PairBits {
+    bits: Vec<u64>,
+    log2: u32,
+}
 
 impl Default for PairBits {
     fn default() -> Self {
-        PairBits(vec![0; (1 << 18) / 64])
+        PairBits::with_log2(18)
     }
 }
 
 impl PairBits {
-    fn slot(a: char, b: char) -> usize {
+    /// A bitmap of 2^`log2` bits (6 ≤ `log2` ≤ 32).
+    pub fn with_log2(log2: u32) -> Self {
+        let log2 = log2.clamp(6, 32);
+        PairBits {
+            bits: vec![0; (1usize << log2) / 64],
+            log2,
+        }
+    }
+
+    #[inline]
+    fn slot(&self, a: char, b: char) -> usize {
         let x = ((a as u64) << 21 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (x >> (64 - 18)) as usize
+        (x >> (64 - self.log2)) as usize
     }
 
     pub fn insert(&mut self, a: char, b: char) {
-        let h = Self::slot(a, b);
-        self.0[h / 64] |= 1 << (h % 64);
+        let h = self.slot(a, b);
+        self.bits[h / 64] |= 1 << (h % 64);
     }
 
     /// False: the pair was never inserted. True: it may have been.
     #[inline]
     pub fn may_contain(&self, a: char, b: char) -> bool {
-        let h = Self::slot(a, b);
-        self.0[h / 64] & (1 << (h % 64)) != 0
+        let h = self.slot(a, b);
+        self.bits[h / 64] & (1 << (h % 64)) != 0
     }
 }
 

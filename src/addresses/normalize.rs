@@ -73,8 +73,8 @@ const C_TRAD_FIRST: u8 = 128;
 /// 1 …, so first characters alone would not).
 struct CharClasses {
     bmp: Vec<u8>,
-    /// first two characters of longer keys, and a bit per hashed pair in front of it
-    pairs: std::collections::HashSet<(char, char), foldhash::fast::FixedState>,
+    /// the longer keys by their first two characters, and a bit per hashed pair in front
+    pairs: std::collections::HashMap<(char, char), Vec<String>, foldhash::fast::FixedState>,
     pair_bits: super::PairBits,
     /// characters beyond the BMP that start any key, sorted
     astral: Vec<char>,
@@ -129,7 +129,7 @@ fn classes() -> &'static CharClasses {
                     None => k.bmp[a as usize] |= C_TRAD,
                     Some(b) => {
                         k.bmp[a as usize] |= C_TRAD_FIRST;
-                        k.pairs.insert((a, b));
+                        k.pairs.entry((a, b)).or_default().push(from.to_string());
                         k.pair_bits.insert(a, b);
                     }
                 }
@@ -148,7 +148,14 @@ impl CharClasses {
 
     /// Does a longer key start with `p` then `c`?
     fn pair(&self, p: char, c: char) -> bool {
-        self.pair_bits.may_contain(p, c) && self.pairs.contains(&(p, c))
+        self.pair_bits.may_contain(p, c) && self.pairs.contains_key(&(p, c))
+    }
+
+    /// Does a longer key starting with `p` then `c` match `rest` (the text from `p` on)?
+    fn long_key_at(&self, p: char, c: char, rest: &str) -> bool {
+        self.pairs
+            .get(&(p, c))
+            .is_some_and(|keys| keys.iter().any(|k| rest.starts_with(k.as_str())))
     }
 
     fn astral_key(&self, c: char) -> bool {
@@ -253,10 +260,12 @@ fn scan(text: &str) -> Scan {
     let mut f = Scan::default();
     // previous character, whether a longer zhconv key starts with it, whether it is a numeral
     let mut prev = '\0';
+    let mut prev_at = 0;
     let mut prev_first = false;
     let mut prev_numeral = false;
     let mut seen_numeral = false;
-    for c in text.chars() {
+    let mut pair_seen = false;
+    for (at, c) in text.char_indices() {
         let mut cls = k.class(c);
         let c = if cls & C_FULLWIDTH != 0 {
             f.fullwidth = true;
@@ -266,10 +275,14 @@ fn scan(text: &str) -> Scan {
         } else {
             c
         };
+        // a longer key may start at the previous character: compare the whole key (the
+        // zh-CN phrase tables have keys starting with common pairs such as 1天)
         if prev_first && k.pair(prev, c) {
-            f.traditional = true;
+            pair_seen = true;
+            f.traditional |= k.long_key_at(prev, c, &text[prev_at..]);
         }
         prev = c;
+        prev_at = at;
         if c.is_ascii() {
             prev_first = cls & C_TRAD_FIRST != 0;
             f.traditional |= cls & C_TRAD != 0;
@@ -308,6 +321,9 @@ fn scan(text: &str) -> Scan {
             prev_numeral = numeral;
         }
     }
+    // text with full-width forms reads differently after the mapping, which the comparison
+    // of whole keys does not see: assume a match there
+    f.traditional |= pair_seen && f.fullwidth;
     // removing brackets, labels, contact words or phone numbers can bring a numeral next to
     // a suffix: then step 8 runs whenever there is a numeral at all
     f.numeral |= seen_numeral && (f.bracket || f.colon || f.contact || f.digits >= 7);

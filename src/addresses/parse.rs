@@ -134,12 +134,17 @@ pub struct DivisionParser {
     /// the first two characters of every key: most text positions start no key, and this
     /// answers them without walking the trie (whose nodes are mostly out of cache)
     first_pairs: super::PairBits,
+    /// the first two characters of the full names of counties (a few thousand, so a small
+    /// bitmap): the fallbacks that look for a county name at a shifted position ask this first
+    county_pairs: super::PairBits,
     /// a key's value in the trie is where its entries start (up to the one marked `last`)
     entries: Vec<Entry>,
     /// parent (`NO_PARENT` for none) and level of each node, compact for the parse (the nodes
     /// themselves are large and mostly out of cache)
     parents: Vec<u32>,
     levels: Vec<Level>,
+    /// placeholder divisions (市辖区, 县 …), which the answer skips
+    placeholder: Vec<bool>,
 }
 
 const NO_PARENT: u32 = u32::MAX;
@@ -459,6 +464,18 @@ impl DivisionParser {
             .map(|n| n.parent.unwrap_or(NO_PARENT))
             .collect();
         self.levels = self.nodes.iter().map(|n| n.level).collect();
+        self.placeholder = self
+            .nodes
+            .iter()
+            .map(|n| is_placeholder_name(&n.name))
+            .collect();
+        self.county_pairs = super::PairBits::with_log2(15);
+        for n in self.nodes.iter().filter(|n| n.level == Level::County) {
+            let mut cs = n.name.chars();
+            if let (Some(a), Some(b)) = (cs.next(), cs.next()) {
+                self.county_pairs.insert(a, b);
+            }
+        }
     }
 
     /// Number of dictionary keys and the heap bytes of the trie and entry table.
@@ -498,6 +515,15 @@ impl DivisionParser {
         }
         out.reverse();
         out
+    }
+
+    /// Keys of at least 3 characters at `pos`, where a county's full name may start there
+    /// (the keys found may still be of any kind and level).
+    fn county_hits(&self, chars: &[char], pos: usize) -> KeyHits {
+        match (chars.get(pos), chars.get(pos + 1)) {
+            (Some(&a), Some(&b)) if self.county_pairs.may_contain(a, b) => self.hits(chars, pos, 3),
+            _ => KeyHits::new(),
+        }
     }
 
     fn add(&mut self, key: &str, node: u32, kind: Kind) {
@@ -585,22 +611,25 @@ impl DivisionParser {
     /// working sets live on the stack); the answer borrows `text` and the parser.
     pub fn parse<'a>(&'a self, text: &'a str, within: Option<u32>) -> DivisionMatch<'a> {
         // the characters and their byte offsets, on the stack for texts of up to 64 characters
-        let n = text.chars().count();
+        // (a text of at most 64 bytes has at most 64 characters)
         let (mut char_buf, mut bound_buf) = ([' '; 64], [0u32; 65]);
         let (mut char_vec, mut bound_vec) = (Vec::new(), Vec::new());
-        let (chars, bounds): (&mut [char], &mut [u32]) = if n <= 64 {
-            (&mut char_buf[..n], &mut bound_buf[..n + 1])
+        let (chars, bounds): (&mut [char], &mut [u32]) = if text.len() <= 64 {
+            (&mut char_buf[..], &mut bound_buf[..])
         } else {
+            let n = text.chars().count();
             char_vec.resize(n, ' ');
             bound_vec.resize(n + 1, 0);
             (&mut char_vec[..], &mut bound_vec[..])
         };
-        for (k, (i, c)) in text.char_indices().enumerate() {
-            chars[k] = c;
-            bounds[k] = i as u32;
+        let mut n = 0;
+        for (i, c) in text.char_indices() {
+            chars[n] = c;
+            bounds[n] = i as u32;
+            n += 1;
         }
         bounds[n] = text.len() as u32;
-        let (chars, bounds) = (&*chars, &*bounds);
+        let (chars, bounds) = (&chars[..n], &bounds[..n + 1]);
         let at = |i: usize| bounds[i] as usize;
         let level = |x: u32| self.levels[x as usize];
         let mut hyps: SmallVec<[Hyp; 4]> = smallvec![Hyp {
@@ -617,10 +646,14 @@ impl DivisionParser {
             let mut matched = 0;
             for &(k, len) in &hits {
                 let entries = self.entries_of(k);
-                let road_follows = looks_like_road(&text[at(pos + len)..]);
+                // asked only of names other than full ones, once per key
+                let mut road_follows = None;
                 for h in &hyps {
                     for e in entries {
-                        if e.kind != Kind::Full && road_follows {
+                        if e.kind != Kind::Full
+                            && *road_follows
+                                .get_or_insert_with(|| looks_like_road(&text[at(pos + len)..]))
+                        {
                             continue;
                         }
                         let ok = match h.node {
@@ -733,7 +766,7 @@ impl DivisionParser {
             }
             if next.is_empty() && pos > 0 && any {
                 // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
-                for (k, len) in self.hits(chars, pos - 1, 3) {
+                for (k, len) in self.county_hits(chars, pos - 1) {
                     for h in &hyps {
                         let Some(c) = h.node else { continue };
                         for e in self.entries_of(k).iter().filter(|e| e.kind == Kind::Full) {
@@ -755,7 +788,7 @@ impl DivisionParser {
             if next.is_empty() && !any && pos == 0 && within.is_none() && n > 4 {
                 // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
                 let county_at = |s: usize| {
-                    self.hits(chars, s, 3).iter().any(|&(k, _)| {
+                    self.county_hits(chars, s).iter().any(|&(k, _)| {
                         self.entries_of(k)
                             .iter()
                             .any(|e| e.kind == Kind::Full && e.level == Level::County)
@@ -772,8 +805,10 @@ impl DivisionParser {
             any = true;
             steps.push((at(pos), hyps.iter().filter_map(|h| h.node).collect()));
             // dedupe by node, keep the best score
-            next.sort_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)));
-            next.dedup_by(|a, b| a.node == b.node);
+            if next.len() > 1 {
+                next.sort_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)));
+                next.dedup_by(|a, b| a.node == b.node);
+            }
             hyps = next;
             pos += matched;
         }
@@ -809,7 +844,9 @@ impl DivisionParser {
                 })
             })
         };
-        if let Some(child) = top.iter().find(|h| same_name_child(h)).map(|h| h.node) {
+        if top.len() == 1 {
+            // nothing to choose between
+        } else if let Some(child) = top.iter().find(|h| same_name_child(h)).map(|h| h.node) {
             top.retain(|h| h.node == child);
         } else {
             top.retain(|h| lv(h) == shallowest);
@@ -846,12 +883,16 @@ impl DivisionParser {
             let Some(first) = chains.first().and_then(|c| c[li]) else {
                 continue;
             };
+            if self.placeholder[first as usize] {
+                continue;
+            }
             let name = self.nodes[first as usize].name.as_str();
             let same_node = chains.iter().all(|c| c[li] == Some(first));
-            let same_name = chains
-                .iter()
-                .all(|c| c[li].is_some_and(|x| self.nodes[x as usize].name == name));
-            if !same_name || is_placeholder_name(name) {
+            let same_name = same_node
+                || chains
+                    .iter()
+                    .all(|c| c[li].is_some_and(|x| self.nodes[x as usize].name == name));
+            if !same_name {
                 continue;
             }
             let part = Part {
