@@ -123,8 +123,9 @@ pub struct Node {
 ///
 /// Keys (full names, short names, aliases, old names) live in a character-wise double-array
 /// trie (`crawdad`): one common-prefix walk at a text position yields every key starting
-/// there, without hashing or allocating. A key's value in the trie is the index of its first
-/// entry in `entries`.
+/// there, without hashing or allocating. A key's value in the trie is its only entry packed
+/// into the value (most keys: no second lookup), or the index of its first entry in
+/// `entries`.
 #[derive(Default)]
 pub struct DivisionParser {
     pub nodes: Vec<Node>,
@@ -142,9 +143,58 @@ pub struct DivisionParser {
     /// parent (`NO_PARENT` for none) and level of each node, compact for the parse (the nodes
     /// themselves are large and mostly out of cache)
     parents: Vec<u32>,
-    levels: Vec<Level>,
-    /// placeholder divisions (市辖区, 县 …), which the answer skips
-    placeholder: Vec<bool>,
+    /// level of each node, and whether it is a placeholder (市辖区, 县 …) the answer skips
+    meta: Vec<(Level, bool)>,
+    /// number of keys
+    n_keys: usize,
+}
+
+/// A key's value in the trie with this bit set holds its only entry (no second lookup):
+/// node in bits 0–23, kind in 24–25, level in 26–28.
+const INLINE: u32 = 1 << 30;
+
+impl Entry {
+    fn inline(&self) -> Option<u32> {
+        let kind = match self.kind {
+            Kind::Full => 0,
+            Kind::Short => 1,
+            Kind::Alias => 2,
+            Kind::Old => 3,
+        };
+        (self.node < 1 << 24).then_some(INLINE | self.node | kind << 24 | (self.level as u32) << 26)
+    }
+
+    fn from_inline(v: u32) -> Entry {
+        let kind = match (v >> 24) & 3 {
+            0 => Kind::Full,
+            1 => Kind::Short,
+            2 => Kind::Alias,
+            _ => Kind::Old,
+        };
+        let level = Level::ALL[((v >> 26) & 7) as usize - 1];
+        Entry {
+            node: v & ((1 << 24) - 1),
+            kind,
+            level,
+            last: true,
+        }
+    }
+}
+
+/// The entries of one key: its only entry (held here) or a run of the entry table.
+struct Entries<'a> {
+    one: Entry,
+    many: &'a [Entry],
+}
+
+impl Entries<'_> {
+    fn as_slice(&self) -> &[Entry] {
+        if self.many.is_empty() {
+            std::slice::from_ref(&self.one)
+        } else {
+            self.many
+        }
+    }
 }
 
 const NO_PARENT: u32 = u32::MAX;
@@ -443,10 +493,15 @@ impl DivisionParser {
         keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.entries = Vec::with_capacity(keys.len() + keys.len() / 4);
         let mut records = Vec::with_capacity(keys.len());
+        self.n_keys = keys.len();
         for (k, es) in &keys {
             let mut cs = k.chars();
             if let (Some(a), Some(b)) = (cs.next(), cs.next()) {
                 self.first_pairs.insert(a, b);
+            }
+            if let (Some(v), 1) = (es[0].inline(), es.len()) {
+                records.push((k.as_str(), v));
+                continue;
             }
             records.push((k.as_str(), self.entries.len() as u32));
             self.entries.extend_from_slice(es);
@@ -463,11 +518,10 @@ impl DivisionParser {
             .iter()
             .map(|n| n.parent.unwrap_or(NO_PARENT))
             .collect();
-        self.levels = self.nodes.iter().map(|n| n.level).collect();
-        self.placeholder = self
+        self.meta = self
             .nodes
             .iter()
-            .map(|n| is_placeholder_name(&n.name))
+            .map(|n| (n.level, is_placeholder_name(&n.name)))
             .collect();
         self.county_pairs = super::PairBits::with_log2(15);
         for n in self.nodes.iter().filter(|n| n.level == Level::County) {
@@ -482,19 +536,28 @@ impl DivisionParser {
     pub fn dictionary_size(&self) -> (usize, usize) {
         let trie = self.trie.as_ref().map_or(0, |t| t.heap_bytes());
         (
-            self.entries.iter().filter(|e| e.last).count(),
+            self.n_keys,
             trie + self.entries.capacity() * size_of::<Entry>() + self.parents.capacity() * 4,
         )
     }
 
-    /// The entries of the key whose trie value is `start`.
-    fn entries_of(&self, start: u32) -> &[Entry] {
-        let rest = &self.entries[start as usize..];
+    /// The entries of the key whose trie value is `v`.
+    fn entries_of(&self, v: u32) -> Entries<'_> {
+        if v & INLINE != 0 {
+            return Entries {
+                one: Entry::from_inline(v),
+                many: &[],
+            };
+        }
+        let rest = &self.entries[v as usize..];
         let n = rest
             .iter()
             .position(|e| e.last)
             .map_or(rest.len(), |i| i + 1);
-        &rest[..n]
+        Entries {
+            one: rest[0],
+            many: &rest[..n],
+        }
     }
 
     /// Keys starting at character `pos` of `chars` with at least `min` (≥ 2) characters,
@@ -631,7 +694,7 @@ impl DivisionParser {
         bounds[n] = text.len() as u32;
         let (chars, bounds) = (&chars[..n], &bounds[..n + 1]);
         let at = |i: usize| bounds[i] as usize;
-        let level = |x: u32| self.levels[x as usize];
+        let level = |x: u32| self.meta[x as usize].0;
         let mut hyps: SmallVec<[Hyp; 4]> = smallvec![Hyp {
             node: within,
             score: 0,
@@ -646,6 +709,7 @@ impl DivisionParser {
             let mut matched = 0;
             for &(k, len) in &hits {
                 let entries = self.entries_of(k);
+                let entries = entries.as_slice();
                 // asked only of names other than full ones, once per key
                 let mut road_follows = None;
                 for h in &hyps {
@@ -699,7 +763,7 @@ impl DivisionParser {
                 if let Some(cur_max) = cur_max {
                     let best = hyps.iter().map(|h| h.score).max().unwrap_or(0);
                     for &(k, len) in &hits {
-                        for e in self.entries_of(k) {
+                        for e in self.entries_of(k).as_slice() {
                             let lvl = e.level;
                             if matches!(e.kind, Kind::Full | Kind::Old)
                                 && lvl == Level::County
@@ -731,6 +795,7 @@ impl DivisionParser {
                 // the same name repeated (广州市广州市越秀区)
                 if let Some(&(_, len)) = hits.iter().find(|&&(k, _)| {
                     self.entries_of(k)
+                        .as_slice()
                         .iter()
                         .any(|e| hyps.iter().any(|h| h.node == Some(e.node)))
                 }) {
@@ -740,7 +805,12 @@ impl DivisionParser {
                 for (k, len) in self.hits(chars, pos + 1, 3) {
                     for h in &hyps {
                         let Some(c) = h.node else { continue };
-                        for e in self.entries_of(k).iter().filter(|e| e.kind == Kind::Full) {
+                        for e in self
+                            .entries_of(k)
+                            .as_slice()
+                            .iter()
+                            .filter(|e| e.kind == Kind::Full)
+                        {
                             if e.level > level(c) && self.is_within(e.node, c) {
                                 let mut fixes = h.fixes.clone();
                                 fixes.push(Fix {
@@ -769,7 +839,12 @@ impl DivisionParser {
                 for (k, len) in self.county_hits(chars, pos - 1) {
                     for h in &hyps {
                         let Some(c) = h.node else { continue };
-                        for e in self.entries_of(k).iter().filter(|e| e.kind == Kind::Full) {
+                        for e in self
+                            .entries_of(k)
+                            .as_slice()
+                            .iter()
+                            .filter(|e| e.kind == Kind::Full)
+                        {
                             if e.level == Level::County && self.is_within(e.node, c) {
                                 next.push(Hyp {
                                     node: Some(e.node),
@@ -790,6 +865,7 @@ impl DivisionParser {
                 let county_at = |s: usize| {
                     self.county_hits(chars, s).iter().any(|&(k, _)| {
                         self.entries_of(k)
+                            .as_slice()
                             .iter()
                             .any(|e| e.kind == Kind::Full && e.level == Level::County)
                     })
@@ -868,7 +944,7 @@ impl DivisionParser {
         let mut out = [None; 5];
         let mut cur = idx;
         while cur != NO_PARENT {
-            out[self.levels[cur as usize] as usize - 1] = Some(cur);
+            out[self.meta[cur as usize].0 as usize - 1] = Some(cur);
             cur = self.parents[cur as usize];
         }
         out
@@ -883,7 +959,7 @@ impl DivisionParser {
             let Some(first) = chains.first().and_then(|c| c[li]) else {
                 continue;
             };
-            if self.placeholder[first as usize] {
+            if self.meta[first as usize].1 {
                 continue;
             }
             let name = self.nodes[first as usize].name.as_str();
