@@ -59,9 +59,13 @@ fn bench_coverage(a: &BenchArgs) -> Result<()> {
 /// `diming serve` options for facilities and coverage.
 #[derive(Args)]
 pub struct ServeCoverageArgs {
-    /// Walking network file (from import-network); default: the first data/network/*.bin
+    /// Walking network file (from import-network); default: network `--network-name` from
+    /// PostGIS when a database is given and holds it, else the first data/network/*.bin
     #[arg(long)]
     pub network: Option<PathBuf>,
+    /// Name of the network to load from PostGIS (as stored by `import-network --name`)
+    #[arg(long, env = "DIMING_NETWORK_NAME", default_value = "default")]
+    pub network_name: String,
     /// Demand points CSV (lon,lat,division[,id,weight,synthetic]); default: the address book
     #[arg(long)]
     pub demand: Option<PathBuf>,
@@ -79,29 +83,48 @@ pub struct ServeCoverageArgs {
 /// Loads the network, demand points and facilities into the service state.
 pub fn setup_coverage(state: &diming::http::AppState, a: ServeCoverageArgs) -> Result<()> {
     let t0 = std::time::Instant::now();
-    let net_path = a.network.or_else(|| {
-        let dir = state.config.data_dir.join("network");
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .ok()?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "bin"))
-            .collect();
-        v.sort();
-        v.into_iter().next()
-    });
-    let net = match net_path {
-        Some(p) => {
-            let n = diming::network::Network::read(&p)?;
-            eprintln!(
-                "network {}: {} nodes, {} arcs ({})",
-                p.display(),
-                n.node_count(),
-                n.arc_count(),
-                n.meta["note"]
-            );
-            Some(std::sync::Arc::new(n))
-        }
-        None => None,
+    // the store of record first, unless a file is named
+    let from_db = match (&a.network, &state.config.database_url) {
+        (None, Some(url)) => diming::network::pg::load(url, &a.network_name)?,
+        _ => None,
+    };
+    if let Some(n) = &from_db {
+        eprintln!(
+            "network PostGIS '{}': {} nodes, {} arcs ({})",
+            a.network_name,
+            n.node_count(),
+            n.arc_count(),
+            n.meta["note"]
+        );
+    }
+    let file = || {
+        a.network.clone().or_else(|| {
+            let dir = state.config.data_dir.join("network");
+            let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+                .ok()?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+                .collect();
+            v.sort();
+            v.into_iter().next()
+        })
+    };
+    let net = match from_db {
+        Some(n) => Some(std::sync::Arc::new(n)),
+        None => match file() {
+            Some(p) => {
+                let n = diming::network::Network::read(&p)?;
+                eprintln!(
+                    "network {}: {} nodes, {} arcs ({})",
+                    p.display(),
+                    n.node_count(),
+                    n.arc_count(),
+                    n.meta["note"]
+                );
+                Some(std::sync::Arc::new(n))
+            }
+            None => None,
+        },
     };
     if let Some(p) = &a.demand {
         let mut d = diming::coverage::DemandSet::read_csv(p)?;

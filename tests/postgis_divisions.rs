@@ -119,7 +119,69 @@ fn import_serve_and_answer_like_the_embedded_data() {
     );
     assert!(ok, "{out}{err}");
 
-    let srv = common::spawn_server(&["--database-url", &s.url]);
+    // the walking network, stored in PostGIS with its own note, comes back as the same graph
+    let osm = common::shared().join("osm/shanghai_huangpu_drive.osm");
+    let bin = dir.path().join("net.bin");
+    let note = "PostGIS test network (drive network of Huangpu)";
+    let (ok, out, err) = common::run_cli(
+        &[
+            "import-network",
+            "--input",
+            osm.to_str().unwrap(),
+            "--out",
+            bin.to_str().unwrap(),
+            "--note",
+            note,
+            "--database-url",
+            &s.url,
+            "--name",
+            "huangpu_test",
+        ],
+        &[],
+    );
+    assert!(ok, "{out}{err}");
+    let file = diming::network::Network::read(&bin).unwrap();
+    let db = diming::network::pg::load(&s.url, "huangpu_test")
+        .unwrap()
+        .expect("network stored under its name");
+    assert_eq!(db.node_count(), file.node_count());
+    assert_eq!(
+        (db.lon.clone(), db.lat.clone()),
+        (file.lon.clone(), file.lat.clone())
+    );
+    let arcs = |n: &diming::network::Network| {
+        let mut v: Vec<(u32, u32, u32)> = (0..n.node_count())
+            .flat_map(|u| {
+                (n.offsets[u]..n.offsets[u + 1]).map(move |k| {
+                    (
+                        u as u32,
+                        n.targets[k as usize],
+                        n.length_m[k as usize].to_bits(),
+                    )
+                })
+            })
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(arcs(&db), arcs(&file));
+    assert!(file.arc_count() > 4000, "{}", file.arc_count());
+    assert_eq!(db.meta["note"], note);
+    assert!(diming::network::pg::load(&s.url, "no_such_network")
+        .unwrap()
+        .is_none());
+
+    let srv = common::spawn_server(&["--database-url", &s.url, "--network-name", "huangpu_test"]);
+    let line = format!(
+        "network PostGIS 'huangpu_test': {} nodes, {} arcs",
+        file.node_count(),
+        file.arc_count()
+    );
+    assert!(
+        srv.stderr_lines.iter().any(|l| l.contains(&line)),
+        "{line}: {:?}",
+        srv.stderr_lines
+    );
     assert!(
         srv.stderr_lines.iter().any(|l| l.contains("from PostGIS")),
         "{:?}",
@@ -175,6 +237,34 @@ fn import_serve_and_answer_like_the_embedded_data() {
     let v = get("/v1/divisions/330106");
     let area = v["area_km2"].as_f64().unwrap();
     assert!((250.0..450.0).contains(&area), "西湖区 area {area} km²");
+    // an isochrone walks the PostGIS network (its note), with the same reach as the same
+    // graph loaded from the embedded file
+    let iso = "/v1/isochrone?lon=121.4753&lat=31.2317&minutes=10";
+    let v = get(iso);
+    assert_eq!(
+        v["features"][0]["properties"]["network"]["note"], note,
+        "{v}"
+    );
+    let embedded = common::spawn_server(&[]);
+    let w: Value = c
+        .get(format!("{}{}", embedded.base, iso))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_ne!(w["features"][0]["properties"]["network"]["note"], note);
+    for f in 0..2 {
+        for k in ["kind", "area_m2", "segments", "limit_m"] {
+            assert_eq!(
+                v["features"][f]["properties"][k], w["features"][f]["properties"][k],
+                "feature {f} {k}"
+            );
+        }
+    }
+    assert!(
+        v["features"][1]["properties"]["segments"].as_u64().unwrap() > 50,
+        "{v}"
+    );
 }
 
 #[test]
