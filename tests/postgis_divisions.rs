@@ -8,7 +8,7 @@ mod common;
 
 use diming::store::postgis;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// A unique schema for one test and the URL that selects it.
@@ -265,6 +265,48 @@ fn import_serve_and_answer_like_the_embedded_data() {
         v["features"][1]["properties"]["segments"].as_u64().unwrap() > 50,
         "{v}"
     );
+
+    // a boundary inspection started over HTTP is stored in PostGIS: a restarted server (empty
+    // job memory) still answers for it. Two squares sharing one edge: one neighbour pair.
+    let square = |code: &str, x0: f64| {
+        json!({"type": "Feature", "properties": {"adcode": code, "name": code},
+               "geometry": {"type": "Polygon", "coordinates": [[[x0, 30.0], [x0 + 0.01, 30.0],
+                 [x0 + 0.01, 30.01], [x0, 30.01], [x0, 30.0]]]}})
+    };
+    let body = json!({"polygons": {"type": "FeatureCollection",
+        "features": [square("900001", 120.0), square("900002", 120.01)]}});
+    let r = c
+        .post(format!("{}/v1/inspections", srv.base))
+        .json(&body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut st = Value::Null;
+    for _ in 0..600 {
+        st = get(&format!("/v1/inspections/{id}"));
+        if st["status"] != "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(st["status"], "done", "{st}");
+    assert_eq!(st["storage"], "postgis", "{st}");
+    assert_eq!(st["summary"]["neighbour_pairs"], 1, "{st}");
+    drop(srv);
+    let again = common::spawn_server(&["--database-url", &s.url, "--network-name", "huangpu_test"]);
+    let v: Value = c
+        .get(format!("{}/v1/inspections/{id}", again.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["storage"], "postgis", "{v}");
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["summary"], st["summary"], "{v}");
 }
 
 #[test]
