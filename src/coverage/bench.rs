@@ -156,7 +156,7 @@ pub fn isochrone(b: &IsochroneBench) -> Result<()> {
     for &s in &srcs[..npoly] {
         let d = net.dijkstra(&[(s, 0.0)], limit);
         let segs = net.reachable_segments(&d, limit);
-        let _ = net.area_polygon(&segs, 20.0);
+        let _ = net.area_polygon(&segs, super::BUFFER_M);
     }
     let ours_poly = npoly as f64 / t.elapsed().as_secs_f64();
     println!(
@@ -175,7 +175,10 @@ pub fn isochrone(b: &IsochroneBench) -> Result<()> {
         "| diming: reachable set (Dijkstra on CSR) | {ours:.0} isochrones/s (avg {} nodes) |",
         total_nodes / b.queries.max(1)
     );
-    println!("| diming: with polygon (buffer 20 m + union) | {ours_poly:.1} isochrones/s |");
+    println!(
+        "| diming: with polygon (round buffer of {} m around the reachable segments) | {ours_poly:.1} isochrones/s |",
+        super::BUFFER_M
+    );
     let Some(url) = &b.database_url else {
         println!("| pgRouting | skipped (no --database-url) |");
         return Ok(());

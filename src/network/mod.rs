@@ -24,7 +24,7 @@ pub mod pg;
 
 use crate::crs::{distance_m, LocalMetric};
 use anyhow::{bail, Context, Result};
-use geo::{Coord, LineString, MultiLineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiLineString, MultiPolygon};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 use std::cmp::Reverse;
@@ -246,43 +246,25 @@ impl Network {
         out
     }
 
-    /// Polygon around the reachable segments: each segment buffered by `buffer_m` (a rectangle
-    /// with square caps), all unioned. Follows the network, not a circle.
+    /// Polygon around the reachable segments: every point within `buffer_m` of one of them
+    /// (round caps and joins). Follows the network, not a circle.
     pub fn area_polygon(&self, segs: &[[(f64, f64); 2]], buffer_m: f64) -> MultiPolygon<f64> {
         if segs.is_empty() {
             return MultiPolygon(vec![]);
         }
-        let r = buffer_m;
-        let mut polys: Vec<Polygon<f64>> = Vec::with_capacity(segs.len());
-        for s in segs {
-            let (x0, y0) = self.metric.fwd(s[0].0, s[0].1);
-            let (x1, y1) = self.metric.fwd(s[1].0, s[1].1);
-            let (dx, dy) = (x1 - x0, y1 - y0);
-            let l = (dx * dx + dy * dy).sqrt();
-            let (ux, uy) = if l > 1e-9 {
-                (dx / l, dy / l)
-            } else {
-                (1.0, 0.0)
-            };
-            let (nx, ny) = (-uy * r, ux * r);
-            let (ex, ey) = (ux * r, uy * r);
-            let ring = vec![
-                (x0 - ex + nx, y0 - ey + ny),
-                (x0 - ex - nx, y0 - ey - ny),
-                (x1 + ex - nx, y1 + ey - ny),
-                (x1 + ex + nx, y1 + ey + ny),
-                (x0 - ex + nx, y0 - ey + ny),
-            ];
-            polys.push(Polygon::new(
-                LineString::from(
-                    ring.into_iter()
-                        .map(|(x, y)| Coord { x, y })
-                        .collect::<Vec<_>>(),
-                ),
-                vec![],
-            ));
-        }
-        let u = geo::unary_union(&polys);
+        // the segments in metres, buffered with round caps and joins (geo's stroke outline,
+        // one overlay pass): every point within `buffer_m` of a reachable segment
+        use geo::Buffer;
+        let lines = MultiLineString(
+            segs.iter()
+                .map(|s| {
+                    let (x0, y0) = self.metric.fwd(s[0].0, s[0].1);
+                    let (x1, y1) = self.metric.fwd(s[1].0, s[1].1);
+                    LineString::from(vec![(x0, y0), (x1, y1)])
+                })
+                .collect(),
+        );
+        let u = lines.buffer(buffer_m);
         // back to lon/lat
         use geo::MapCoords;
         u.map_coords(|c| {
@@ -445,4 +427,63 @@ pub fn synthetic_grid(side: usize, spacing_m: f64, seed: u64) -> Network {
         &edges,
         serde_json::json!({"source": "synthetic grid", "seed": seed, "synthetic": true}),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Area, Contains, MapCoords, Point};
+
+    /// The area polygon of an L-shaped path (two 200 m legs at a right angle) buffered by
+    /// 12 m: every point within 12 m of the path, nothing farther.
+    #[test]
+    fn area_polygon_is_the_round_buffer_of_the_segments() {
+        let m = crate::crs::LocalMetric::new(121.47, 31.23);
+        let pts = [(-200.0, 0.0), (0.0, 0.0), (0.0, 200.0)];
+        let (lon, lat): (Vec<f64>, Vec<f64>) = pts.iter().map(|&(x, y)| m.inv(x, y)).unzip();
+        let net = Network::from_edges(
+            lon.clone(),
+            lat.clone(),
+            &[(0, 1, 200.0), (1, 2, 200.0)],
+            serde_json::json!({}),
+        );
+        let segs = [
+            [(lon[0], lat[0]), (lon[1], lat[1])],
+            [(lon[1], lat[1]), (lon[2], lat[2])],
+        ];
+        let r = 12.0;
+        let poly = net.area_polygon(&segs, r);
+        // in the network's own metres (centred elsewhere than `m`: shift to the corner)
+        let (cx, cy) = net.metric.fwd(lon[1], lat[1]);
+        let local = poly.map_coords(|c| {
+            let (x, y) = net.metric.fwd(c.x, c.y);
+            Coord {
+                x: x - cx,
+                y: y - cy,
+            }
+        });
+        // union of two capsules minus their overlap at the corner (r² + 3πr²/4)
+        let pi = std::f64::consts::PI;
+        let want = 4.0 * r * 200.0 + 1.25 * pi * r * r - r * r;
+        let got = local.unsigned_area();
+        assert!((got - want).abs() / want < 0.005, "{got} vs {want}");
+        for (x, y, inside) in [
+            (-100.0, 11.0, true),
+            (-100.0, 13.0, false),
+            (11.0, 100.0, true),
+            (-11.0, 150.0, true),
+            // beyond the end of a leg: a round cap, not a square one
+            (-208.0, 8.0, true),
+            (-210.0, 10.0, false),
+            // outside the corner: within 12 m of the corner point only on the round join
+            (8.0, -8.0, true),
+            (10.0, -10.0, false),
+        ] {
+            assert_eq!(
+                local.contains(&Point::new(x, y)),
+                inside,
+                "({x}, {y}) inside: {inside}"
+            );
+        }
+    }
 }
