@@ -673,8 +673,8 @@ impl DivisionParser {
     /// (the `city=` context of a geocode call). Allocates nothing for ordinary text (the
     /// working sets live on the stack); the answer borrows `text` and the parser.
     pub fn parse<'a>(&'a self, text: &'a str, within: Option<u32>) -> DivisionMatch<'a> {
-        // the characters and their byte offsets, on the stack for texts of up to 64 characters
-        // (a text of at most 64 bytes has at most 64 characters)
+        // the characters and their byte offsets, on the stack for texts of up to 64 bytes (so
+        // at most 64 characters)
         let (mut char_buf, mut bound_buf) = ([' '; 64], [0u32; 65]);
         let (mut char_vec, mut bound_vec) = (Vec::new(), Vec::new());
         let (chars, bounds): (&mut [char], &mut [u32]) = if text.len() <= 64 {
