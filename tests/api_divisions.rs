@@ -109,6 +109,26 @@ fn reverse_divisions_transform_and_errors() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 413);
 
+    // a served path with the wrong method: 405 with Allow and a JSON error; unknown: 404
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/v1/geocode", "GET"),
+        (reqwest::Method::GET, "/v1/geocode/batch", "POST"),
+        (reqwest::Method::PUT, "/v1/divisions/330106", "GET"),
+        (reqwest::Method::POST, "/tiles/divisions/1/1/1", "GET"),
+    ] {
+        let r = c
+            .request(method.clone(), format!("{}{path}", s.base))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["error"]["field"], "method", "{v}");
+    }
+    let r = c.get(format!("{}/v1/nothing", s.base)).send().unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert_eq!(r.json::<Value>().unwrap()["error"]["field"], "path");
+
     // OpenAPI, metrics, health
     let (_, v) = get("/v1/openapi.json");
     assert!(v["paths"]["/v1/reverse"].is_object());

@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/v1/geocode/batch")
                 .app_data(web::PayloadConfig::new(super::MAX_JSON_BYTES))
-                .route(web::post().to(batch)),
+                .route(web::post().to(batch))
+                .default_service(web::to(super::not_found)),
         )
         .route("/v1/parse", web::get().to(parse));
 }

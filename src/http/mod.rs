@@ -155,11 +155,30 @@ async fn metrics_handler(state: web::Data<AppState>) -> HttpResponse {
         .body(body)
 }
 
-async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "path",
-        format!("no route for {} {}", req.method(), req.path()),
-    ))
+/// No route: 405 with `Allow` when the path exists for other methods, else 404.
+pub(crate) async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    match openapi::methods_for(req.path()) {
+        Some(allowed) if !allowed.is_empty() => {
+            let allow = allowed.join(", ");
+            let mut r = ApiError {
+                status: actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                code: "method_not_allowed",
+                field: Some("method".into()),
+                message: format!("{} {} is not served; use {allow}", req.method(), req.path()),
+            }
+            .error_response();
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                r.headers_mut().insert(actix_web::http::header::ALLOW, v);
+            }
+            r
+        }
+        _ => ApiError::not_found(
+            "path",
+            format!("no route for {} {}", req.method(), req.path()),
+        )
+        .error_response(),
+    }
 }
 
 /// Runs the server until Ctrl-C / SIGTERM.

@@ -129,6 +129,68 @@ pub fn document() -> Value {
     })
 }
 
+/// Does the path template (`/v1/divisions/{code}`, `/tiles/{layers}.json`) match `path`?
+fn template_matches(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| match (t.find('{'), t.find('}')) {
+                (Some(a), Some(b)) if a < b => {
+                    let (pre, post) = (&t[..a], &t[b + 1..]);
+                    p.len() > pre.len() + post.len() && p.starts_with(pre) && p.ends_with(post)
+                }
+                _ => t == p,
+            })
+}
+
+/// The methods the API documents for `path` (upper case), if it documents the path at all.
+pub fn methods_for(path: &str) -> Option<Vec<String>> {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let paths = DOC.get_or_init(document)["paths"].as_object()?;
+    let methods = |ops: &Value| -> Vec<String> {
+        ops.as_object()
+            .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
+            .unwrap_or_default()
+    };
+    // a literal path before the templates it also matches (/v1/facilities/import)
+    paths.get(path).map(methods).or_else(|| {
+        paths
+            .iter()
+            .find(|(t, _)| template_matches(t, path))
+            .map(|(_, ops)| methods(ops))
+    })
+}
+
 pub async fn handler() -> HttpResponse {
     HttpResponse::Ok().json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_methods_by_path() {
+        assert_eq!(methods_for("/v1/geocode"), Some(vec!["GET".to_string()]));
+        assert_eq!(
+            methods_for("/v1/geocode/batch"),
+            Some(vec!["POST".to_string()])
+        );
+        assert_eq!(
+            methods_for("/v1/divisions/330106"),
+            Some(vec!["GET".to_string()])
+        );
+        assert_eq!(
+            methods_for("/tiles/divisions.json"),
+            Some(vec!["GET".to_string()])
+        );
+        assert_eq!(methods_for("/v1/divisions/330106/parents"), None);
+        assert_eq!(
+            methods_for("/v1/facilities/import"),
+            Some(vec!["POST".to_string()])
+        );
+        assert_eq!(methods_for("/tiles/.json"), None);
+        assert_eq!(methods_for("/v1/nothing"), None);
+    }
 }
