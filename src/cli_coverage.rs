@@ -88,6 +88,12 @@ pub fn setup_coverage(state: &diming::http::AppState, a: ServeCoverageArgs) -> R
         (None, Some(url)) => diming::network::pg::load(url, &a.network_name)?,
         _ => None,
     };
+    if from_db.is_none() && a.network.is_none() && state.config.database_url.is_some() {
+        eprintln!(
+            "network: PostGIS holds no network '{}' (import-network --database-url --name); using the data directory",
+            a.network_name
+        );
+    }
     if let Some(n) = &from_db {
         eprintln!(
             "network PostGIS '{}': {} nodes, {} arcs ({})",
