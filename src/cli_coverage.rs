@@ -80,58 +80,58 @@ pub struct ServeCoverageArgs {
     pub facilities_schema: String,
 }
 
+/// The walking network: the file `--network` when named; else network `--network-name` from
+/// PostGIS (the store of record) when a database is given and holds it; else the first
+/// `data/network/*.bin`; else none.
+fn load_network(
+    state: &diming::http::AppState,
+    a: &ServeCoverageArgs,
+) -> Result<Option<diming::network::Network>> {
+    use diming::network::Network;
+    let from_db = || -> Result<Option<Network>> {
+        let Some(url) = &state.config.database_url else {
+            return Ok(None);
+        };
+        let n = diming::network::pg::load(url, &a.network_name)?;
+        if n.is_none() {
+            eprintln!(
+                "network: PostGIS holds no network '{}' (import-network --database-url --name); using the data directory",
+                a.network_name
+            );
+        }
+        Ok(n)
+    };
+    let first_bin = || {
+        let dir = std::fs::read_dir(state.config.data_dir.join("network")).ok()?;
+        let mut bins: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+            .collect();
+        bins.sort();
+        bins.into_iter().next()
+    };
+    let (origin, net) = if let Some(p) = &a.network {
+        (p.display().to_string(), Network::read(p)?)
+    } else if let Some(n) = from_db()? {
+        (format!("PostGIS '{}'", a.network_name), n)
+    } else if let Some(p) = first_bin() {
+        (p.display().to_string(), Network::read(&p)?)
+    } else {
+        return Ok(None);
+    };
+    eprintln!(
+        "network {origin}: {} nodes, {} arcs ({})",
+        net.node_count(),
+        net.arc_count(),
+        net.meta["note"]
+    );
+    Ok(Some(net))
+}
+
 /// Loads the network, demand points and facilities into the service state.
 pub fn setup_coverage(state: &diming::http::AppState, a: ServeCoverageArgs) -> Result<()> {
     let t0 = std::time::Instant::now();
-    // the store of record first, unless a file is named
-    let from_db = match (&a.network, &state.config.database_url) {
-        (None, Some(url)) => diming::network::pg::load(url, &a.network_name)?,
-        _ => None,
-    };
-    if from_db.is_none() && a.network.is_none() && state.config.database_url.is_some() {
-        eprintln!(
-            "network: PostGIS holds no network '{}' (import-network --database-url --name); using the data directory",
-            a.network_name
-        );
-    }
-    if let Some(n) = &from_db {
-        eprintln!(
-            "network PostGIS '{}': {} nodes, {} arcs ({})",
-            a.network_name,
-            n.node_count(),
-            n.arc_count(),
-            n.meta["note"]
-        );
-    }
-    let file = || {
-        a.network.clone().or_else(|| {
-            let dir = state.config.data_dir.join("network");
-            let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-                .ok()?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "bin"))
-                .collect();
-            v.sort();
-            v.into_iter().next()
-        })
-    };
-    let net = match from_db {
-        Some(n) => Some(std::sync::Arc::new(n)),
-        None => match file() {
-            Some(p) => {
-                let n = diming::network::Network::read(&p)?;
-                eprintln!(
-                    "network {}: {} nodes, {} arcs ({})",
-                    p.display(),
-                    n.node_count(),
-                    n.arc_count(),
-                    n.meta["note"]
-                );
-                Some(std::sync::Arc::new(n))
-            }
-            None => None,
-        },
-    };
+    let net = load_network(state, &a)?.map(std::sync::Arc::new);
     if let Some(p) = &a.demand {
         let mut d = diming::coverage::DemandSet::read_csv(p)?;
         if let Some(n) = &net {

@@ -91,6 +91,14 @@ impl PairBits {
         self.bits[h / 64] |= 1 << (h % 64);
     }
 
+    /// Inserts the first two characters of `s` (nothing for a shorter `s`).
+    pub fn insert_prefix(&mut self, s: &str) {
+        let mut cs = s.chars();
+        if let (Some(a), Some(b)) = (cs.next(), cs.next()) {
+            self.insert(a, b);
+        }
+    }
+
     /// False: the pair was never inserted. True: it may have been.
     #[inline]
     pub fn may_contain(&self, a: char, b: char) -> bool {

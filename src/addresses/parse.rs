@@ -181,18 +181,18 @@ impl Entry {
     }
 }
 
-/// The entries of one key: its only entry (held here) or a run of the entry table.
-struct Entries<'a> {
-    one: Entry,
-    many: &'a [Entry],
+/// The entries of one key: its only entry (unpacked from the trie value) or a run of the
+/// entry table.
+enum Entries<'a> {
+    One(Entry),
+    Many(&'a [Entry]),
 }
 
 impl Entries<'_> {
     fn as_slice(&self) -> &[Entry] {
-        if self.many.is_empty() {
-            std::slice::from_ref(&self.one)
-        } else {
-            self.many
+        match self {
+            Entries::One(e) => std::slice::from_ref(e),
+            Entries::Many(es) => es,
         }
     }
 }
@@ -495,10 +495,7 @@ impl DivisionParser {
         let mut records = Vec::with_capacity(keys.len());
         self.n_keys = keys.len();
         for (k, es) in &keys {
-            let mut cs = k.chars();
-            if let (Some(a), Some(b)) = (cs.next(), cs.next()) {
-                self.first_pairs.insert(a, b);
-            }
+            self.first_pairs.insert_prefix(k);
             if let (Some(v), 1) = (es[0].inline(), es.len()) {
                 records.push((k.as_str(), v));
                 continue;
@@ -525,10 +522,7 @@ impl DivisionParser {
             .collect();
         self.county_pairs = super::PairBits::with_log2(15);
         for n in self.nodes.iter().filter(|n| n.level == Level::County) {
-            let mut cs = n.name.chars();
-            if let (Some(a), Some(b)) = (cs.next(), cs.next()) {
-                self.county_pairs.insert(a, b);
-            }
+            self.county_pairs.insert_prefix(&n.name);
         }
     }
 
@@ -544,20 +538,14 @@ impl DivisionParser {
     /// The entries of the key whose trie value is `v`.
     fn entries_of(&self, v: u32) -> Entries<'_> {
         if v & INLINE != 0 {
-            return Entries {
-                one: Entry::from_inline(v),
-                many: &[],
-            };
+            return Entries::One(Entry::from_inline(v));
         }
         let rest = &self.entries[v as usize..];
         let n = rest
             .iter()
             .position(|e| e.last)
             .map_or(rest.len(), |i| i + 1);
-        Entries {
-            one: rest[0],
-            many: &rest[..n],
-        }
+        Entries::Many(&rest[..n])
     }
 
     /// Keys starting at character `pos` of `chars` with at least `min` (≥ 2) characters,
