@@ -357,103 +357,7 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     }
     let rate_inproc = qs.len() as f64 / t_inproc;
 
-    // parse only (normalise + division parse + elements) on the cpca rows, and cpca itself
-    let rows = cpca_rows(&b.shared)?;
-    let truth = CountyTruth::new(&book.parser);
-    let truths: Vec<Option<String>> = rows.iter().map(|r| truth.truth(&book.parser, r)).collect();
-    // the three stages alone, per row (best pass each)
-    let normed: Vec<String> = rows
-        .iter()
-        .map(|r| super::normalize::normalize(r).0)
-        .collect();
-    let (mut t_norm, mut t_div, mut t_elem) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
-    for _ in 0..b.parse_passes {
-        let mut sink = 0usize;
-        let t0 = Instant::now();
-        for r in &rows {
-            sink += super::normalize::normalize(r).0.len();
-        }
-        t_norm = t_norm.min(t0.elapsed().as_secs_f64());
-        let t0 = Instant::now();
-        for r in &normed {
-            sink += book.parser.parse(r, None).consumed;
-        }
-        t_div = t_div.min(t0.elapsed().as_secs_f64());
-        let t0 = Instant::now();
-        for r in &normed {
-            sink += super::parse::parse_elements(r, None).rest.len();
-        }
-        t_elem = t_elem.min(t0.elapsed().as_secs_f64());
-        std::hint::black_box(sink);
-    }
-    let ns_per_row = 1e9 / rows.len() as f64;
-    // best of `parse_passes` passes (cpca: best of 3 calls of its batch API)
-    let mut t_ours = f64::INFINITY;
-    let mut ours: Vec<Option<u32>> = Vec::with_capacity(rows.len());
-    for _ in 0..b.parse_passes {
-        ours.clear();
-        let t0 = Instant::now();
-        for r in &rows {
-            let (t, _) = super::normalize::normalize(r);
-            let m = book.parser.parse(&t, None);
-            let _e = super::parse::parse_elements(m.detail, None);
-            ours.push(m.county.and_then(|c| c.node));
-        }
-        t_ours = t_ours.min(t0.elapsed().as_secs_f64());
-    }
-    let det = truths.iter().filter(|t| t.is_some()).count();
-    let acc = |v: &[Option<String>]| {
-        truths
-            .iter()
-            .zip(v)
-            .filter(|(t, o)| t.is_some() && *t == *o)
-            .count() as f64
-            / det.max(1) as f64
-    };
-    let ours: Vec<Option<String>> = ours
-        .iter()
-        .map(|n| n.and_then(|n| book.parser.nodes[n as usize].code.clone()))
-        .collect();
-    let our_acc = acc(&ours);
-    let dir = tempfile_dir()?;
-    let rows_file = dir.join("rows.txt");
-    std::fs::write(&rows_file, rows.join("\n") + "\n")?;
-    let out_file = dir.join("cpca_out.txt");
-    let script = std::env::current_dir()?.join("benches/cpca_bench.py");
-    let cp = std::process::Command::new(&b.python)
-        .arg(&script)
-        .arg(&rows_file)
-        .arg(&out_file)
-        .output();
-    let cpca = match cp {
-        Ok(o) if o.status.success() => {
-            let so = String::from_utf8_lossy(&o.stdout);
-            let secs: f64 = so
-                .lines()
-                .find_map(|l| l.strip_prefix("seconds="))
-                .and_then(|s| s.trim().parse().ok())
-                .context("cpca printed no time")?;
-            let codes: Vec<Option<String>> = std::fs::read_to_string(&out_file)?
-                .lines()
-                .map(|l| (!l.is_empty()).then(|| l.to_string()))
-                .collect();
-            Some((secs, acc(&codes)))
-        }
-        Ok(o) => {
-            eprintln!(
-                "cpca failed (pip install cpca): {}",
-                String::from_utf8_lossy(&o.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            );
-            None
-        }
-        Err(e) => {
-            eprintln!("cannot run {}: {e}", b.python);
-            None
-        }
-    };
+    let pr = parse_vs_cpca(&book.parser, &b.shared, &b.python, b.parse_passes)?;
 
     // HTTP: the same book served in-process by actix on a free port, 2 client connections
     let book = Arc::new(book);
@@ -534,39 +438,7 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
         );
     }
     println!("| HTTP GET /v1/geocode, 2 keep-alive clients | {rate_http:.0} /s ({done} queries) |");
-    let (keys, dict_bytes) = book.parser.dictionary_size();
-    println!(
-        "| division dictionary (names, short names, aliases, old names; 5 levels) | {keys} keys, {:.1} MB |",
-        dict_bytes as f64 / 1e6
-    );
-    println!(
-        "| parse stages alone, per row: normalise / divisions / elements | {:.0} / {:.0} / {:.0} ns |",
-        t_norm * ns_per_row,
-        t_div * ns_per_row,
-        t_elem * ns_per_row
-    );
-    println!("| parse (normalise+divisions+elements), cpca rows, 1 thread | {:.0} rows/s ({} rows in {:.3} s) |", rows.len() as f64 / t_ours, rows.len(), t_ours);
-    println!(
-        "| county accuracy, rows whose county is determinable ({det}) | diming {:.2} % |",
-        100.0 * our_acc
-    );
-    match cpca {
-        Some((secs, cacc)) => {
-            println!(
-                "| cpca.transform on the same rows | {:.0} rows/s ({secs:.2} s) |",
-                rows.len() as f64 / secs
-            );
-            println!(
-                "| cpca county accuracy, same rule | {:.2} % |",
-                100.0 * cacc
-            );
-            println!(
-                "| speed ratio diming/cpca (parse) | {:.1}x |",
-                secs / t_ours
-            );
-        }
-        None => println!("| cpca | not run (pip install cpca) |"),
-    }
+    pr.print();
     Ok(())
 }
 
@@ -574,4 +446,203 @@ fn tempfile_dir() -> Result<PathBuf> {
     let d = std::env::temp_dir().join(format!("diming-bench-geocode-{}", std::process::id()));
     std::fs::create_dir_all(&d)?;
     Ok(d)
+}
+
+/// Parse speed and county accuracy of diming and of `cpca` on the real rows of `cpca_addr.csv`,
+/// measured in the same run (`diming bench parse`, and part of `diming bench geocode`).
+pub struct ParseReport {
+    pub rows: usize,
+    /// best pass, seconds: normalise, divisions, elements alone, and the whole parse
+    pub t_norm: f64,
+    pub t_div: f64,
+    pub t_elem: f64,
+    pub t_ours: f64,
+    /// rows whose county the independent rule determines
+    pub determinable: usize,
+    pub accuracy: f64,
+    /// cpca: best of 3 calls (seconds) and its accuracy by the same rule
+    pub cpca: Option<(f64, f64)>,
+    pub dict_keys: usize,
+    pub dict_bytes: usize,
+}
+
+impl ParseReport {
+    pub fn print(&self) {
+        let ns_per_row = 1e9 / self.rows as f64;
+        println!(
+            "| division dictionary (names, short names, aliases, old names; 5 levels) | {} keys, {:.1} MB |",
+            self.dict_keys,
+            self.dict_bytes as f64 / 1e6
+        );
+        println!(
+            "| parse stages alone, per row: normalise / divisions / elements | {:.0} / {:.0} / {:.0} ns |",
+            self.t_norm * ns_per_row,
+            self.t_div * ns_per_row,
+            self.t_elem * ns_per_row
+        );
+        println!(
+            "| parse (normalise+divisions+elements), cpca rows, 1 thread | {:.0} rows/s ({} rows in {:.4} s, {:.0} ns/row) |",
+            self.rows as f64 / self.t_ours,
+            self.rows,
+            self.t_ours,
+            self.t_ours * ns_per_row
+        );
+        println!(
+            "| county accuracy, rows whose county is determinable ({}) | diming {:.2} % |",
+            self.determinable,
+            100.0 * self.accuracy
+        );
+        match self.cpca {
+            Some((secs, cacc)) => {
+                println!(
+                    "| cpca.transform on the same rows | {:.0} rows/s ({secs:.3} s) |",
+                    self.rows as f64 / secs
+                );
+                println!(
+                    "| cpca county accuracy, same rule | {:.2} % |",
+                    100.0 * cacc
+                );
+                println!(
+                    "| speed ratio diming/cpca (parse) | {:.1}x |",
+                    secs / self.t_ours
+                );
+            }
+            None => println!("| cpca | not run (pip install cpca) |"),
+        }
+    }
+}
+
+/// `diming bench parse`: the parse comparison alone, on the embedded divisions.
+pub fn run_parse(
+    data: &std::path::Path,
+    shared: &std::path::Path,
+    python: &str,
+    passes: usize,
+) -> Result<()> {
+    let d = Divisions::build(crate::store::load_embedded(data)?)?;
+    let parser = DivisionParser::build(&d);
+    let pr = parse_vs_cpca(&parser, shared, python, passes)?;
+    println!("diming bench parse — cpca_addr.csv rows, 1 thread each, same run");
+    println!("| measure | value |");
+    println!("|---|---|");
+    pr.print();
+    Ok(())
+}
+
+pub fn parse_vs_cpca(
+    parser: &DivisionParser,
+    shared: &std::path::Path,
+    python: &str,
+    passes: usize,
+) -> Result<ParseReport> {
+    // parse only (normalise + division parse + elements) on the cpca rows, and cpca itself
+    let rows = cpca_rows(shared)?;
+    let truth = CountyTruth::new(parser);
+    let truths: Vec<Option<String>> = rows.iter().map(|r| truth.truth(parser, r)).collect();
+    // the three stages alone, per row (best pass each)
+    let normed: Vec<String> = rows
+        .iter()
+        .map(|r| super::normalize::normalize(r).0)
+        .collect();
+    let (mut t_norm, mut t_div, mut t_elem) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    for _ in 0..passes {
+        let mut sink = 0usize;
+        let t0 = Instant::now();
+        for r in &rows {
+            sink += super::normalize::normalize(r).0.len();
+        }
+        t_norm = t_norm.min(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        for r in &normed {
+            sink += parser.parse(r, None).consumed;
+        }
+        t_div = t_div.min(t0.elapsed().as_secs_f64());
+        let t0 = Instant::now();
+        for r in &normed {
+            sink += super::parse::parse_elements(r, None).rest.len();
+        }
+        t_elem = t_elem.min(t0.elapsed().as_secs_f64());
+        std::hint::black_box(sink);
+    }
+    // best of `parse_passes` passes (cpca: best of 3 calls of its batch API)
+    let mut t_ours = f64::INFINITY;
+    let mut ours: Vec<Option<u32>> = Vec::with_capacity(rows.len());
+    for _ in 0..passes {
+        ours.clear();
+        let t0 = Instant::now();
+        for r in &rows {
+            let (t, _) = super::normalize::normalize(r);
+            let m = parser.parse(&t, None);
+            let _e = super::parse::parse_elements(m.detail, None);
+            ours.push(m.county.and_then(|c| c.node));
+        }
+        t_ours = t_ours.min(t0.elapsed().as_secs_f64());
+    }
+    let det = truths.iter().filter(|t| t.is_some()).count();
+    let acc = |v: &[Option<String>]| {
+        truths
+            .iter()
+            .zip(v)
+            .filter(|(t, o)| t.is_some() && *t == *o)
+            .count() as f64
+            / det.max(1) as f64
+    };
+    let ours: Vec<Option<String>> = ours
+        .iter()
+        .map(|n| n.and_then(|n| parser.nodes[n as usize].code.clone()))
+        .collect();
+    let our_acc = acc(&ours);
+    let dir = tempfile_dir()?;
+    let rows_file = dir.join("rows.txt");
+    std::fs::write(&rows_file, rows.join("\n") + "\n")?;
+    let out_file = dir.join("cpca_out.txt");
+    let script = std::env::current_dir()?.join("benches/cpca_bench.py");
+    let cp = std::process::Command::new(python)
+        .arg(&script)
+        .arg(&rows_file)
+        .arg(&out_file)
+        .output();
+    let cpca = match cp {
+        Ok(o) if o.status.success() => {
+            let so = String::from_utf8_lossy(&o.stdout);
+            let secs: f64 = so
+                .lines()
+                .find_map(|l| l.strip_prefix("seconds="))
+                .and_then(|s| s.trim().parse().ok())
+                .context("cpca printed no time")?;
+            let codes: Vec<Option<String>> = std::fs::read_to_string(&out_file)?
+                .lines()
+                .map(|l| (!l.is_empty()).then(|| l.to_string()))
+                .collect();
+            Some((secs, acc(&codes)))
+        }
+        Ok(o) => {
+            eprintln!(
+                "cpca failed (pip install cpca): {}",
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("cannot run {python}: {e}");
+            None
+        }
+    };
+
+    let (dict_keys, dict_bytes) = parser.dictionary_size();
+    Ok(ParseReport {
+        rows: rows.len(),
+        t_norm,
+        t_div,
+        t_elem,
+        t_ours,
+        determinable: det,
+        accuracy: our_acc,
+        cpca,
+        dict_keys,
+        dict_bytes,
+    })
 }
