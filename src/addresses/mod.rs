@@ -82,6 +82,11 @@ impl PairBits {
 
     #[inline]
     fn slot(&self, a: char, b: char) -> usize {
+        self.slot_u32(a as u32, b as u32)
+    }
+
+    #[inline]
+    fn slot_u32(&self, a: u32, b: u32) -> usize {
         let x = ((a as u64) << 21 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (x >> (64 - self.log2)) as usize
     }
@@ -102,7 +107,13 @@ impl PairBits {
     /// False: the pair was never inserted. True: it may have been.
     #[inline]
     pub fn may_contain(&self, a: char, b: char) -> bool {
-        let h = self.slot(a, b);
+        self.may_contain_u32(a as u32, b as u32)
+    }
+
+    /// [`PairBits::may_contain`] of two code points.
+    #[inline]
+    pub fn may_contain_u32(&self, a: u32, b: u32) -> bool {
+        let h = self.slot_u32(a, b);
         self.bits[h / 64] & (1 << (h % 64)) != 0
     }
 }
@@ -271,7 +282,7 @@ impl AddressBook {
             };
             for al in &a.aliases {
                 let (n, _) = normalize::normalize(al);
-                self.aliases.insert(n, ri);
+                self.aliases.insert(n.into_owned(), ri);
             }
             let retired = a.status == "retired";
             if let Some(s) = &a.successor {
