@@ -29,15 +29,15 @@ fn jionlp_golden_cases() {
         let exp = &c["expected"];
         let name =
             |o: &Option<diming::addresses::parse::Part>| o.as_ref().map(|p| p.name.to_string());
-        let city = name(&m.city);
+        let city = name(&m.city());
         let mut levels = vec![
-            ("province", name(&m.province)),
+            ("province", name(&m.province())),
             ("city", city.clone()),
-            ("county", name(&m.county)),
+            ("county", name(&m.county())),
         ];
         if c["town_village"].as_bool().unwrap() {
-            levels.push(("town", name(&m.town)));
-            levels.push(("village", name(&m.village)));
+            levels.push(("town", name(&m.town())));
+            levels.push(("village", name(&m.village())));
         }
         for (k, got) in levels {
             let want = exp[k].as_str().map(String::from);

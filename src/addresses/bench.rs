@@ -643,7 +643,7 @@ pub fn parse_rows(parser: &DivisionParser, rows: &[String], out: &mut Vec<Option
         let (t, _) = super::normalize::normalize(r);
         let m = parser.parse(&t, None);
         std::hint::black_box(super::parse::parse_elements(m.detail, None));
-        out.push(m.county.and_then(|c| c.node));
+        out.push(m.county().and_then(|c| c.node));
     }
 }
 

@@ -115,16 +115,16 @@ impl AddressBook {
         let mut detail = m.detail;
         let mut fallback = false;
         if hits.is_empty() && !self.roads.is_empty() {
-            for (pos, hy) in m.steps.iter().rev() {
+            for (pos, hy) in m.steps().rev() {
                 let hy: Vec<u32> = if hy.is_empty() {
                     within.into_iter().collect()
                 } else {
                     hy.to_vec()
                 };
-                let h = self.find_roads(&norm[*pos..], &hy);
+                let h = self.find_roads(&norm[pos..], &hy);
                 if !h.is_empty() {
                     hits = h;
-                    detail = &norm[*pos..];
+                    detail = &norm[pos..];
                     fallback = true;
                     break;
                 }

@@ -14,7 +14,7 @@
 use super::normalize::Correction;
 use crate::divisions::{tree::is_placeholder_name, Divisions, Level};
 use serde::Serialize;
-use smallvec::{smallvec, SmallVec};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 
 const SUPPLEMENT: &str = include_str!("../../data/addresses/supplement_hk_mo_tw.csv");
@@ -228,30 +228,76 @@ enum FixKind {
 
 type Fixes = SmallVec<[Fix; 2]>;
 
+/// No node (a hypothesis without a division yet, a level without an answer).
+const NO_NODE: u32 = u32::MAX;
+/// In [`DivisionMatch`]'s levels: the best readings agree on the name only (no code, no node).
+const NAME_ONLY: u32 = 1 << 31;
+
 /// The division part of a parse. Borrows the parser and the parsed text.
 #[derive(Clone)]
 pub struct DivisionMatch<'a> {
-    pub province: Option<Part<'a>>,
-    pub city: Option<Part<'a>>,
-    pub county: Option<Part<'a>>,
-    pub town: Option<Part<'a>>,
-    pub village: Option<Part<'a>>,
     /// text after the divisions
     pub detail: &'a str,
-    /// number of characters consumed by division names
-    pub consumed: usize,
     /// best hypotheses (deepest node), best first; several when ambiguous
     pub hypotheses: SmallVec<[u32; 4]>,
-    /// each accepted division token: (byte offset where it starts, hypotheses before it)
-    pub steps: SmallVec<[(usize, SmallVec<[u32; 4]>); 4]>,
     /// the deepest level reached unambiguously
     pub level: Option<Level>,
+    /// the node of each level (province … village), `NAME_ONLY`-flagged or `NO_NODE`
+    levels: [u32; 5],
+    /// each accepted division token: byte offset where it starts, and the end of its run of
+    /// `step_nodes` (the hypotheses before it)
+    steps: SmallVec<[(u32, u32); 4]>,
+    step_nodes: SmallVec<[u32; 8]>,
     fixes: Fixes,
     text: &'a str,
     parser: &'a DivisionParser,
 }
 
-impl DivisionMatch<'_> {
+impl<'a> DivisionMatch<'a> {
+    /// The division named at `level`, where all best readings agree (on the division, or on
+    /// its name only: then without code and node).
+    pub fn part(&self, level: Level) -> Option<Part<'a>> {
+        let v = self.levels[level as usize - 1];
+        if v == NO_NODE {
+            return None;
+        }
+        let node = &self.parser.nodes[(v & !NAME_ONLY) as usize];
+        let same = v & NAME_ONLY == 0;
+        Some(Part {
+            name: node.name.as_str(),
+            code: node.code.as_deref().filter(|_| same),
+            node: same.then_some(v),
+        })
+    }
+
+    pub fn province(&self) -> Option<Part<'a>> {
+        self.part(Level::Province)
+    }
+
+    pub fn city(&self) -> Option<Part<'a>> {
+        self.part(Level::City)
+    }
+
+    pub fn county(&self) -> Option<Part<'a>> {
+        self.part(Level::County)
+    }
+
+    pub fn town(&self) -> Option<Part<'a>> {
+        self.part(Level::Township)
+    }
+
+    pub fn village(&self) -> Option<Part<'a>> {
+        self.part(Level::Village)
+    }
+
+    /// Each accepted division token: (byte offset where it starts, the hypotheses before it).
+    pub fn steps(&self) -> impl DoubleEndedIterator<Item = (usize, &[u32])> {
+        self.steps.iter().enumerate().map(|(i, &(at, end))| {
+            let start = if i == 0 { 0 } else { self.steps[i - 1].1 };
+            (at as usize, &self.step_nodes[start as usize..end as usize])
+        })
+    }
+
     /// What the division parse corrected (old names, short names, conflicts, stray characters).
     pub fn corrections(&self) -> Vec<Correction> {
         self.fixes
@@ -277,15 +323,86 @@ impl DivisionMatch<'_> {
     }
 }
 
-#[derive(Clone)]
+/// A reading of the text so far: its deepest division (`NO_NODE`: none yet), its score, and
+/// its corrections as the last cell of a list in [`Scratch::fixes`] (0: none).
+#[derive(Clone, Copy)]
 struct Hyp {
-    node: Option<u32>,
+    node: u32,
     score: u32,
-    fixes: Fixes,
+    fix: u32,
 }
 
-/// Dictionary keys found at one text position: (key index, length in characters), longest first.
-type KeyHits = SmallVec<[(u32, usize); 8]>;
+/// The working sets of one parse, kept per thread and reused (a parse allocates nothing once
+/// they have grown to fit).
+#[derive(Default)]
+struct Scratch {
+    hyps: Vec<Hyp>,
+    next: Vec<Hyp>,
+    /// the corrections of all hypotheses as linked lists sharing their tails: a fix and the
+    /// (1-based) cell before it; a hypothesis that extends another copies one index, not a list
+    fixes: Vec<(Fix, u32)>,
+    /// keys at the current position, and at a shifted one (the fallbacks)
+    hits: Vec<Hit>,
+    alt: Vec<Hit>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// `f` after the list ending in `prev`; the new list's last cell.
+fn push_fix(cells: &mut Vec<(Fix, u32)>, prev: u32, f: Fix) -> u32 {
+    cells.push((f, prev));
+    cells.len() as u32
+}
+
+/// The list ending in `last`, oldest first.
+fn fix_list(cells: &[(Fix, u32)], mut last: u32) -> Fixes {
+    let mut v = Fixes::new();
+    while last != 0 {
+        let (f, prev) = cells[last as usize - 1];
+        v.push(f);
+        last = prev;
+    }
+    v.reverse();
+    v
+}
+
+/// A dictionary key found at a text position: its trie value, its length in characters and
+/// in bytes.
+#[derive(Clone, Copy)]
+struct Hit {
+    key: u32,
+    chars: u32,
+    bytes: u32,
+}
+
+/// Byte length of the UTF-8 character whose lead byte is `b`.
+#[inline]
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0..=0x7F => 1,
+        0x80..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
+/// The start of the character after the one at byte `i` of `b` (valid UTF-8, `i` < len).
+#[inline]
+fn next_char(b: &[u8], i: usize) -> usize {
+    (i + utf8_len(b[i])).min(b.len())
+}
+
+/// The start of the character before byte `i` (> 0).
+#[inline]
+fn prev_char(b: &[u8], i: usize) -> usize {
+    let mut j = i - 1;
+    while j > 0 && b[j] & 0xC0 == 0x80 {
+        j -= 1;
+    }
+    j
+}
 
 fn strip_ethnic(base: &str) -> String {
     // cut at the first ethnic name that starts after at least two characters
@@ -548,32 +665,45 @@ impl DivisionParser {
         Entries::Many(&rest[..n])
     }
 
-    /// Keys starting at character `pos` of `chars` with at least `min` (≥ 2) characters,
-    /// longest first.
-    fn hits(&self, chars: &[char], pos: usize, min: usize) -> KeyHits {
-        let mut out = KeyHits::new();
+    /// Keys starting at byte `pos` of `text` with at least `min` (≥ 2) characters, longest
+    /// first, into `out`.
+    fn hits(&self, text: &str, pos: usize, min: u32, out: &mut Vec<Hit>) {
+        out.clear();
         debug_assert!(min >= 2);
-        match (chars.get(pos), chars.get(pos + 1)) {
-            (Some(&a), Some(&b)) if self.first_pairs.may_contain(a, b) => {}
-            _ => return out,
+        let rest = &text[pos..];
+        let mut cs = rest.chars();
+        match (cs.next(), cs.next()) {
+            (Some(a), Some(b)) if self.first_pairs.may_contain(a, b) => {}
+            _ => return,
         }
-        if let (Some(t), Some(rest)) = (&self.trie, chars.get(pos..)) {
-            for (k, len) in t.common_prefix_search(rest.iter().copied()) {
-                if len >= min {
-                    out.push((k, len));
-                }
+        let Some(t) = &self.trie else { return };
+        let rb = rest.as_bytes();
+        let (mut chars, mut bytes) = (0u32, 0usize);
+        for (key, len) in t.common_prefix_search(rest.chars()) {
+            while chars < len as u32 {
+                bytes += utf8_len(rb[bytes]);
+                chars += 1;
+            }
+            if chars >= min {
+                out.push(Hit {
+                    key,
+                    chars,
+                    bytes: bytes as u32,
+                });
             }
         }
         out.reverse();
-        out
     }
 
-    /// Keys of at least 3 characters at `pos`, where a county's full name may start there
-    /// (the keys found may still be of any kind and level).
-    fn county_hits(&self, chars: &[char], pos: usize) -> KeyHits {
-        match (chars.get(pos), chars.get(pos + 1)) {
-            (Some(&a), Some(&b)) if self.county_pairs.may_contain(a, b) => self.hits(chars, pos, 3),
-            _ => KeyHits::new(),
+    /// Keys of at least 3 characters at byte `pos`, where a county's full name may start there
+    /// (the keys found may still be of any kind and level), into `out`.
+    fn county_hits(&self, text: &str, pos: usize, out: &mut Vec<Hit>) {
+        let mut cs = text[pos..].chars();
+        match (cs.next(), cs.next()) {
+            (Some(a), Some(b)) if self.county_pairs.may_contain(a, b) => {
+                self.hits(text, pos, 3, out)
+            }
+            _ => out.clear(),
         }
     }
 
@@ -658,207 +788,219 @@ impl DivisionParser {
     }
 
     /// Parses the division prefix of normalised text. `within`: restrict to this division
-    /// (the `city=` context of a geocode call). Allocates nothing for ordinary text (the
-    /// working sets live on the stack); the answer borrows `text` and the parser.
+    /// (the `city=` context of a geocode call). Works on the bytes of the text (characters
+    /// are decoded only where a key may start), keeps its hypotheses as small copyable values
+    /// with their corrections in a shared arena, and allocates nothing once the per-thread
+    /// working sets have grown; the answer borrows `text` and the parser.
     pub fn parse<'a>(&'a self, text: &'a str, within: Option<u32>) -> DivisionMatch<'a> {
-        // the characters and their byte offsets, on the stack for texts of up to 64 bytes (so
-        // at most 64 characters)
-        let (mut char_buf, mut bound_buf) = ([' '; 64], [0u32; 65]);
-        let (mut char_vec, mut bound_vec) = (Vec::new(), Vec::new());
-        let (chars, bounds): (&mut [char], &mut [u32]) = if text.len() <= 64 {
-            (&mut char_buf[..], &mut bound_buf[..])
-        } else {
-            let n = text.chars().count();
-            char_vec.resize(n, ' ');
-            bound_vec.resize(n + 1, 0);
-            (&mut char_vec[..], &mut bound_vec[..])
-        };
-        let mut n = 0;
-        for (i, c) in text.char_indices() {
-            chars[n] = c;
-            bounds[n] = i as u32;
-            n += 1;
-        }
-        bounds[n] = text.len() as u32;
-        let (chars, bounds) = (&chars[..n], &bounds[..n + 1]);
-        let at = |i: usize| bounds[i] as usize;
+        SCRATCH.with(|sc| match sc.try_borrow_mut() {
+            Ok(mut sc) => self.parse_in(text, within, &mut sc),
+            // not reached (a parse does not parse), but never a panic
+            Err(_) => self.parse_in(text, within, &mut Scratch::default()),
+        })
+    }
+
+    fn parse_in<'a>(
+        &'a self,
+        text: &'a str,
+        within: Option<u32>,
+        sc: &mut Scratch,
+    ) -> DivisionMatch<'a> {
+        let Scratch {
+            hyps,
+            next,
+            fixes: cells,
+            hits,
+            alt,
+        } = sc;
+        let b = text.as_bytes();
         let level = |x: u32| self.meta[x as usize].0;
-        let mut hyps: SmallVec<[Hyp; 4]> = smallvec![Hyp {
-            node: within,
+        cells.clear();
+        hyps.clear();
+        hyps.push(Hyp {
+            node: within.unwrap_or(NO_NODE),
             score: 0,
-            fixes: Fixes::new(),
-        }];
+            fix: 0,
+        });
         let mut pos = 0;
         let mut any = false;
-        let mut steps: SmallVec<[(usize, SmallVec<[u32; 4]>); 4]> = SmallVec::new();
-        while pos < n {
-            let hits = self.hits(chars, pos, 2);
-            let mut next: SmallVec<[Hyp; 4]> = SmallVec::new();
-            let mut matched = 0;
-            for &(k, len) in &hits {
-                let entries = self.entries_of(k);
+        let mut steps: SmallVec<[(u32, u32); 4]> = SmallVec::new();
+        let mut step_nodes: SmallVec<[u32; 8]> = SmallVec::new();
+        let fix = |kind, start: usize, end: usize, node| Fix {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            node,
+        };
+        while pos < b.len() {
+            self.hits(text, pos, 2, hits);
+            next.clear();
+            // bytes from `pos` to the end of the accepted token
+            let mut advance = 0;
+            for h in hits.iter() {
+                let entries = self.entries_of(h.key);
                 let entries = entries.as_slice();
+                let end = pos + h.bytes as usize;
                 // asked only of names other than full ones, once per key
                 let mut road_follows = None;
-                for h in &hyps {
+                for y in hyps.iter() {
                     for e in entries {
                         if e.kind != Kind::Full
-                            && *road_follows
-                                .get_or_insert_with(|| looks_like_road(&text[at(pos + len)..]))
+                            && *road_follows.get_or_insert_with(|| looks_like_road(&text[end..]))
                         {
                             continue;
                         }
-                        let ok = match h.node {
-                            None => true,
-                            Some(c) => e.level > level(c) && self.is_within(e.node, c),
-                        };
-                        if !ok {
+                        if y.node != NO_NODE
+                            && !(e.level > level(y.node) && self.is_within(e.node, y.node))
+                        {
                             continue;
                         }
-                        let mut fixes = h.fixes.clone();
-                        let fix = |kind| Fix {
-                            kind,
-                            start: at(pos) as u32,
-                            end: at(pos + len) as u32,
-                            node: e.node,
-                        };
-                        match e.kind {
-                            Kind::Old => fixes.push(fix(FixKind::OldName)),
-                            Kind::Short | Kind::Alias
-                                if text[at(pos)..at(pos + len)]
-                                    != self.nodes[e.node as usize].name =>
-                            {
-                                fixes.push(fix(FixKind::ShortName))
+                        let f = match e.kind {
+                            Kind::Old => {
+                                push_fix(cells, y.fix, fix(FixKind::OldName, pos, end, e.node))
                             }
-                            _ => {}
-                        }
+                            Kind::Short | Kind::Alias
+                                if text[pos..end] != self.nodes[e.node as usize].name =>
+                            {
+                                push_fix(cells, y.fix, fix(FixKind::ShortName, pos, end, e.node))
+                            }
+                            _ => y.fix,
+                        };
                         next.push(Hyp {
-                            node: Some(e.node),
-                            score: h.score + e.kind.weight() * len as u32,
-                            fixes,
+                            node: e.node,
+                            score: y.score + e.kind.weight() * h.chars,
+                            fix: f,
                         });
                     }
                 }
                 if !next.is_empty() {
-                    matched = len;
+                    advance = h.bytes as usize;
                     break;
                 }
             }
             if next.is_empty() && within.is_none() {
                 // a full county-or-deeper name that contradicts what came before
                 // (柳州地区忻城县: 忻城县 moved to 来宾市): the deeper name wins
-                let cur_max = hyps.iter().filter_map(|h| h.node.map(level)).max();
+                let cur_max = hyps
+                    .iter()
+                    .filter(|y| y.node != NO_NODE)
+                    .map(|y| level(y.node))
+                    .max();
                 if let Some(cur_max) = cur_max {
-                    let best = hyps.iter().map(|h| h.score).max().unwrap_or(0);
-                    for &(k, len) in &hits {
-                        for e in self.entries_of(k).as_slice() {
-                            let lvl = e.level;
+                    let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
+                    for h in hits.iter() {
+                        for e in self.entries_of(h.key).as_slice() {
                             if matches!(e.kind, Kind::Full | Kind::Old)
-                                && lvl == Level::County
-                                && lvl > cur_max
+                                && e.level == Level::County
+                                && e.level > cur_max
                             {
-                                let mut fixes = hyps[0].fixes.clone();
-                                fixes.push(Fix {
-                                    kind: FixKind::Conflict,
-                                    start: 0,
-                                    end: at(pos) as u32,
-                                    node: e.node,
-                                });
+                                let f = push_fix(
+                                    cells,
+                                    hyps[0].fix,
+                                    fix(FixKind::Conflict, 0, pos, e.node),
+                                );
                                 next.push(Hyp {
-                                    node: Some(e.node),
-                                    score: best + e.kind.weight() * len as u32,
-                                    fixes,
+                                    node: e.node,
+                                    score: best + e.kind.weight() * h.chars,
+                                    fix: f,
                                 });
                             }
                         }
                         if !next.is_empty() {
-                            matched = len;
+                            advance = h.bytes as usize;
                             break;
                         }
                     }
                 }
             }
-            if next.is_empty() && any && pos + 1 < n {
+            let after = next_char(b, pos);
+            if next.is_empty() && any && after < b.len() {
                 // one stray character between division names (成都是锦江区, 上海经静安区), or
                 // the same name repeated (广州市广州市越秀区)
-                if let Some(&(_, len)) = hits.iter().find(|&&(k, _)| {
-                    self.entries_of(k)
+                if let Some(h) = hits.iter().find(|h| {
+                    self.entries_of(h.key)
                         .as_slice()
                         .iter()
-                        .any(|e| hyps.iter().any(|h| h.node == Some(e.node)))
+                        .any(|e| hyps.iter().any(|y| y.node == e.node))
                 }) {
-                    pos += len;
+                    pos += h.bytes as usize;
                     continue;
                 }
-                for (k, len) in self.hits(chars, pos + 1, 3) {
-                    for h in &hyps {
-                        let Some(c) = h.node else { continue };
-                        for e in self
-                            .entries_of(k)
-                            .as_slice()
-                            .iter()
-                            .filter(|e| e.kind == Kind::Full)
-                        {
-                            if e.level > level(c) && self.is_within(e.node, c) {
-                                let mut fixes = h.fixes.clone();
-                                fixes.push(Fix {
-                                    kind: FixKind::Noise,
-                                    start: at(pos) as u32,
-                                    end: at(pos + 1) as u32,
-                                    node: e.node,
-                                });
+                self.hits(text, after, 3, alt);
+                for h in alt.iter() {
+                    for y in hyps.iter() {
+                        if y.node == NO_NODE {
+                            continue;
+                        }
+                        for e in self.entries_of(h.key).as_slice() {
+                            if e.kind == Kind::Full
+                                && e.level > level(y.node)
+                                && self.is_within(e.node, y.node)
+                            {
+                                let f =
+                                    push_fix(cells, y.fix, fix(FixKind::Noise, pos, after, e.node));
                                 next.push(Hyp {
-                                    node: Some(e.node),
-                                    score: h.score + e.kind.weight() * len as u32,
-                                    fixes,
+                                    node: e.node,
+                                    score: y.score + e.kind.weight() * h.chars,
+                                    fix: f,
                                 });
                             }
                         }
                     }
                     if !next.is_empty() {
-                        matched = len;
-                        pos += 1;
+                        advance = h.bytes as usize;
+                        pos = after;
                         break;
                     }
                 }
             }
             if next.is_empty() && pos > 0 && any {
                 // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
-                for (k, len) in self.county_hits(chars, pos - 1) {
-                    for h in &hyps {
-                        let Some(c) = h.node else { continue };
-                        for e in self
-                            .entries_of(k)
-                            .as_slice()
-                            .iter()
-                            .filter(|e| e.kind == Kind::Full)
-                        {
-                            if e.level == Level::County && self.is_within(e.node, c) {
+                let back = prev_char(b, pos);
+                self.county_hits(text, back, alt);
+                for h in alt.iter() {
+                    for y in hyps.iter() {
+                        if y.node == NO_NODE {
+                            continue;
+                        }
+                        for e in self.entries_of(h.key).as_slice() {
+                            if e.kind == Kind::Full
+                                && e.level == Level::County
+                                && self.is_within(e.node, y.node)
+                            {
                                 next.push(Hyp {
-                                    node: Some(e.node),
-                                    score: h.score + e.kind.weight() * len as u32,
-                                    fixes: h.fixes.clone(),
+                                    node: e.node,
+                                    score: y.score + e.kind.weight() * h.chars,
+                                    fix: y.fix,
                                 });
                             }
                         }
                     }
                     if !next.is_empty() {
-                        matched = len - 1;
+                        advance = back + h.bytes as usize - pos;
                         break;
                     }
                 }
             }
-            if next.is_empty() && !any && pos == 0 && within.is_none() && n > 4 {
+            if next.is_empty()
+                && !any
+                && pos == 0
+                && within.is_none()
+                && text.chars().nth(4).is_some()
+            {
                 // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
-                let county_at = |s: usize| {
-                    self.county_hits(chars, s).iter().any(|&(k, _)| {
-                        self.entries_of(k)
+                let one = next_char(b, 0);
+                let two = next_char(b, one);
+                let mut county_at = |s: usize| {
+                    self.county_hits(text, s, alt);
+                    alt.iter().any(|h| {
+                        self.entries_of(h.key)
                             .as_slice()
                             .iter()
                             .any(|e| e.kind == Kind::Full && e.level == Level::County)
                     })
                 };
-                if let Some(s) = (1..=2).find(|&s| county_at(s)) {
+                if let Some(s) = [one, two].into_iter().find(|&s| county_at(s)) {
                     pos = s;
                     continue;
                 }
@@ -867,26 +1009,23 @@ impl DivisionParser {
                 break;
             }
             any = true;
-            steps.push((at(pos), hyps.iter().filter_map(|h| h.node).collect()));
-            // dedupe by node, keep the best score
+            step_nodes.extend(hyps.iter().filter(|y| y.node != NO_NODE).map(|y| y.node));
+            steps.push((pos as u32, step_nodes.len() as u32));
+            // dedupe by node, keep the best score (the first of equals)
             if next.len() > 1 {
                 next.sort_by(|a, b| a.node.cmp(&b.node).then(b.score.cmp(&a.score)));
                 next.dedup_by(|a, b| a.node == b.node);
             }
-            hyps = next;
-            pos += matched;
+            std::mem::swap(hyps, next);
+            pos += advance;
         }
         let mut m = DivisionMatch {
-            province: None,
-            city: None,
-            county: None,
-            town: None,
-            village: None,
-            detail: &text[at(pos)..],
-            consumed: pos,
+            detail: &text[pos..],
             hypotheses: SmallVec::new(),
-            steps,
             level: None,
+            levels: [NO_NODE; 5],
+            steps,
+            step_nodes,
             fixes: Fixes::new(),
             text,
             parser: self,
@@ -894,97 +1033,90 @@ impl DivisionParser {
         if !any && within.is_none() {
             return m;
         }
-        let best = hyps.iter().map(|h| h.score).max().unwrap_or(0);
-        let mut top: SmallVec<[&Hyp; 4]> = hyps.iter().filter(|h| h.score == best).collect();
-        // equal scores: the shallower reading wins (湘潭 is 湘潭市 before 湘潭县), except a
-        // division with the same name as its parent (东莞市 city → 东莞市 county-level unit)
-        let lv = |h: &&Hyp| h.node.map(level);
-        let shallowest = top.iter().map(lv).min().flatten();
-        let same_name_child = |h: &&Hyp| {
-            h.node.is_some_and(|x| {
-                let nd = &self.nodes[x as usize];
-                nd.parent.is_some_and(|p| {
-                    self.nodes[p as usize].name == nd.name && top.iter().any(|o| o.node == Some(p))
-                })
-            })
-        };
-        if top.len() == 1 {
-            // nothing to choose between
-        } else if let Some(child) = top.iter().find(|h| same_name_child(h)).map(|h| h.node) {
-            top.retain(|h| h.node == child);
-        } else {
-            top.retain(|h| lv(h) == shallowest);
+        let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
+        // the best readings, in `next`
+        let top = next;
+        top.clear();
+        top.extend(hyps.iter().filter(|y| y.score == best));
+        if top.len() > 1 {
+            // equal scores: the shallower reading wins (湘潭 is 湘潭市 before 湘潭县), except a
+            // division with the same name as its parent (东莞市 city → 东莞市 county-level
+            // unit)
+            let lv = |y: &Hyp| (y.node != NO_NODE).then(|| level(y.node));
+            let same_name_child = |y: &Hyp| {
+                y.node != NO_NODE && {
+                    let nd = &self.nodes[y.node as usize];
+                    nd.parent.is_some_and(|p| {
+                        self.nodes[p as usize].name == nd.name && top.iter().any(|o| o.node == p)
+                    })
+                }
+            };
+            if let Some(child) = top.iter().find(|y| same_name_child(y)).map(|y| y.node) {
+                top.retain(|y| y.node == child);
+            } else {
+                let shallowest = top.iter().map(lv).min().flatten();
+                top.retain(|y| lv(y) == shallowest);
+            }
+            top.sort_by_key(|y| y.node);
         }
-        top.sort_by_key(|h| h.node);
-        m.hypotheses = top.iter().filter_map(|h| h.node).collect();
+        m.hypotheses
+            .extend(top.iter().map(|y| y.node).filter(|&n| n != NO_NODE));
+        m.fixes = fix_list(cells, top[0].fix);
+        self.fill_levels(&mut m, top);
         // also keep lower-scored hypotheses after the best ones (for the geocoder)
-        let mut rest: SmallVec<[&Hyp; 4]> = hyps.iter().filter(|h| h.score < best).collect();
-        rest.sort_by_key(|h| std::cmp::Reverse(h.score));
-        m.hypotheses.extend(rest.iter().filter_map(|h| h.node));
-        m.fixes = top[0].fixes.clone();
-        let agreed: SmallVec<[u32; 4]> = top.iter().filter_map(|h| h.node).collect();
-        self.fill_levels(&mut m, &agreed);
+        if hyps.len() > top.len() {
+            hyps.retain(|y| y.score < best);
+            hyps.sort_by_key(|y| std::cmp::Reverse(y.score));
+            m.hypotheses
+                .extend(hyps.iter().map(|y| y.node).filter(|&n| n != NO_NODE));
+        }
         m
     }
 
     /// The node at each level (province … village) on the way down to `idx`.
-    fn by_level(&self, idx: u32) -> [Option<u32>; 5] {
-        let mut out = [None; 5];
+    fn by_level(&self, idx: u32) -> [u32; 5] {
+        let mut out = [NO_NODE; 5];
         let mut cur = idx;
         while cur != NO_PARENT {
-            out[self.meta[cur as usize].0 as usize - 1] = Some(cur);
+            out[self.meta[cur as usize].0 as usize - 1] = cur;
             cur = self.parents[cur as usize];
         }
         out
     }
 
-    /// Fills province…village with the names on which all `nodes` agree.
-    fn fill_levels<'a>(&'a self, m: &mut DivisionMatch<'a>, nodes: &[u32]) {
-        let chains: SmallVec<[[Option<u32>; 5]; 4]> =
-            nodes.iter().map(|&n| self.by_level(n)).collect();
+    /// Sets province…village to the divisions (or names) on which all readings of `top` agree.
+    fn fill_levels(&self, m: &mut DivisionMatch<'_>, top: &[Hyp]) {
+        let mut nodes = top.iter().map(|y| y.node).filter(|&n| n != NO_NODE);
+        let Some(first_chain) = nodes.next() else {
+            return;
+        };
+        let first_chain = self.by_level(first_chain);
+        let chains: SmallVec<[[u32; 5]; 4]> = nodes.map(|n| self.by_level(n)).collect();
         let mut deepest = None;
         for (li, level) in Level::ALL.into_iter().enumerate() {
-            let Some(first) = chains.first().and_then(|c| c[li]) else {
+            let first = first_chain[li];
+            if first == NO_NODE || self.meta[first as usize].1 {
                 continue;
-            };
-            if self.meta[first as usize].1 {
+            }
+            if chains.iter().all(|c| c[li] == first) {
+                m.levels[li] = first;
+                deepest = Some(level);
                 continue;
             }
             let name = self.nodes[first as usize].name.as_str();
-            let same_node = chains.iter().all(|c| c[li] == Some(first));
-            let same_name = same_node
-                || chains
-                    .iter()
-                    .all(|c| c[li].is_some_and(|x| self.nodes[x as usize].name == name));
-            if !same_name {
-                continue;
-            }
-            let part = Part {
-                name,
-                code: if same_node {
-                    self.nodes[first as usize].code.as_deref()
-                } else {
-                    None
-                },
-                node: same_node.then_some(first),
-            };
-            if same_node {
-                deepest = Some(level);
-            }
-            match level {
-                Level::Province => m.province = Some(part),
-                Level::City => m.city = Some(part),
-                Level::County => m.county = Some(part),
-                Level::Township => m.town = Some(part),
-                Level::Village => m.village = Some(part),
+            if chains
+                .iter()
+                .all(|c| c[li] != NO_NODE && self.nodes[c[li] as usize].name == name)
+            {
+                m.levels[li] = first | NAME_ONLY;
             }
         }
         // the city of a municipality is the municipality itself
-        if m.city.is_none() {
-            if let Some(p) = m.province {
-                if p.code.is_some_and(|c| MUNICIPALITIES.contains(&&c[..2])) {
-                    m.city = Some(p);
-                }
+        let (p, c) = (Level::Province as usize - 1, Level::City as usize - 1);
+        if m.levels[c] == NO_NODE && m.levels[p] & NAME_ONLY == 0 {
+            let code = self.nodes[m.levels[p] as usize].code.as_deref();
+            if code.is_some_and(|c| MUNICIPALITIES.contains(&&c[..2])) {
+                m.levels[c] = m.levels[p];
             }
         }
         m.level = deepest;
