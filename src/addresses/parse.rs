@@ -1173,26 +1173,36 @@ fn char_at(s: &str, i: usize) -> Option<char> {
 
 /// Byte end of the first road name in `s`: the first road suffix (路, 街, 巷, 胡同, 大道, 大街,
 /// 公路; 道 only before a number) that is not the first character and is followed by a digit
-/// or the end of the text.
+/// or the end of the text. Compares the suffixes' UTF-8 bytes (no decoding).
 fn road_end(s: &str) -> Option<usize> {
-    let mut prev: Option<(usize, char)> = None;
-    for (i, c) in s.char_indices() {
-        let end = i + c.len_utf8();
-        let next = char_at(s, end);
-        let next_ok = next.is_none_or(|c| c.is_ascii_digit());
-        if next_ok && i > 0 {
-            let two_ok = |first: char| prev.is_some_and(|(pi, pc)| pc == first && pi > 0);
-            let ok = match c {
-                '路' | '街' | '巷' => true,
-                '同' => two_ok('胡'),
-                '道' => two_ok('大') || next.is_some_and(|c| c.is_ascii_digit()),
+    const LU: &[u8] = "路".as_bytes();
+    const JIE: &[u8] = "街".as_bytes();
+    const XIANG: &[u8] = "巷".as_bytes();
+    const TONG: &[u8] = "同".as_bytes();
+    const HU: &[u8] = "胡".as_bytes();
+    const DAO: &[u8] = "道".as_bytes();
+    const DA: &[u8] = "大".as_bytes();
+    let b = s.as_bytes();
+    // the previous character's start
+    let mut prev: Option<usize> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let end = (i + utf8_len(b[i])).min(b.len());
+        let digit_next = b.get(end).is_some_and(u8::is_ascii_digit);
+        if i > 0 && end - i == 3 && (end == b.len() || digit_next) {
+            let two = |first: &[u8]| prev.is_some_and(|p| p > 0 && &b[p..i] == first);
+            let ok = match &b[i..end] {
+                c if c == LU || c == JIE || c == XIANG => true,
+                c if c == TONG => two(HU),
+                c if c == DAO => two(DA) || digit_next,
                 _ => false,
             };
             if ok {
                 return Some(end);
             }
         }
-        prev = Some((i, c));
+        prev = Some(i);
+        i = end;
     }
     None
 }
