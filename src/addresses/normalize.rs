@@ -82,7 +82,7 @@ const A_COLON: u8 = 16;
 /// spares most addresses the automaton (the zh-CN phrase table has keys starting with 大, 北,
 /// 1 …, so first characters alone would not).
 struct CharClasses {
-    bmp: Vec<u8>,
+    bmp: Box<[u8; 0x10000]>,
     ascii: [u8; 128],
     /// the longer keys by their first two characters, and a bit per hashed pair in front
     pairs: std::collections::HashMap<(char, char), Vec<String>, foldhash::fast::FixedState>,
@@ -95,10 +95,11 @@ fn classes() -> &'static CharClasses {
     static CLASSES: std::sync::OnceLock<CharClasses> = std::sync::OnceLock::new();
     CLASSES.get_or_init(|| {
         let mut k = CharClasses {
-            bmp: vec![0u8; 0x10000],
+            bmp: Box::new([0u8; 0x10000]),
             ascii: [0; 128],
             pairs: Default::default(),
-            pair_bits: Default::default(),
+            // about 2,000 pairs: 8 KB keeps false positives near 3 %
+            pair_bits: super::PairBits::with_log2(16),
             astral: Vec::new(),
         };
         for u in 0x80u32..0x10000 {
@@ -144,30 +145,43 @@ fn classes() -> &'static CharClasses {
             }
             k.ascii[u as usize] = cls;
         }
-        for table in zhconv::get_builtin_tables(zhconv::Variant::ZhCN) {
-            for (from, to) in zhconv::tables::expand_table(*table) {
-                if from == to {
-                    continue;
-                }
-                let mut cs = from.chars();
-                let (Some(a), b) = (cs.next(), cs.next()) else {
-                    continue;
-                };
-                if a as u32 >= 0x10000 {
-                    k.astral.push(a);
-                    continue;
-                }
-                let bit = match b {
-                    None => C_TRAD,
-                    Some(b) => {
-                        k.pairs.entry((a, b)).or_default().push(from.to_string());
-                        k.pair_bits.insert(a, b);
-                        C_TRAD_FIRST
+        // the keys that change text: one-character keys first, then the longer keys that
+        // contain none of them (a text holding any other longer key holds one of its
+        // characters, which already sends it to zhconv)
+        let keys: Vec<String> = zhconv::get_builtin_tables(zhconv::Variant::ZhCN)
+            .iter()
+            .flat_map(|t| zhconv::tables::expand_table(*t))
+            .filter(|(from, to)| from != to)
+            .map(|(from, _)| from.to_string())
+            .collect();
+        let mut single = std::collections::HashSet::new();
+        for key in &keys {
+            let mut cs = key.chars();
+            match (cs.next(), cs.next()) {
+                (Some(a), None) if a as u32 >= 0x10000 => k.astral.push(a),
+                (Some(a), None) => {
+                    single.insert(a);
+                    match k.ascii.get_mut(a as usize) {
+                        Some(x) => *x |= C_TRAD,
+                        None => k.bmp[a as usize] |= C_TRAD,
                     }
-                };
+                }
+                _ => {}
+            }
+        }
+        for key in &keys {
+            let mut cs = key.chars();
+            let (Some(a), Some(b)) = (cs.next(), cs.next()) else {
+                continue;
+            };
+            if a as u32 >= 0x10000 {
+                k.astral.push(a);
+            } else if !key.chars().any(|c| single.contains(&c)) {
+                k.pairs.entry((a, b)).or_default().push(key.clone());
+                k.pair_bits.insert(a, b);
                 match k.ascii.get_mut(a as usize) {
-                    Some(x) => *x |= bit,
-                    None => k.bmp[a as usize] |= bit,
+                    Some(x) => *x |= C_TRAD_FIRST,
+                    None => k.bmp[a as usize] |= C_TRAD_FIRST,
                 }
             }
         }
@@ -316,61 +330,77 @@ impl Scan {
 fn scan(text: &str) -> Scan {
     let k = classes();
     let b = text.as_bytes();
-    // ORed classes of the non-ASCII and of the ASCII characters
-    let (mut acc, mut aacc) = (0u8, 0u8);
-    let mut digits = 0usize;
-    let mut traditional = false;
-    let mut numeral = false;
+    // ORed classes: the non-ASCII ones in bits 0–7, the ASCII ones in bits 8–15
+    let mut acc = 0u32;
+    let mut digits = 0u32;
+    // found: a Traditional key, a numeral right before a suffix
+    let (mut traditional, mut numeral) = (false, false);
     // a Chinese numeral came last (punctuation that step 5 drops does not end it)
     let mut prev_numeral = false;
-    // the previous character, where it starts, and whether a longer zhconv key starts with it
-    let (mut prev, mut prev_at, mut prev_first) = (0u32, 0usize, false);
+    // the previous character when a longer zhconv key starts with it, and where it starts
+    let mut first: Option<(u32, usize)> = None;
     let mut i = 0;
     while i < b.len() {
-        let x = b[i];
         let (c, len, cls);
-        if x < 0x80 {
-            cls = k.ascii[x as usize];
-            aacc |= cls;
-            digits += (cls & A_DIGIT) as usize;
-            prev_numeral &= cls & A_PUNCT != 0;
-            (c, len) = (x as u32, 1);
-        } else {
-            // valid UTF-8 (a &str): a lead byte, then continuation bytes
-            let cont = |j: usize| (b.get(i + j).copied().unwrap_or(0x80) & 0x3F) as u32;
-            if x >= 0xE0 && x < 0xF0 {
-                (c, len) = (((x & 0x0F) as u32) << 12 | cont(1) << 6 | cont(2), 3);
-            } else if x < 0xE0 {
-                (c, len) = (((x & 0x1F) as u32) << 6 | cont(1), 2);
-            } else {
-                c = ((x & 0x07) as u32) << 18 | cont(1) << 12 | cont(2) << 6 | cont(3);
-                len = 4;
-                traditional |= k.astral_key(c);
+        match b[i..] {
+            [x, ..] if x < 0x80 => {
+                let a = k.ascii[(x & 0x7F) as usize];
+                acc |= (a as u32) << 8;
+                digits += (a & A_DIGIT) as u32;
+                prev_numeral &= a & A_PUNCT != 0;
+                (c, len, cls) = (x as u32, 1, a & C_TRAD_FIRST);
             }
-            cls = k.bmp.get(c as usize).copied().unwrap_or(0);
-            acc |= cls;
-            if cls & (C_NUMERAL | C_SUFFIX | C_PUNCT) == 0 {
-                prev_numeral = false;
-            } else {
-                // a Chinese numeral right before an element suffix (十二号): what step 8 converts
-                numeral |= prev_numeral && cls & C_SUFFIX != 0;
-                if cls & (C_NUMERAL | C_PUNCT) != C_PUNCT {
-                    prev_numeral = cls & C_NUMERAL != 0;
+            // the common case: a three-byte character (all of CJK)
+            [x @ 0xE0..=0xEF, y, z, ..] => {
+                c = ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
+                len = 3;
+                cls = k.bmp[c as usize & 0xFFFF];
+                acc |= cls as u32;
+                if cls & (C_NUMERAL | C_SUFFIX | C_PUNCT) == 0 {
+                    prev_numeral = false;
+                } else {
+                    (prev_numeral, numeral) = numeral_step(cls, prev_numeral, numeral);
                 }
             }
+            [x, y, ..] if x < 0xE0 => {
+                c = ((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F);
+                len = 2;
+                cls = k.bmp[c as usize & 0xFFFF];
+                acc |= cls as u32;
+                (prev_numeral, numeral) = numeral_step(cls, prev_numeral, numeral);
+            }
+            [x, y, z, w, ..] => {
+                c = ((x as u32 & 0x07) << 18)
+                    | ((y as u32 & 0x3F) << 12)
+                    | ((z as u32 & 0x3F) << 6)
+                    | (w as u32 & 0x3F);
+                len = 4;
+                cls = 0;
+                traditional |= k.astral_key(c);
+                prev_numeral = false;
+            }
+            // not reached for valid UTF-8
+            _ => break,
         }
         // a longer key may start at the previous character: compare the whole key (the zh-CN
-        // phrase tables have keys starting with common pairs such as 1天)
-        if prev_first && k.pair_bits.may_contain_u32(prev, c) {
-            traditional |= k.long_key_at(prev, c, &text[prev_at..]);
+        // phrase tables have keys such as 覆核 or 沈船 made of characters that are not keys
+        // alone)
+        if let Some((p, at)) = first.take() {
+            if k.pair_bits.may_contain_u32(p, c) {
+                traditional |= k.long_key_at(p, c, &text[at..]);
+            }
         }
-        (prev, prev_at, prev_first) = (c, i, cls & C_TRAD_FIRST != 0);
+        if cls & C_TRAD_FIRST != 0 {
+            first = Some((c, i));
+        }
         i += len;
     }
+    let (acc, aacc) = (acc as u8, (acc >> 8) as u8);
     let traditional = traditional || (acc | aacc) & C_TRAD != 0;
     let bracket = acc & C_BRACKET != 0 || aacc & A_BRACKET != 0;
     let colon = aacc & A_COLON != 0;
     let contact = acc & C_CONTACT != 0 || aacc & A_CONTACT != 0;
+    let digits = digits as usize;
     // removing brackets, labels, contact words or phone numbers can bring a numeral next to a
     // suffix: then step 8 runs whenever there is a numeral at all
     let numeral = numeral || (acc & C_NUMERAL != 0 && (bracket || colon || contact || digits >= 7));
@@ -384,6 +414,20 @@ fn scan(text: &str) -> Scan {
         punct: acc & C_PUNCT != 0 || aacc & A_PUNCT != 0,
         numeral,
     }
+}
+
+/// The numeral bookkeeping of `scan` for a non-ASCII character of class `cls`: (a numeral
+/// came last, a numeral came right before a suffix).
+#[inline]
+fn numeral_step(cls: u8, prev_numeral: bool, numeral: bool) -> (bool, bool) {
+    let numeral = numeral || (prev_numeral && cls & C_SUFFIX != 0);
+    // punctuation that step 5 drops does not end a numeral
+    let prev = if cls & (C_NUMERAL | C_PUNCT) == C_PUNCT {
+        prev_numeral
+    } else {
+        cls & C_NUMERAL != 0
+    };
+    (prev, numeral)
 }
 
 /// Normalises `text`; returns the cleaned text (borrowed when only a prefix or a suffix was
