@@ -140,11 +140,9 @@ pub struct DivisionParser {
     county_pairs: super::PairBits,
     /// a key's value in the trie is where its entries start (up to the one marked `last`)
     entries: Vec<Entry>,
-    /// parent (`NO_PARENT` for none) and level of each node, compact for the parse (the nodes
-    /// themselves are large and mostly out of cache)
-    parents: Vec<u32>,
-    /// level of each node, and whether it is a placeholder (市辖区, 县 …) the answer skips
-    meta: Vec<(Level, bool)>,
+    /// parent, level and flags of each node, compact for the parse (the nodes themselves are
+    /// large and mostly out of cache): one read for all of them
+    info: Vec<NodeInfo>,
     /// number of keys
     n_keys: usize,
 }
@@ -198,6 +196,18 @@ impl Entries<'_> {
 }
 
 const NO_PARENT: u32 = u32::MAX;
+
+/// What the parse reads of a node.
+#[derive(Debug, Clone, Copy)]
+struct NodeInfo {
+    /// `NO_PARENT` for none
+    parent: u32,
+    level: Level,
+    /// a placeholder (市辖区, 县 …) that the answer skips
+    placeholder: bool,
+    /// a municipality (北京, 天津, 上海, 重庆): its city level is itself
+    municipal: bool,
+}
 
 /// A division in a parse result (borrowed from the parser).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -385,6 +395,53 @@ fn utf8_len(b: u8) -> usize {
         0x80..=0xDF => 2,
         0xE0..=0xEF => 3,
         _ => 4,
+    }
+}
+
+/// The character at the start of `b` (valid UTF-8) and its length in bytes.
+#[inline(always)]
+fn decode(b: &[u8]) -> Option<(u32, usize)> {
+    match *b {
+        [x, ..] if x < 0x80 => Some((x as u32, 1)),
+        [x @ 0xE0..=0xEF, y, z, ..] => Some((
+            ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F),
+            3,
+        )),
+        [x, y, ..] if x < 0xE0 => Some((((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F), 2)),
+        [x, y, z, w, ..] => Some((
+            ((x as u32 & 0x07) << 18)
+                | ((y as u32 & 0x3F) << 12)
+                | ((z as u32 & 0x3F) << 6)
+                | (w as u32 & 0x3F),
+            4,
+        )),
+        _ => None,
+    }
+}
+
+/// The first two characters of `b`.
+#[inline]
+fn first_two(b: &[u8]) -> Option<(u32, u32)> {
+    let (a, n) = decode(b)?;
+    let (c, _) = decode(&b[n..])?;
+    Some((a, c))
+}
+
+/// The characters of UTF-8 bytes, noting in `at` the byte offset after the last one read.
+struct Utf8Chars<'a> {
+    b: &'a [u8],
+    at: &'a std::cell::Cell<usize>,
+}
+
+impl Iterator for Utf8Chars<'_> {
+    type Item = char;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<char> {
+        let i = self.at.get();
+        let (c, n) = decode(self.b.get(i..)?)?;
+        self.at.set(i + n);
+        char::from_u32(c)
     }
 }
 
@@ -627,15 +684,18 @@ impl DivisionParser {
         self.trie = (!records.is_empty())
             .then(|| crawdad::Trie::from_records(records))
             .and_then(Result::ok);
-        self.parents = self
+        self.info = self
             .nodes
             .iter()
-            .map(|n| n.parent.unwrap_or(NO_PARENT))
-            .collect();
-        self.meta = self
-            .nodes
-            .iter()
-            .map(|n| (n.level, is_placeholder_name(&n.name)))
+            .map(|n| NodeInfo {
+                parent: n.parent.unwrap_or(NO_PARENT),
+                level: n.level,
+                placeholder: is_placeholder_name(&n.name),
+                municipal: n
+                    .code
+                    .as_deref()
+                    .is_some_and(|c| c.len() >= 2 && MUNICIPALITIES.contains(&&c[..2])),
+            })
             .collect();
         self.county_pairs = super::PairBits::with_log2(15);
         for n in self.nodes.iter().filter(|n| n.level == Level::County) {
@@ -648,7 +708,7 @@ impl DivisionParser {
         let trie = self.trie.as_ref().map_or(0, |t| t.heap_bytes());
         (
             self.n_keys,
-            trie + self.entries.capacity() * size_of::<Entry>() + self.parents.capacity() * 4,
+            trie + self.entries.capacity() * size_of::<Entry>() + self.info.capacity() * size_of::<NodeInfo>(),
         )
     }
 
@@ -670,25 +730,22 @@ impl DivisionParser {
     fn hits(&self, text: &str, pos: usize, min: u32, out: &mut Vec<Hit>) {
         out.clear();
         debug_assert!(min >= 2);
-        let rest = &text[pos..];
-        let mut cs = rest.chars();
-        match (cs.next(), cs.next()) {
-            (Some(a), Some(b)) if self.first_pairs.may_contain(a, b) => {}
+        let rb = &text.as_bytes()[pos..];
+        match first_two(rb) {
+            Some((a, b)) if self.first_pairs.may_contain_u32(a, b) => {}
             _ => return,
         }
         let Some(t) = &self.trie else { return };
-        let rb = rest.as_bytes();
-        let (mut chars, mut bytes) = (0u32, 0usize);
-        for (key, len) in t.common_prefix_search(rest.chars()) {
-            while chars < len as u32 {
-                bytes += utf8_len(rb[bytes]);
-                chars += 1;
-            }
-            if chars >= min {
+        // the walk reads characters from an iterator that notes where it is in the bytes: a
+        // key is reported right after its last character is read
+        let at = std::cell::Cell::new(0usize);
+        let chars = Utf8Chars { b: rb, at: &at };
+        for (key, len) in t.common_prefix_search(chars) {
+            if len as u32 >= min {
                 out.push(Hit {
                     key,
-                    chars,
-                    bytes: bytes as u32,
+                    chars: len as u32,
+                    bytes: at.get() as u32,
                 });
             }
         }
@@ -698,9 +755,8 @@ impl DivisionParser {
     /// Keys of at least 3 characters at byte `pos`, where a county's full name may start there
     /// (the keys found may still be of any kind and level), into `out`.
     fn county_hits(&self, text: &str, pos: usize, out: &mut Vec<Hit>) {
-        let mut cs = text[pos..].chars();
-        match (cs.next(), cs.next()) {
-            (Some(a), Some(b)) if self.county_pairs.may_contain(a, b) => {
+        match first_two(&text.as_bytes()[pos..]) {
+            Some((a, b)) if self.county_pairs.may_contain_u32(a, b) => {
                 self.hits(text, pos, 3, out)
             }
             _ => out.clear(),
@@ -758,7 +814,7 @@ impl DivisionParser {
             if idx == anc {
                 return true;
             }
-            idx = self.parents[idx as usize];
+            idx = self.info[idx as usize].parent;
             if idx == NO_PARENT {
                 return false;
             }
@@ -814,7 +870,7 @@ impl DivisionParser {
             alt,
         } = sc;
         let b = text.as_bytes();
-        let level = |x: u32| self.meta[x as usize].0;
+        let level = |x: u32| self.info[x as usize].level;
         cells.clear();
         hyps.clear();
         hyps.push(Hyp {
@@ -1078,8 +1134,9 @@ impl DivisionParser {
         let mut out = [NO_NODE; 5];
         let mut cur = idx;
         while cur != NO_PARENT {
-            out[self.meta[cur as usize].0 as usize - 1] = cur;
-            cur = self.parents[cur as usize];
+            let i = self.info[cur as usize];
+            out[i.level as usize - 1] = cur;
+            cur = i.parent;
         }
         out
     }
@@ -1095,7 +1152,7 @@ impl DivisionParser {
         let mut deepest = None;
         for (li, level) in Level::ALL.into_iter().enumerate() {
             let first = first_chain[li];
-            if first == NO_NODE || self.meta[first as usize].1 {
+            if first == NO_NODE || self.info[first as usize].placeholder {
                 continue;
             }
             if chains.iter().all(|c| c[li] == first) {
@@ -1113,11 +1170,11 @@ impl DivisionParser {
         }
         // the city of a municipality is the municipality itself
         let (p, c) = (Level::Province as usize - 1, Level::City as usize - 1);
-        if m.levels[c] == NO_NODE && m.levels[p] & NAME_ONLY == 0 {
-            let code = self.nodes[m.levels[p] as usize].code.as_deref();
-            if code.is_some_and(|c| MUNICIPALITIES.contains(&&c[..2])) {
-                m.levels[c] = m.levels[p];
-            }
+        if m.levels[c] == NO_NODE
+            && m.levels[p] & NAME_ONLY == 0
+            && self.info[m.levels[p] as usize].municipal
+        {
+            m.levels[c] = m.levels[p];
         }
         m.level = deepest;
     }
