@@ -221,9 +221,20 @@ pub fn may_be_traditional(text: &str) -> bool {
     }
 }
 
-/// `text` with its full-width forms made half-width (step 1 of `normalize`).
+/// `text` with its full-width forms made half-width (step 1 of `normalize`): runs without
+/// them are copied whole.
 pub fn to_half_width(text: &str) -> String {
-    text.chars().map(|c| half_width(c).unwrap_or(c)).collect()
+    let mut out = String::with_capacity(text.len());
+    let mut kept = 0;
+    for (i, c) in text.char_indices() {
+        if let Some(h) = half_width(c) {
+            out.push_str(&text[kept..i]);
+            out.push(h);
+            kept = i + c.len_utf8();
+        }
+    }
+    out.push_str(&text[kept..]);
+    out
 }
 
 /// Full-width form → half-width (U+FF01…U+FF5E, ideographic space); None if not full-width.
@@ -592,10 +603,11 @@ fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<String> {
     Some(out)
 }
 
-/// Drops spaces and punctuation and makes every dash '-'; None when nothing changes.
+/// Drops spaces and punctuation and makes every dash '-'; None when nothing changes. Runs
+/// without punctuation are copied whole.
 fn strip_punctuation(s: &str) -> Option<String> {
     let k = classes();
-    let class = |c: char| {
+    let punct = |c: char| {
         let u = c as usize;
         if u < 0x80 {
             k.ascii[u] & A_PUNCT != 0
@@ -603,17 +615,24 @@ fn strip_punctuation(s: &str) -> Option<String> {
             k.bmp.get(u).copied().unwrap_or(0) & C_PUNCT != 0
         }
     };
-    let first = s.char_indices().find(|&(_, c)| class(c))?.0;
-    let mut t = String::with_capacity(s.len());
-    t.push_str(&s[..first]);
-    for c in s[first..].chars() {
-        if !class(c) {
-            t.push(c);
-        } else if is_other_dash(c) {
-            t.push('-');
+    let mut t = String::new();
+    let mut kept = 0;
+    for (i, c) in s.char_indices() {
+        if punct(c) {
+            if t.capacity() == 0 {
+                t.reserve(s.len());
+            }
+            t.push_str(&s[kept..i]);
+            if is_other_dash(c) {
+                t.push('-');
+            }
+            kept = i + c.len_utf8();
         }
     }
-    Some(t)
+    (kept > 0).then(|| {
+        t.push_str(&s[kept..]);
+        t
+    })
 }
 
 /// Removes phone numbers: a run of digits (with dashes) that is not at the start and has ≥ 11

@@ -708,7 +708,8 @@ impl DivisionParser {
         let trie = self.trie.as_ref().map_or(0, |t| t.heap_bytes());
         (
             self.n_keys,
-            trie + self.entries.capacity() * size_of::<Entry>() + self.info.capacity() * size_of::<NodeInfo>(),
+            trie + self.entries.capacity() * size_of::<Entry>()
+                + self.info.capacity() * size_of::<NodeInfo>(),
         )
     }
 
@@ -756,9 +757,7 @@ impl DivisionParser {
     /// (the keys found may still be of any kind and level), into `out`.
     fn county_hits(&self, text: &str, pos: usize, out: &mut Vec<Hit>) {
         match first_two(&text.as_bytes()[pos..]) {
-            Some((a, b)) if self.county_pairs.may_contain_u32(a, b) => {
-                self.hits(text, pos, 3, out)
-            }
+            Some((a, b)) if self.county_pairs.may_contain_u32(a, b) => self.hits(text, pos, 3, out),
             _ => out.clear(),
         }
     }
