@@ -460,7 +460,7 @@ pub struct ParseReport {
     /// rows whose county the independent rule determines
     pub determinable: usize,
     pub accuracy: f64,
-    /// cpca: best of 3 calls (seconds) and its accuracy by the same rule
+    /// cpca: best of 5 calls (seconds) and its accuracy by the same rule
     pub cpca: Option<(f64, f64)>,
     pub dict_keys: usize,
     pub dict_bytes: usize,
@@ -555,7 +555,7 @@ pub fn parse_vs_cpca(
         best(&mut t_div, &|| stage_divisions(parser, &normed));
         best(&mut t_elem, &|| stage_elements(&normed));
     }
-    // best of `parse_passes` passes (cpca: best of 3 calls of its batch API)
+    // best of `parse_passes` passes (cpca: best of 5 calls of its batch API)
     let mut t_ours = f64::INFINITY;
     let mut ours: Vec<Option<u32>> = Vec::with_capacity(rows.len());
     for _ in 0..passes {
