@@ -982,59 +982,29 @@ impl DivisionParser {
                     continue;
                 }
                 self.hits(text, after, 3, alt);
-                for h in alt.iter() {
-                    for y in hyps.iter() {
-                        if y.node == NO_NODE {
-                            continue;
-                        }
-                        for e in self.entries_of(h.key).as_slice() {
-                            if e.kind == Kind::Full
-                                && e.level > level(y.node)
-                                && self.is_within(e.node, y.node)
-                            {
-                                let f =
-                                    push_fix(cells, y.fix, fix(FixKind::Noise, pos, after, e.node));
-                                next.push(Hyp {
-                                    node: e.node,
-                                    score: y.score + e.kind.weight() * h.chars,
-                                    fix: f,
-                                });
-                            }
-                        }
-                    }
-                    if !next.is_empty() {
-                        advance = h.bytes as usize;
-                        pos = after;
-                        break;
-                    }
+                let taken = self.extend_first(alt, hyps, next, |e, y| {
+                    (e.kind == Kind::Full
+                        && e.level > level(y.node)
+                        && self.is_within(e.node, y.node))
+                    .then(|| push_fix(cells, y.fix, fix(FixKind::Noise, pos, after, e.node)))
+                });
+                if let Some(bytes) = taken {
+                    advance = bytes as usize;
+                    pos = after;
                 }
             }
             if next.is_empty() && pos > 0 && any {
                 // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
                 let back = prev_char(b, pos);
                 self.county_hits(text, back, alt);
-                for h in alt.iter() {
-                    for y in hyps.iter() {
-                        if y.node == NO_NODE {
-                            continue;
-                        }
-                        for e in self.entries_of(h.key).as_slice() {
-                            if e.kind == Kind::Full
-                                && e.level == Level::County
-                                && self.is_within(e.node, y.node)
-                            {
-                                next.push(Hyp {
-                                    node: e.node,
-                                    score: y.score + e.kind.weight() * h.chars,
-                                    fix: y.fix,
-                                });
-                            }
-                        }
-                    }
-                    if !next.is_empty() {
-                        advance = back + h.bytes as usize - pos;
-                        break;
-                    }
+                let taken = self.extend_first(alt, hyps, next, |e, y| {
+                    (e.kind == Kind::Full
+                        && e.level == Level::County
+                        && self.is_within(e.node, y.node))
+                    .then_some(y.fix)
+                });
+                if let Some(bytes) = taken {
+                    advance = back + bytes as usize - pos;
                 }
             }
             if next.is_empty()
@@ -1126,6 +1096,35 @@ impl DivisionParser {
                 .extend(hyps.iter().map(|y| y.node).filter(|&n| n != NO_NODE));
         }
         m
+    }
+
+    /// The fallbacks' search: the first key of `keys` (longest first) under which `take`
+    /// accepts an entry for a reading of `hyps` that has a division (`take` gives the
+    /// reading's corrections); its readings go to `next`, and its length in bytes is returned.
+    fn extend_first(
+        &self,
+        keys: &[Hit],
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        mut take: impl FnMut(&Entry, &Hyp) -> Option<u32>,
+    ) -> Option<u32> {
+        for h in keys {
+            for y in hyps.iter().filter(|y| y.node != NO_NODE) {
+                for e in self.entries_of(h.key).as_slice() {
+                    if let Some(fix) = take(e, y) {
+                        next.push(Hyp {
+                            node: e.node,
+                            score: y.score + e.kind.weight() * h.chars,
+                            fix,
+                        });
+                    }
+                }
+            }
+            if !next.is_empty() {
+                return Some(h.bytes);
+            }
+        }
+        None
     }
 
     /// The node at each level (province … village) on the way down to `idx`.
