@@ -357,7 +357,7 @@ struct Scratch {
 }
 
 thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
 }
 
 /// `f` after the list ending in `prev`; the new list's last cell.
@@ -848,11 +848,13 @@ impl DivisionParser {
     /// with their corrections in a shared arena, and allocates nothing once the per-thread
     /// working sets have grown; the answer borrows `text` and the parser.
     pub fn parse<'a>(&'a self, text: &'a str, within: Option<u32>) -> DivisionMatch<'a> {
-        SCRATCH.with(|sc| match sc.try_borrow_mut() {
-            Ok(mut sc) => self.parse_in(text, within, &mut sc),
-            // not reached (a parse does not parse), but never a panic
-            Err(_) => self.parse_in(text, within, &mut Scratch::default()),
-        })
+        // the working sets are moved out of the thread-local and back (five vectors, no
+        // allocation): the answer is then built in the caller's place, not copied out of a
+        // closure
+        let mut sc = SCRATCH.take();
+        let m = self.parse_in(text, within, &mut sc);
+        SCRATCH.set(sc);
+        m
     }
 
     fn parse_in<'a>(
