@@ -224,17 +224,28 @@ pub fn may_be_traditional(text: &str) -> bool {
 /// `text` with its full-width forms made half-width (step 1 of `normalize`): runs without
 /// them are copied whole.
 pub fn to_half_width(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    replace_chars(text, |c| half_width(c).map(Some)).unwrap_or_else(|| text.to_string())
+}
+
+/// `s` with each character for which `f` answers `Some` replaced by what it holds (`None`:
+/// dropped); None when no character is. Runs of kept characters are copied whole.
+fn replace_chars(s: &str, f: impl Fn(char) -> Option<Option<char>>) -> Option<String> {
+    let mut t = String::new();
     let mut kept = 0;
-    for (i, c) in text.char_indices() {
-        if let Some(h) = half_width(c) {
-            out.push_str(&text[kept..i]);
-            out.push(h);
+    for (i, c) in s.char_indices() {
+        if let Some(r) = f(c) {
+            if t.capacity() == 0 {
+                t.reserve(s.len());
+            }
+            t.push_str(&s[kept..i]);
+            t.extend(r);
             kept = i + c.len_utf8();
         }
     }
-    out.push_str(&text[kept..]);
-    out
+    (kept > 0).then(|| {
+        t.push_str(&s[kept..]);
+        t
+    })
 }
 
 /// Full-width form → half-width (U+FF01…U+FF5E, ideographic space); None if not full-width.
@@ -615,24 +626,7 @@ fn strip_punctuation(s: &str) -> Option<String> {
             k.bmp.get(u).copied().unwrap_or(0) & C_PUNCT != 0
         }
     };
-    let mut t = String::new();
-    let mut kept = 0;
-    for (i, c) in s.char_indices() {
-        if punct(c) {
-            if t.capacity() == 0 {
-                t.reserve(s.len());
-            }
-            t.push_str(&s[kept..i]);
-            if is_other_dash(c) {
-                t.push('-');
-            }
-            kept = i + c.len_utf8();
-        }
-    }
-    (kept > 0).then(|| {
-        t.push_str(&s[kept..]);
-        t
-    })
+    replace_chars(s, |c| punct(c).then(|| is_other_dash(c).then_some('-')))
 }
 
 /// Removes phone numbers: a run of digits (with dashes) that is not at the start and has ≥ 11
