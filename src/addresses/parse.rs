@@ -1240,26 +1240,30 @@ fn road_end(s: &str) -> Option<usize> {
     const DAO: &[u8] = "道".as_bytes();
     const DA: &[u8] = "大".as_bytes();
     let b = s.as_bytes();
-    // the previous character's start
-    let mut prev: Option<usize> = None;
-    let mut i = 0;
-    while i < b.len() {
-        let end = (i + utf8_len(b[i])).min(b.len());
-        let digit_next = b.get(end).is_some_and(u8::is_ascii_digit);
-        if i > 0 && end - i == 3 && (end == b.len() || digit_next) {
-            let two = |first: &[u8]| prev.is_some_and(|p| p > 0 && &b[p..i] == first);
-            let ok = match &b[i..end] {
-                c if c == LU || c == JIE || c == XIANG => true,
-                c if c == TONG => two(HU),
-                c if c == DAO => two(DA) || digit_next,
-                _ => false,
-            };
-            if ok {
-                return Some(end);
-            }
+    // a suffix ends right before a digit or at the end of the text: only those places are
+    // looked at, in order (the three bytes before one of them are a suffix when they start
+    // with a lead byte)
+    let ends = (0..b.len())
+        .filter(|&j| b[j].is_ascii_digit())
+        .chain(std::iter::once(b.len()));
+    for end in ends {
+        // not the first character
+        if end <= 3 || b[end - 3] & 0xF0 != 0xE0 {
+            continue;
         }
-        prev = Some(i);
-        i = end;
+        let i = end - 3;
+        let digit_next = end < b.len();
+        // the previous character is `first` (and not the first character either)
+        let two = |first: &[u8]| i > 3 && &b[i - 3..i] == first;
+        let ok = match &b[i..end] {
+            c if c == LU || c == JIE || c == XIANG => true,
+            c if c == TONG => two(HU),
+            c if c == DAO => two(DA) || digit_next,
+            _ => false,
+        };
+        if ok {
+            return Some(end);
+        }
     }
     None
 }
