@@ -54,26 +54,29 @@ const NUMBER_SUFFIXES: &[char] = &[
     '号', '弄', '幢', '栋', '座', '单', '室', '楼', '层', '支', '组',
 ];
 
-// Classes of a non-ASCII BMP character, one byte per character (a 64 KB table): the scan
-// that decides which normalisation steps can change a text reads one byte per character.
-const C_FULLWIDTH: u8 = 1;
-const C_CONTACT: u8 = 2;
-const C_BRACKET: u8 = 4;
-const C_PUNCT: u8 = 8;
-const C_NUMERAL: u8 = 16;
-const C_SUFFIX: u8 = 32;
+// Classes of a non-ASCII BMP character, two bytes per character (a 128 KB table, of which
+// addresses touch a few hundred lines): the scan that decides which normalisation steps can
+// change a text reads one entry per character.
+const C_FULLWIDTH: u16 = 1;
+const C_CONTACT: u16 = 2;
+const C_BRACKET: u16 = 4;
+const C_PUNCT: u16 = 8;
+const C_NUMERAL: u16 = 16;
+const C_SUFFIX: u16 = 32;
 /// a one-character key of zhconv's zh-CN tables
-const C_TRAD: u8 = 64;
+const C_TRAD: u16 = 64;
 /// the first character of a longer key
-const C_TRAD_FIRST: u8 = 128;
+const C_TRAD_FIRST: u16 = 0x100;
+/// the second character of a longer key (`C_TRAD_FIRST` shifted right by one)
+const C_TRAD_SECOND: u16 = 0x200;
 
 // Classes of an ASCII character (a table of 128); the zhconv bits are the same as above.
-const A_DIGIT: u8 = 1;
+const A_DIGIT: u16 = 1;
 /// `t`/`T` (tel, TEL)
-const A_CONTACT: u8 = 2;
-const A_BRACKET: u8 = 4;
-const A_PUNCT: u8 = 8;
-const A_COLON: u8 = 16;
+const A_CONTACT: u16 = 2;
+const A_BRACKET: u16 = 4;
+const A_PUNCT: u16 = 8;
+const A_COLON: u16 = 16;
 
 /// The character classes, and the keys of zhconv's zh-CN conversion tables reduced to what a
 /// text must contain for one of them to match: the character of each one-character key, and
@@ -82,8 +85,8 @@ const A_COLON: u8 = 16;
 /// spares most addresses the automaton (the zh-CN phrase table has keys starting with 大, 北,
 /// 1 …, so first characters alone would not).
 struct CharClasses {
-    bmp: Box<[u8; 0x10000]>,
-    ascii: [u8; 128],
+    bmp: Box<[u16; 0x10000]>,
+    ascii: [u16; 128],
     /// the longer keys by their first two characters, and a bit per hashed pair in front
     pairs: std::collections::HashMap<(char, char), Vec<String>, foldhash::fast::FixedState>,
     pair_bits: super::PairBits,
@@ -95,7 +98,7 @@ fn classes() -> &'static CharClasses {
     static CLASSES: std::sync::OnceLock<CharClasses> = std::sync::OnceLock::new();
     CLASSES.get_or_init(|| {
         let mut k = CharClasses {
-            bmp: Box::new([0u8; 0x10000]),
+            bmp: Box::new([0u16; 0x10000]),
             ascii: [0; 128],
             pairs: Default::default(),
             // about 2,000 pairs: 8 KB keeps false positives near 3 %
@@ -182,6 +185,13 @@ fn classes() -> &'static CharClasses {
                 match k.ascii.get_mut(a as usize) {
                     Some(x) => *x |= C_TRAD_FIRST,
                     None => k.bmp[a as usize] |= C_TRAD_FIRST,
+                }
+                // (a second character beyond the BMP: the scan takes every such character
+                // for one)
+                match k.ascii.get_mut(b as usize) {
+                    Some(x) => *x |= C_TRAD_SECOND,
+                    None if (b as u32) < 0x10000 => k.bmp[b as usize] |= C_TRAD_SECOND,
+                    None => {}
                 }
             }
         }
@@ -347,48 +357,55 @@ impl Scan {
 }
 
 /// One pass over the bytes of `text`: a class per character (decoded by hand, one table read
-/// each), ORed together; only characters that may start a longer zhconv key, and Chinese
-/// numerals and element suffixes, look further.
+/// each), ORed together; only a character that may start a longer zhconv key followed by one
+/// that may come second in such a key (0.3 pairs per address, where 14 % of the characters
+/// may start one), and Chinese numerals and element suffixes, look further.
 fn scan(text: &str) -> Scan {
     let k = classes();
     let b = text.as_bytes();
-    // ORed classes: the non-ASCII ones in bits 0–7, the ASCII ones in bits 8–15
-    let mut acc = 0u32;
+    // ORed classes of the non-ASCII and of the ASCII characters
+    let (mut acc, mut aacc) = (0u16, 0u16);
     let mut digits = 0u32;
     // found: a Traditional key, a numeral right before a suffix
     let (mut traditional, mut numeral) = (false, false);
     // a Chinese numeral came last (punctuation that step 5 drops does not end it)
     let mut prev_numeral = false;
-    // the previous character when a longer zhconv key starts with it, and where it starts
-    let mut first: Option<(u32, usize)> = None;
+    // the previous character's `C_TRAD_FIRST` bit, the character and where it starts: a
+    // longer key may start there when this character has `C_TRAD_SECOND` (the zh-CN phrase
+    // tables have keys such as 覆核 or 沈船 made of characters that are not keys alone), and
+    // only then is the pair looked up
+    let (mut first, mut prev_c, mut prev_at) = (0u16, 0u32, 0usize);
+    let pair_at = |p: u32, at: usize, c: u32| {
+        k.pair_bits.may_contain_u32(p, c) && k.long_key_at(p, c, &text[at..])
+    };
     let mut i = 0;
     while i < b.len() {
         let (c, len, cls);
         match b[i..] {
-            [x, ..] if x < 0x80 => {
-                let a = k.ascii[(x & 0x7F) as usize];
-                acc |= (a as u32) << 8;
-                digits += (a & A_DIGIT) as u32;
-                prev_numeral &= a & A_PUNCT != 0;
-                (c, len, cls) = (x as u32, 1, a & C_TRAD_FIRST);
-            }
             // the common case: a three-byte character (all of CJK)
             [x @ 0xE0..=0xEF, y, z, ..] => {
                 c = ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
                 len = 3;
                 cls = k.bmp[c as usize & 0xFFFF];
-                acc |= cls as u32;
+                acc |= cls;
                 if cls & (C_NUMERAL | C_SUFFIX | C_PUNCT) == 0 {
                     prev_numeral = false;
                 } else {
                     (prev_numeral, numeral) = numeral_step(cls, prev_numeral, numeral);
                 }
             }
+            [x, ..] if x < 0x80 => {
+                let a = k.ascii[(x & 0x7F) as usize];
+                aacc |= a;
+                digits += (a & A_DIGIT) as u32;
+                prev_numeral &= a & A_PUNCT != 0;
+                (c, len, cls) = (x as u32, 1, a);
+            }
             [x, y, ..] if x < 0xE0 => {
                 c = ((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F);
                 len = 2;
                 cls = k.bmp[c as usize & 0xFFFF];
-                acc |= cls as u32;
+                acc |= cls;
                 (prev_numeral, numeral) = numeral_step(cls, prev_numeral, numeral);
             }
             [x, y, z, w, ..] => {
@@ -397,27 +414,20 @@ fn scan(text: &str) -> Scan {
                     | ((z as u32 & 0x3F) << 6)
                     | (w as u32 & 0x3F);
                 len = 4;
-                cls = 0;
+                // may be the second character of a longer key
+                cls = C_TRAD_SECOND;
                 traditional |= k.astral_key(c);
                 prev_numeral = false;
             }
             // not reached for valid UTF-8
             _ => break,
         }
-        // a longer key may start at the previous character: compare the whole key (the zh-CN
-        // phrase tables have keys such as 覆核 or 沈船 made of characters that are not keys
-        // alone)
-        if let Some((p, at)) = first.take() {
-            if k.pair_bits.may_contain_u32(p, c) {
-                traditional |= k.long_key_at(p, c, &text[at..]);
-            }
+        if first & (cls >> 1) != 0 {
+            traditional |= pair_at(prev_c, prev_at, c);
         }
-        if cls & C_TRAD_FIRST != 0 {
-            first = Some((c, i));
-        }
+        (first, prev_c, prev_at) = (cls & C_TRAD_FIRST, c, i);
         i += len;
     }
-    let (acc, aacc) = (acc as u8, (acc >> 8) as u8);
     let traditional = traditional || (acc | aacc) & C_TRAD != 0;
     let bracket = acc & C_BRACKET != 0 || aacc & A_BRACKET != 0;
     let colon = aacc & A_COLON != 0;
@@ -441,7 +451,7 @@ fn scan(text: &str) -> Scan {
 /// The numeral bookkeeping of `scan` for a non-ASCII character of class `cls`: (a numeral
 /// came last, a numeral came right before a suffix).
 #[inline]
-fn numeral_step(cls: u8, prev_numeral: bool, numeral: bool) -> (bool, bool) {
+fn numeral_step(cls: u16, prev_numeral: bool, numeral: bool) -> (bool, bool) {
     let numeral = numeral || (prev_numeral && cls & C_SUFFIX != 0);
     // punctuation that step 5 drops does not end a numeral
     let prev = if cls & (C_NUMERAL | C_PUNCT) == C_PUNCT {
