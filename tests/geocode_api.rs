@@ -154,6 +154,24 @@ fn geocode_parse_batch_reverse() {
     let (_, p) = get(&c, &format!("{}/v1/parse?q=青浦區(qū)盈浦街道", srv.base));
     assert_eq!(p["county"]["code"], "310118");
     assert_eq!(p["town"]["name"], "盈浦街道");
+    // a community named after its road (中山东一路居委会): the road stays the road of the
+    // elements, the community is still read
+    let (_, p) = get(
+        &c,
+        &format!("{}/v1/parse?q=上海市黄浦区中山东一路12号", srv.base),
+    );
+    assert_eq!(p["county"]["code"], "310101");
+    assert_eq!(p["village"]["name"], "中山东一路居委会");
+    assert_eq!(p["detail"], "中山东一路12号");
+    assert_eq!(p["elements"]["road"], "中山东一路");
+    assert_eq!(p["elements"]["number"], 12);
+    // the community's own name: no road
+    let (_, p) = get(
+        &c,
+        &format!("{}/v1/parse?q=上海市黄浦区中山东一路居委会", srv.base),
+    );
+    assert_eq!(p["village"]["name"], "中山东一路居委会");
+    assert_eq!(p["elements"]["road"], Value::Null);
 
     // batch JSON with one bad row: results stream in order, the bad row gets an error
     let r = c

@@ -642,7 +642,7 @@ pub fn parse_rows(parser: &DivisionParser, rows: &[String], out: &mut Vec<Option
     for r in rows {
         let (t, _) = super::normalize::normalize(r);
         let m = parser.parse(&t, None);
-        std::hint::black_box(super::parse::parse_elements(m.detail, None));
+        std::hint::black_box(super::parse::parse_elements(m.road_detail(), None));
         out.push(m.county().and_then(|c| c.node));
     }
 }

@@ -300,6 +300,33 @@ impl<'a> DivisionMatch<'a> {
         self.part(Level::Village)
     }
 
+    /// The text the address elements are read from: the detail, or from the last division
+    /// token on when that token is itself a road name with a house number after it. A
+    /// community is often named after its road (中山东一路居委会): in 中山东一路12号 the
+    /// division reading keeps the community, and the road stays the road of the elements.
+    pub fn road_detail(&self) -> &'a str {
+        let Some(&(at, _)) = self.steps.last() else {
+            return self.detail;
+        };
+        let (at, end) = (at as usize, self.text.len() - self.detail.len());
+        let village = self
+            .hypotheses
+            .first()
+            .is_some_and(|&n| self.parser.info[n as usize].level == Level::Village);
+        if village
+            && self
+                .detail
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_digit)
+            && road_end(&self.text[at..]) == Some(end - at)
+        {
+            &self.text[at..]
+        } else {
+            self.detail
+        }
+    }
+
     /// Each accepted division token: (byte offset where it starts, the hypotheses before it).
     pub fn steps(&self) -> impl DoubleEndedIterator<Item = (usize, &[u32])> {
         self.steps.iter().enumerate().map(|(i, &(at, end))| {

@@ -121,7 +121,8 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
 pub fn parse_json(b: &AddressBook, q: &str) -> Value {
     let (t, mut corr) = crate::addresses::normalize::normalize(q);
     let m = b.parser.parse(&t, None);
-    let e = crate::addresses::parse::parse_elements(m.detail, None);
+    let detail = m.road_detail();
+    let e = crate::addresses::parse::parse_elements(detail, None);
     corr.extend(m.corrections());
     json!({
         "query": q,
@@ -133,7 +134,7 @@ pub fn parse_json(b: &AddressBook, q: &str) -> Value {
         "village": m.village(),
         "level": m.level,
         "ambiguous": m.hypotheses.len() > 1 && m.level.is_none(),
-        "detail": m.detail,
+        "detail": detail,
         "elements": e,
         "corrections": corr,
     })
