@@ -172,6 +172,21 @@ fn geocode_parse_batch_reverse() {
     );
     assert_eq!(p["village"]["name"], "中山东一路居委会");
     assert_eq!(p["elements"]["road"], Value::Null);
+    // a road named after its district is the road, not the district's name repeated; the
+    // name repeated is still skipped
+    let (_, p) = get(
+        &c,
+        &format!("{}/v1/parse?q=广州市天河区天河北路890号", srv.base),
+    );
+    assert_eq!(p["county"]["code"], "440106");
+    assert_eq!(p["elements"]["road"], "天河北路");
+    assert_eq!(p["elements"]["number"], 890);
+    let (_, p) = get(
+        &c,
+        &format!("{}/v1/parse?q=广州市广州市越秀区北京路1号", srv.base),
+    );
+    assert_eq!(p["county"]["code"], "440104");
+    assert_eq!(p["elements"]["road"], "北京路");
 
     // batch JSON with one bad row: results stream in order, the bad row gets an error
     let r = c

@@ -1000,12 +1000,14 @@ impl DivisionParser {
             let after = next_char(b, pos);
             if next.is_empty() && any && after < b.len() {
                 // one stray character between division names (成都是锦江区, 上海经静安区), or
-                // the same name repeated (广州市广州市越秀区)
+                // the same name repeated (广州市广州市越秀区), but not a road named after the
+                // division (天河区天河路208号)
                 if let Some(h) = hits.iter().find(|h| {
                     self.entries_of(h.key)
                         .as_slice()
                         .iter()
                         .any(|e| hyps.iter().any(|y| y.node == e.node))
+                        && !looks_like_road(&text[pos + h.bytes as usize..])
                 }) {
                     pos += h.bytes as usize;
                     continue;
