@@ -181,6 +181,12 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["county"]["code"], "440106");
     assert_eq!(p["elements"]["road"], "天河北路");
     assert_eq!(p["elements"]["number"], 890);
+    // a division's short name at the start of a road name does not make the division
+    // (金沙江路 is not in 金沙县, Guizhou)
+    let (_, p) = get(&c, &format!("{}/v1/parse?q=金沙江路3028号", srv.base));
+    assert_eq!(p["county"], Value::Null);
+    assert_eq!(p["elements"]["road"], "金沙江路");
+    assert_eq!(p["elements"]["number"], 3028);
     let (_, p) = get(
         &c,
         &format!("{}/v1/parse?q=广州市广州市越秀区北京路1号", srv.base),

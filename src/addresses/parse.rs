@@ -528,7 +528,8 @@ pub fn short_names(name: &str, level: Level) -> Vec<String> {
     out
 }
 
-/// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路)?
+/// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路, and
+/// one character before a road suffix and a house number: 余杭塘路2628号, 金沙江路3028号)?
 fn looks_like_road(rest: &str) -> bool {
     const R: &[&str] = &[
         "路", "街", "大道", "大街", "东路", "西路", "南路", "北路", "中路", "一路", "二路", "三路",
@@ -560,6 +561,8 @@ fn looks_like_road(rest: &str) -> bool {
                 | '商'
         )
     }) && R.iter().any(|r| rest.starts_with(r))
+        // or one character and a road suffix, then the house number (余杭塘路2628号: 塘路)
+        || road_end(rest).is_some_and(|e| e <= 6 && e < rest.len())
 }
 
 impl DivisionParser {
