@@ -16,6 +16,7 @@ pub mod bench;
 pub mod generate;
 pub mod geocode;
 pub mod import;
+mod keytrie;
 pub mod normalize;
 pub mod parse;
 

@@ -121,8 +121,8 @@ pub struct Node {
 
 /// The division dictionary.
 ///
-/// Keys (full names, short names, aliases, old names) live in a character-wise double-array
-/// trie (`crawdad`): one common-prefix walk at a text position yields every key starting
+/// Keys (full names, short names, aliases, old names) live in a character-wise trie laid out
+/// hot first ([`super::keytrie`]): one common-prefix walk at a text position yields every key starting
 /// there, without hashing or allocating. A key's value in the trie is its only entry packed
 /// into the value (most keys: no second lookup), or the index of its first entry in
 /// `entries`.
@@ -131,7 +131,7 @@ pub struct DivisionParser {
     pub nodes: Vec<Node>,
     /// key → entries while building; emptied by `finish`
     building: HashMap<String, Vec<Entry>, foldhash::fast::FixedState>,
-    trie: Option<crawdad::Trie>,
+    trie: super::keytrie::KeyTrie,
     /// the first two characters of every key: most text positions start no key, and this
     /// answers them without walking the trie (whose nodes are mostly out of cache)
     first_pairs: super::PairBits,
@@ -427,7 +427,7 @@ fn utf8_len(b: u8) -> usize {
 
 /// The character at the start of `b` (valid UTF-8) and its length in bytes.
 #[inline(always)]
-fn decode(b: &[u8]) -> Option<(u32, usize)> {
+pub(super) fn decode(b: &[u8]) -> Option<(u32, usize)> {
     match *b {
         [x, ..] if x < 0x80 => Some((x as u32, 1)),
         [x @ 0xE0..=0xEF, y, z, ..] => Some((
@@ -452,24 +452,6 @@ fn first_two(b: &[u8]) -> Option<(u32, u32)> {
     let (a, n) = decode(b)?;
     let (c, _) = decode(&b[n..])?;
     Some((a, c))
-}
-
-/// The characters of UTF-8 bytes, noting in `at` the byte offset after the last one read.
-struct Utf8Chars<'a> {
-    b: &'a [u8],
-    at: &'a std::cell::Cell<usize>,
-}
-
-impl Iterator for Utf8Chars<'_> {
-    type Item = char;
-
-    #[inline(always)]
-    fn next(&mut self) -> Option<char> {
-        let i = self.at.get();
-        let (c, n) = decode(self.b.get(i..)?)?;
-        self.at.set(i + n);
-        char::from_u32(c)
-    }
 }
 
 /// The start of the character after the one at byte `i` of `b` (valid UTF-8, `i` < len).
@@ -562,7 +544,7 @@ fn looks_like_road(rest: &str) -> bool {
         )
     }) && R.iter().any(|r| rest.starts_with(r))
         // or one character and a road suffix, then the house number (余杭塘路2628号: 塘路)
-        || road_end(rest).is_some_and(|e| e <= 6 && e < rest.len())
+        || road_end_upto(rest, 6).is_some_and(|e| e < rest.len())
 }
 
 impl DivisionParser {
@@ -700,20 +682,21 @@ impl DivisionParser {
         self.n_keys = keys.len();
         for (k, es) in &keys {
             self.first_pairs.insert_prefix(k);
+            // the names of provinces, cities and counties are the hot part of the trie
+            let rank = u8::from(!es.iter().any(|e| e.level <= Level::County));
             if let (Some(v), 1) = (es[0].inline(), es.len()) {
-                records.push((k.as_str(), v));
+                records.push((k.as_str(), v, rank));
                 continue;
             }
-            records.push((k.as_str(), self.entries.len() as u32));
+            records.push((k.as_str(), self.entries.len() as u32, rank));
             self.entries.extend_from_slice(es);
             if let Some(e) = self.entries.last_mut() {
                 e.last = true;
             }
         }
-        // keys are unique, non-empty and sorted, and there are far fewer than 2^31 entries
-        self.trie = (!records.is_empty())
-            .then(|| crawdad::Trie::from_records(records))
-            .and_then(Result::ok);
+        // keys are unique, non-empty and sorted, and there are far fewer than 2^31 entries (a
+        // value is below INLINE | 2^30)
+        self.trie = super::keytrie::KeyTrie::from_records(records).unwrap_or_default();
         self.info = self
             .nodes
             .iter()
@@ -735,7 +718,7 @@ impl DivisionParser {
 
     /// Number of dictionary keys and the heap bytes of the trie and entry table.
     pub fn dictionary_size(&self) -> (usize, usize) {
-        let trie = self.trie.as_ref().map_or(0, |t| t.heap_bytes());
+        let trie = self.trie.heap_bytes();
         (
             self.n_keys,
             trie + self.entries.capacity() * size_of::<Entry>()
@@ -762,24 +745,17 @@ impl DivisionParser {
         out.clear();
         debug_assert!(min >= 2);
         let rb = &text.as_bytes()[pos..];
-        match first_two(rb) {
-            Some((a, b)) if self.first_pairs.may_contain_u32(a, b) => {}
-            _ => return,
+        let Some((a, la)) = decode(rb) else { return };
+        let Some((c, lc)) = decode(&rb[la..]) else {
+            return;
+        };
+        if !self.first_pairs.may_contain_u32(a, c) {
+            return;
         }
-        let Some(t) = &self.trie else { return };
-        // the walk reads characters from an iterator that notes where it is in the bytes: a
-        // key is reported right after its last character is read
-        let at = std::cell::Cell::new(0usize);
-        let chars = Utf8Chars { b: rb, at: &at };
-        for (key, len) in t.common_prefix_search(chars) {
-            if len as u32 >= min {
-                out.push(Hit {
-                    key,
-                    chars: len as u32,
-                    bytes: at.get() as u32,
-                });
-            }
-        }
+        self.trie
+            .prefixes((a, c), rb, la + lc, min, |key, chars, bytes| {
+                out.push(Hit { key, chars, bytes })
+            });
         out.reverse();
     }
 
@@ -1264,6 +1240,11 @@ fn char_at(s: &str, i: usize) -> Option<char> {
 /// 公路; 道 only before a number) that is not the first character and is followed by a digit
 /// or the end of the text. Compares the suffixes' UTF-8 bytes (no decoding).
 fn road_end(s: &str) -> Option<usize> {
+    road_end_upto(s, usize::MAX)
+}
+
+/// [`road_end`] where the road ends at byte `max` or before.
+fn road_end_upto(s: &str, max: usize) -> Option<usize> {
     const LU: &[u8] = "路".as_bytes();
     const JIE: &[u8] = "街".as_bytes();
     const XIANG: &[u8] = "巷".as_bytes();
@@ -1274,30 +1255,38 @@ fn road_end(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     // a suffix ends right before a digit or at the end of the text: only those places are
     // looked at, in order (the three bytes before one of them are a suffix when they start
-    // with a lead byte)
-    let ends = (0..b.len())
-        .filter(|&j| b[j].is_ascii_digit())
-        .chain(std::iter::once(b.len()));
-    for end in ends {
-        // not the first character
+    // with a lead byte; not the first character)
+    let is_end = |end: usize| {
         if end <= 3 || b[end - 3] & 0xF0 != 0xE0 {
-            continue;
+            return false;
         }
         let i = end - 3;
-        let digit_next = end < b.len();
         // the previous character is `first` (and not the first character either)
         let two = |first: &[u8]| i > 3 && &b[i - 3..i] == first;
-        let ok = match &b[i..end] {
+        match &b[i..end] {
             c if c == LU || c == JIE || c == XIANG => true,
             c if c == TONG => two(HU),
-            c if c == DAO => two(DA) || digit_next,
+            c if c == DAO => two(DA) || end < b.len(),
             _ => false,
-        };
-        if ok {
-            return Some(end);
         }
+    };
+    let last = b.len().min(max.saturating_add(1));
+    let mut j = 4;
+    while j < last {
+        // eight bytes at a time where none is a digit (x ^ 0x30 < 10 for the digits only)
+        if let Some(w) = b.get(j..j + 8).filter(|_| j + 8 <= last) {
+            let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ 0x3030_3030_3030_3030;
+            if x.wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & !x & 0x8080_8080_8080_8080 == 0 {
+                j += 8;
+                continue;
+            }
+        }
+        if b[j].is_ascii_digit() && is_end(j) {
+            return Some(j);
+        }
+        j += 1;
     }
-    None
+    (b.len() <= max && is_end(b.len())).then_some(b.len())
 }
 
 /// Parses the elements below the divisions. `road` is a road already recognised at the start
