@@ -96,7 +96,6 @@ impl KeyTrie {
             }
             prev = Some(key);
             let mut n = 0usize;
-            b[0].rank = b[0].rank.min(rank);
             for c in key.chars() {
                 let c = c as u32;
                 // sorted keys: a child with this label, if any, is the last one added
@@ -130,7 +129,7 @@ impl KeyTrie {
         second.sort_unstable();
         let mut nodes: Vec<TNode> = Vec::with_capacity(b.len());
         let mut labels: Vec<u32> = Vec::with_capacity(b.len() + LANES);
-        // build nodes waiting for their children's block: (rank, order, build id, final id)
+        // build nodes waiting for their children's block: (rank, order, build id, where)
         let mut heap = std::collections::BinaryHeap::new();
         let mut order = 0u64;
         let slots = (second.len() * 3 / 2).max(2).next_power_of_two();
@@ -144,12 +143,13 @@ impl KeyTrie {
             Node(u32),
         }
         for &(rank, a, c, id) in &second {
-            let mut i = slot(pair_key(a, c), shift);
+            let key = pair_key(a, c);
+            let mut i = slot(key, shift);
             while pairs[i].key != 0 {
                 i = (i + 1) & mask;
             }
             pairs[i] = PairSlot {
-                key: pair_key(a, c) << COUNT_BITS,
+                key: key << COUNT_BITS,
                 first: 0,
                 value: b[id as usize].value,
             };

@@ -122,8 +122,8 @@ pub struct Node {
 /// The division dictionary.
 ///
 /// Keys (full names, short names, aliases, old names) live in a character-wise trie laid out
-/// hot first ([`super::keytrie`]): one common-prefix walk at a text position yields every key starting
-/// there, without hashing or allocating. A key's value in the trie is its only entry packed
+/// hot first ([`super::keytrie`]): one common-prefix walk at a text position yields every key
+/// starting there, without hashing or allocating. A key's value in the trie is its only entry packed
 /// into the value (most keys: no second lookup), or the index of its first entry in
 /// `entries`.
 #[derive(Default)]
@@ -446,12 +446,12 @@ pub(super) fn decode(b: &[u8]) -> Option<(u32, usize)> {
     }
 }
 
-/// The first two characters of `b`.
+/// The first two characters of `b`, and the byte length of both.
 #[inline]
-fn first_two(b: &[u8]) -> Option<(u32, u32)> {
+fn first_two(b: &[u8]) -> Option<((u32, u32), usize)> {
     let (a, n) = decode(b)?;
-    let (c, _) = decode(&b[n..])?;
-    Some((a, c))
+    let (c, m) = decode(&b[n..])?;
+    Some(((a, c), n + m))
 }
 
 /// The start of the character after the one at byte `i` of `b` (valid UTF-8, `i` < len).
@@ -745,15 +745,14 @@ impl DivisionParser {
         out.clear();
         debug_assert!(min >= 2);
         let rb = &text.as_bytes()[pos..];
-        let Some((a, la)) = decode(rb) else { return };
-        let Some((c, lc)) = decode(&rb[la..]) else {
+        let Some(((a, c), at)) = first_two(rb) else {
             return;
         };
         if !self.first_pairs.may_contain_u32(a, c) {
             return;
         }
         self.trie
-            .prefixes((a, c), rb, la + lc, min, |key, chars, bytes| {
+            .prefixes((a, c), rb, at, min, |key, chars, bytes| {
                 out.push(Hit { key, chars, bytes })
             });
         out.reverse();
@@ -763,7 +762,9 @@ impl DivisionParser {
     /// (the keys found may still be of any kind and level), into `out`.
     fn county_hits(&self, text: &str, pos: usize, out: &mut Vec<Hit>) {
         match first_two(&text.as_bytes()[pos..]) {
-            Some((a, b)) if self.county_pairs.may_contain_u32(a, b) => self.hits(text, pos, 3, out),
+            Some(((a, b), _)) if self.county_pairs.may_contain_u32(a, b) => {
+                self.hits(text, pos, 3, out)
+            }
             _ => out.clear(),
         }
     }
@@ -1274,8 +1275,8 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
     let mut j = 4;
     while j < last {
         // eight bytes at a time where none is a digit (x ^ 0x30 < 10 for the digits only)
-        if let Some(w) = b.get(j..j + 8).filter(|_| j + 8 <= last) {
-            let x = u64::from_le_bytes(w.try_into().unwrap_or_default()) ^ 0x3030_3030_3030_3030;
+        if let Some(w) = b[j..last].first_chunk::<8>() {
+            let x = u64::from_le_bytes(*w) ^ 0x3030_3030_3030_3030;
             if x.wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & !x & 0x8080_8080_8080_8080 == 0 {
                 j += 8;
                 continue;
