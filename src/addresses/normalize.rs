@@ -608,7 +608,7 @@ fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<String> {
             Some((j, close)) => {
                 corr.push(Correction::new(
                     "annotation",
-                    format!("{open}{}", &after[..j]),
+                    format!("{open}{}{close}", &after[..j]),
                     "",
                 ));
                 &after[j + close.len_utf8()..]
@@ -778,6 +778,8 @@ mod tests {
         let (s, c) = normalize("青浦區(qū)盈浦街道");
         assert_eq!(s, "青浦区盈浦街道");
         assert!(c.iter().any(|c| c.kind == "traditional"));
+        // the annotation is reported whole, with both brackets
+        assert!(c.iter().any(|c| c.kind == "annotation" && c.from == "(qū)"));
         let (s, _) = normalize("上海市 黄浦区，南京东路１２３号附近 13912345678");
         assert_eq!(s, "上海市黄浦区南京东路123号");
         let (s, _) = normalize("福州路十二号");
