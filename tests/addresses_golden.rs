@@ -64,3 +64,60 @@ fn jionlp_golden_cases() {
         failures.join("\n")
     );
 }
+
+/// Readings of real `cpca_addr.csv` rows that were wrong: the county code now expected, and
+/// the cases the fixes must leave alone.
+#[test]
+fn fixed_readings_of_real_rows() {
+    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
+    let d = diming::divisions::Divisions::build(src).unwrap();
+    let p = DivisionParser::build(&d);
+    let parse = |q: &str| {
+        let (norm, _) = normalize(q);
+        let m = p.parse(&norm, None);
+        let code =
+            |x: Option<diming::addresses::parse::Part>| x.and_then(|x| x.code.map(String::from));
+        (
+            code(m.province()),
+            code(m.city()),
+            code(m.county()),
+            m.county().map(|x| x.name.to_string()),
+            m.hypotheses.len(),
+        )
+    };
+    // 青岛市 + 市南区 (overlapping 市), not Hong Kong's 南区 as a conflicting county
+    assert_eq!(
+        parse("青岛市南区东海西路43号凯旋大厦东塔15-16楼")
+            .2
+            .as_deref(),
+        Some("370202")
+    );
+    assert_eq!(
+        parse("青岛市北区重庆南路251号").2.as_deref(),
+        Some("370203")
+    );
+    // a three-character name shared with the supplement at the same level: the code lists'
+    // division first, the other kept as an alternative; Taiwan's when the text says so
+    let lj = parse("连江县可门工业园区松岐大道1号");
+    assert_eq!((lj.2.as_deref(), lj.4), (Some("350122"), 2));
+    assert_eq!(parse("台湾省连江县南竿乡").0.as_deref(), Some("710000"));
+    // a bare two-character name shared with Hong Kong stays ambiguous; Hong Kong's when named
+    let dq = parse("东区中环广场3座1201");
+    assert_eq!((dq.2, dq.3.as_deref()), (None, Some("东区")));
+    assert_eq!(parse("香港南区香港仔大道").0.as_deref(), Some("810000"));
+    // 宁夏自治区 (the ethnic name left out), 广西自治区
+    assert_eq!(
+        parse("宁夏自治区石嘴山市平罗县沙湖旅游区沙湖大道99号")
+            .2
+            .as_deref(),
+        Some("640221")
+    );
+    assert_eq!(parse("广西自治区南宁市青秀区").2.as_deref(), Some("450103"));
+    // the code lists' placeholder 市辖区 left in front of an address
+    assert_eq!(
+        parse("市辖区东莞市樟木头镇柏地社区旗峰路8号").1.as_deref(),
+        Some("441900")
+    );
+    // the conflict rule still takes a three-character county (jionlp's 柳州地区忻城县)
+    assert_eq!(parse("柳州地区忻城县").2.as_deref(), Some("451321"));
+}

@@ -541,8 +541,9 @@ fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Corr
             s = Cow::Owned(t);
         }
     }
-    // 6. prefixes that are not part of an address
-    for p in ["地址", "住址", "中国", "中华人民共和国"] {
+    // 6. prefixes that are not part of an address (市辖区: the placeholder of the code lists,
+    //    left in front by exports of them)
+    for p in ["地址", "住址", "中国", "中华人民共和国", "市辖区"] {
         if s.starts_with(p) {
             cut_front(&mut s, p.len());
         }

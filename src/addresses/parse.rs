@@ -145,6 +145,8 @@ pub struct DivisionParser {
     info: Vec<NodeInfo>,
     /// number of keys
     n_keys: usize,
+    /// nodes from here on come from the Taiwan, Hong Kong and Macao supplement
+    n_tree: u32,
 }
 
 /// A key's value in the trie with this bit set holds its only entry (no second lookup):
@@ -328,7 +330,7 @@ impl<'a> DivisionMatch<'a> {
     }
 
     /// Each accepted division token: (byte offset where it starts, the hypotheses before it).
-    pub fn steps(&self) -> impl DoubleEndedIterator<Item = (usize, &[u32])> {
+    pub fn steps(&self) -> impl DoubleEndedIterator<Item = (usize, &[u32])> + ExactSizeIterator {
         self.steps.iter().enumerate().map(|(i, &(at, end))| {
             let start = if i == 0 { 0 } else { self.steps[i - 1].1 };
             (at as usize, &self.step_nodes[start as usize..end as usize])
@@ -559,7 +561,8 @@ impl DivisionParser {
                 parent: div.parent,
             });
         }
-        // supplement (TW/HK/MO)
+        // supplement (TW/HK/MO), after the divisions of the code lists
+        p.n_tree = p.nodes.len() as u32;
         let mut keys: HashMap<String, u32> = HashMap::new();
         let mut aliases: Vec<(u32, String)> = Vec::new();
         for line in SUPPLEMENT
@@ -595,6 +598,13 @@ impl DivisionParser {
             p.add(&name, i, Kind::Full);
             for s in short_names(&name, level) {
                 p.add(&s, i, Kind::Short);
+                if level == Level::Province && name.ends_with("自治区") {
+                    // 宁夏自治区, 广西自治区 (the ethnic name left out)
+                    let a = format!("{s}自治区");
+                    if a != name {
+                        p.add(&a, i, Kind::Alias);
+                    }
+                }
                 if level == Level::City {
                     p.add(&format!("{s}地区"), i, Kind::Alias);
                     if name.ends_with("自治州") {
@@ -952,7 +962,9 @@ impl DivisionParser {
                     .max();
                 if let Some(cur_max) = cur_max {
                     let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
-                    for h in hits.iter() {
+                    // (of three characters or more: a two-character county name such as
+                    // Hong Kong's 南区 in 青岛市南区 is the overlap below, not a conflict)
+                    for h in hits.iter().filter(|h| h.chars >= 3) {
                         for e in self.entries_of(h.key).as_slice() {
                             if matches!(e.kind, Kind::Full | Kind::Old)
                                 && e.level == Level::County
@@ -1073,8 +1085,26 @@ impl DivisionParser {
         // the best readings, in `next`
         let top = next;
         top.clear();
+        let mut shared: SmallVec<[u32; 2]> = SmallVec::new();
         top.extend(hyps.iter().filter(|y| y.score == best));
         if top.len() > 1 {
+            let supplement = |y: &Hyp| (self.n_tree..NO_NODE).contains(&y.node);
+            if top.iter().any(|y| y.node < self.n_tree)
+                && top.iter().any(supplement)
+                && top.iter().all(|y| {
+                    y.node != NO_NODE
+                        && level(y.node) == level(top[0].node)
+                        && self.nodes[y.node as usize].name.chars().nth(2).is_some()
+                })
+            {
+                // a name of three or more characters shared by a division of the code lists
+                // and one of the Taiwan, Hong Kong and Macao supplement at the same level
+                // (连江县 of Fuzhou and of Matsu), and nothing else to tell them apart: the
+                // division of the code lists, the other kept as an alternative (a bare 东区
+                // of Hong Kong or Panzhihua stays ambiguous)
+                shared.extend(top.iter().filter(|y| supplement(y)).map(|y| y.node));
+                top.retain(|y| !supplement(y));
+            }
             // equal scores: the shallower reading wins (湘潭 is 湘潭市 before 湘潭县), except a
             // division with the same name as its parent (东莞市 city → 东莞市 county-level
             // unit)
@@ -1097,6 +1127,7 @@ impl DivisionParser {
         }
         m.hypotheses
             .extend(top.iter().map(|y| y.node).filter(|&n| n != NO_NODE));
+        m.hypotheses.extend(shared);
         m.fixes = fix_list(cells, top[0].fix);
         self.fill_levels(&mut m, top);
         // also keep lower-scored hypotheses after the best ones (for the geocoder)
