@@ -280,3 +280,45 @@ fn geocode_parse_batch_reverse() {
     let v: Value = r.json().unwrap();
     assert_eq!(v["error"]["field"], "body");
 }
+
+/// A road of the sample named after the divisions of another district or city does not answer
+/// for it: the text's divisions win over a road of the same name elsewhere (Huangpu's 南京西路
+/// and 重庆南路 are not those of 静安区 or of Qingdao), and the same road and number under
+/// 黄浦区 still give the sample's address.
+#[test]
+fn a_road_elsewhere_does_not_answer_for_the_divisions_named() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let rows = sample_rows();
+    let row = rows
+        .iter()
+        .find(|r| {
+            &r[8] == "current" && r[4].is_empty() && r[3].ends_with('号') && !r[3].contains('弄')
+        })
+        .unwrap();
+    let (code, road, number) = (&row[0], &row[2], &row[3]);
+    let geocode = |q: &str| {
+        let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
+        assert_eq!(s, 200, "{v}");
+        v["candidates"].as_array().unwrap().clone()
+    };
+    let top = &geocode(&format!("黄浦区{road}{number}"))[0];
+    assert_eq!(top["code"], code.to_string());
+    let jingan = geocode(&format!("上海市静安区{road}{number}"));
+    assert!(
+        jingan
+            .iter()
+            .all(|x| !x["address"].as_str().unwrap().contains("黄浦区")),
+        "{jingan:?}"
+    );
+    assert_eq!(jingan[0]["division"]["code"], "310106");
+    assert_eq!(jingan[0]["level"], "county");
+    let qingdao = geocode(&format!("青岛市市北区{road}{number}"));
+    assert!(
+        qingdao
+            .iter()
+            .all(|x| !x["address"].as_str().unwrap().starts_with("上海")),
+        "{qingdao:?}"
+    );
+    assert_eq!(qingdao[0]["division"]["code"], "370203");
+}

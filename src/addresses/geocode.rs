@@ -93,6 +93,8 @@ fn corr_penalty(c: &[Correction]) -> f64 {
 
 struct RoadHit {
     road: u32,
+    /// characters of the detail before the road name
+    start: usize,
     /// characters of the detail consumed by the road name
     len: usize,
     fuzzy: Option<String>,
@@ -115,13 +117,25 @@ impl AddressBook {
         let mut detail = m.detail;
         let mut fallback = false;
         if hits.is_empty() && !self.roads.is_empty() {
-            for (pos, hy) in m.steps().rev() {
+            // where each token ends: the next one starts, or the detail
+            let ends: Vec<usize> = m
+                .steps()
+                .skip(1)
+                .map(|(pos, _)| pos)
+                .chain(std::iter::once(norm.len() - m.detail.len()))
+                .collect();
+            for ((pos, hy), end) in m.steps().zip(ends).rev() {
                 let hy: Vec<u32> = if hy.is_empty() {
                     within.into_iter().collect()
                 } else {
                     hy.to_vec()
                 };
-                let h = self.find_roads(&norm[pos..], &hy);
+                // the road must start inside the token (which it then reads as a road): one
+                // that starts after it leaves the token a division, which the road must be in
+                // (青岛市北区重庆南路 is not Huangpu's 重庆南路)
+                let token = norm.get(pos..end).map_or(0, |t| t.chars().count());
+                let mut h = self.find_roads(&norm[pos..], &hy);
+                h.retain(|h| h.start < token);
                 if !h.is_empty() {
                     hits = h;
                     detail = &norm[pos..];
@@ -266,6 +280,7 @@ impl AddressBook {
                         if self.consistent(self.roads[id as usize].node, hyps) {
                             out.push(RoadHit {
                                 road: id,
+                                start,
                                 len: start + len,
                                 fuzzy: None,
                             });
@@ -309,6 +324,7 @@ impl AddressBook {
                     if self.consistent(self.roads[id as usize].node, hyps) {
                         out.push(RoadHit {
                             road: id,
+                            start: 0,
                             len: w.len(),
                             fuzzy: Some(word.to_string()),
                         });
