@@ -121,3 +121,47 @@ fn fixed_readings_of_real_rows() {
     // the conflict rule still takes a three-character county (jionlp's 柳州地区忻城县)
     assert_eq!(parse("柳州地区忻城县").2.as_deref(), Some("451321"));
 }
+
+/// Every county of the code lists, written after its city's full name and after its city's
+/// short name (镇江新区 after 镇江, 西岗区 after 大连), reads as that county: no town or village
+/// whose name starts the text (镇江镇, 大连西居委会) takes its place.
+#[test]
+fn every_county_after_its_city() {
+    use diming::divisions::Level;
+    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
+    let d = diming::divisions::Divisions::build(src).unwrap();
+    let p = DivisionParser::build(&d);
+    let (mut n, mut wrong) = (0, Vec::new());
+    for c in d.tree.divs.iter().filter(|c| c.level == Level::County) {
+        let Some(city) = c.parent.map(|i| &d.tree.divs[i as usize]) else {
+            continue;
+        };
+        if c.statistical_only || city.statistical_only {
+            continue;
+        }
+        let mut fronts = vec![city.name.clone()];
+        fronts.extend(diming::addresses::parse::short_names(
+            &city.name,
+            Level::City,
+        ));
+        for f in fronts {
+            let text = format!("{f}{}人民路1号", c.name);
+            let (norm, _) = normalize(&text);
+            let got = p
+                .parse(&norm, None)
+                .county()
+                .and_then(|x| x.code.map(String::from));
+            n += 1;
+            if got.as_deref() != Some(c.code().as_str()) {
+                wrong.push(format!("{text}: {got:?}, expected {}", c.code()));
+            }
+        }
+    }
+    assert!(n > 5_000, "{n}");
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

@@ -911,7 +911,7 @@ impl DivisionParser {
             next.clear();
             // bytes from `pos` to the end of the accepted token
             let mut advance = 0;
-            for h in hits.iter() {
+            for (hi, h) in hits.iter().enumerate() {
                 let entries = self.entries_of(h.key);
                 let entries = entries.as_slice();
                 let end = pos + h.bytes as usize;
@@ -948,6 +948,19 @@ impl DivisionParser {
                     }
                 }
                 if !next.is_empty() {
+                    if !any
+                        && hi + 1 < hits.len()
+                        && within.is_none()
+                        && entries.iter().all(|e| e.level >= Level::Township)
+                        && self.shorter_reads_deeper(text, pos, &hits[hi + 1..], alt)
+                    {
+                        // the first token names only towns or villages (大连西 of 大连西居委会
+                        // in Shanghai, 南阳镇) where a shorter key names a division that a full
+                        // name right after it lies in (大连 + 西岗区, 南阳 + 镇平县): the shorter
+                        // one
+                        next.clear();
+                        continue;
+                    }
                     advance = h.bytes as usize;
                     break;
                 }
@@ -1138,6 +1151,38 @@ impl DivisionParser {
                 .extend(hyps.iter().map(|y| y.node).filter(|&n| n != NO_NODE));
         }
         m
+    }
+
+    /// Does one of the `shorter` keys at byte `pos` name a province, city or county that a
+    /// full name starting right after that key lies in? (`alt`: working set)
+    fn shorter_reads_deeper(
+        &self,
+        text: &str,
+        pos: usize,
+        shorter: &[Hit],
+        alt: &mut Vec<Hit>,
+    ) -> bool {
+        shorter.iter().any(|h| {
+            let ups: SmallVec<[u32; 4]> = self
+                .entries_of(h.key)
+                .as_slice()
+                .iter()
+                .filter(|e| e.level <= Level::County)
+                .map(|e| e.node)
+                .collect();
+            if ups.is_empty() {
+                return false;
+            }
+            self.hits(text, pos + h.bytes as usize, 2, alt);
+            alt.iter().any(|n| {
+                self.entries_of(n.key).as_slice().iter().any(|e| {
+                    e.kind == Kind::Full
+                        && ups.iter().any(|&u| {
+                            e.level > self.info[u as usize].level && self.is_within(e.node, u)
+                        })
+                })
+            })
+        })
     }
 
     /// The fallbacks' search: the first key of `keys` (longest first) under which `take`
