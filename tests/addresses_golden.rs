@@ -165,3 +165,44 @@ fn every_county_after_its_city() {
         wrong.join("\n")
     );
 }
+
+/// Every township of the code lists after its city and county reads as that township, also
+/// where the normaliser changes characters of the official name (乾丰镇 → 干丰镇 by zhconv,
+/// 七百弄乡 → 700弄乡 by the numeral step): the dictionary holds the normalised forms too.
+#[test]
+fn every_township_after_its_county() {
+    use diming::divisions::Level;
+    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
+    let d = diming::divisions::Divisions::build(src).unwrap();
+    let p = DivisionParser::build(&d);
+    let name = |i: Option<u32>| i.map(|i| &d.tree.divs[i as usize]);
+    let (mut n, mut wrong) = (0, Vec::new());
+    for t in d.tree.divs.iter().filter(|t| t.level == Level::Township) {
+        let Some(county) = name(t.parent) else {
+            continue;
+        };
+        // statistical zones (often with bracketed remarks, which the normaliser drops)
+        if t.statistical_only || county.statistical_only || t.name.contains('（') {
+            continue;
+        }
+        let city = name(county.parent).filter(|c| !c.statistical_only);
+        let front = city.map_or("", |c| c.name.as_str());
+        let text = format!("{front}{}{}人民路1号", county.name, t.name);
+        let (norm, _) = normalize(&text);
+        let got = p
+            .parse(&norm, None)
+            .town()
+            .and_then(|x| x.code.map(String::from));
+        n += 1;
+        if got.as_deref() != Some(t.code().as_str()) {
+            wrong.push(format!("{text}: {got:?}, expected {}", t.code()));
+        }
+    }
+    assert!(n > 35_000, "{n}");
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

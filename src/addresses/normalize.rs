@@ -578,6 +578,26 @@ fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Corr
     (s, corr)
 }
 
+/// A division name as [`normalize`] leaves it inside a text, when that differs from the name:
+/// zhconv's simplification and the numerals before element suffixes (the steps that change
+/// characters rather than cut them). For the parser's dictionary.
+pub fn normalize_name(name: &str) -> Option<String> {
+    let mut s = Cow::Borrowed(name);
+    if scan(name).traditional {
+        let t = zhconv::zhconv(name, zhconv::Variant::ZhCN);
+        if t != name {
+            s = Cow::Owned(t);
+        }
+    }
+    if let Some(t) = chinese_numerals(&s) {
+        s = Cow::Owned(t);
+    }
+    match s {
+        Cow::Owned(t) => Some(t),
+        Cow::Borrowed(_) => None,
+    }
+}
+
 /// Drops the first `n` bytes (borrowed text stays borrowed).
 fn cut_front(s: &mut Cow<str>, n: usize) {
     match s {
