@@ -206,3 +206,46 @@ fn every_township_after_its_county() {
         wrong.join("\n")
     );
 }
+
+/// Every village or community of the shipped code lists (Shanghai and Zhejiang) after its
+/// county and township reads as that village, also the official names with punctuation
+/// (田林一、二村居委会, whose 、 the normaliser drops).
+#[test]
+fn every_village_after_its_township() {
+    use diming::divisions::Level;
+    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
+    let d = diming::divisions::Divisions::build(src).unwrap();
+    let p = DivisionParser::build(&d);
+    let div = |i: Option<u32>| i.map(|i| &d.tree.divs[i as usize]);
+    let (mut n, mut wrong) = (0, Vec::new());
+    for v in d.tree.divs.iter().filter(|v| v.level == Level::Village) {
+        let Some(town) = div(v.parent) else { continue };
+        let Some(county) = div(town.parent) else {
+            continue;
+        };
+        // bracketed remarks are dropped by the normaliser (上(田本)村: a character written out)
+        if [v, town, county]
+            .iter()
+            .any(|x| x.statistical_only || x.name.contains(['(', '（']))
+        {
+            continue;
+        }
+        let text = format!("{}{}{}1号", county.name, town.name, v.name);
+        let (norm, _) = normalize(&text);
+        let got = p
+            .parse(&norm, None)
+            .village()
+            .and_then(|x| x.code.map(String::from));
+        n += 1;
+        if got.as_deref() != Some(v.code().as_str()) {
+            wrong.push(format!("{text}: {got:?}, expected {}", v.code()));
+        }
+    }
+    assert!(n > 30_000, "{n}");
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

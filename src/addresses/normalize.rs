@@ -579,8 +579,9 @@ fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Corr
 }
 
 /// A division name as [`normalize`] leaves it inside a text, when that differs from the name:
-/// zhconv's simplification and the numerals before element suffixes (the steps that change
-/// characters rather than cut them). For the parser's dictionary.
+/// zhconv's simplification, punctuation (田林一、二村) and the numerals before element suffixes
+/// (the steps that change characters inside a name, rather than cut its ends or drop
+/// bracketed remarks). For the parser's dictionary.
 pub fn normalize_name(name: &str) -> Option<String> {
     let mut s = Cow::Borrowed(name);
     if scan(name).traditional {
@@ -588,6 +589,9 @@ pub fn normalize_name(name: &str) -> Option<String> {
         if t != name {
             s = Cow::Owned(t);
         }
+    }
+    if let Some(t) = strip_punctuation(&s) {
+        s = Cow::Owned(t);
     }
     if let Some(t) = chinese_numerals(&s) {
         s = Cow::Owned(t);
