@@ -118,6 +118,12 @@ fn fixed_readings_of_real_rows() {
         parse("市辖区东莞市樟木头镇柏地社区旗峰路8号").1.as_deref(),
         Some("441900")
     );
+    // Taiwan's 谿 for 溪, which zh-CN conversion keeps (蘭谿市 → 兰谿市, not 兰溪市)
+    assert_eq!(
+        parse("浙江省蘭谿市諸葛鎮西城江西中路3號").2.as_deref(),
+        Some("330781")
+    );
+    assert_eq!(parse("慈谿市北三環西路").2.as_deref(), Some("330282"));
     // the conflict rule still takes a three-character county (jionlp's 柳州地区忻城县)
     assert_eq!(parse("柳州地区忻城县").2.as_deref(), Some("451321"));
 }

@@ -602,6 +602,18 @@ pub fn normalize_name(name: &str) -> Option<String> {
     }
 }
 
+/// A division name written in Traditional characters as Taiwan writes them and normalised
+/// back, when that differs from the name: zhconv's zh-CN table does not undo every zh-TW
+/// choice (溪 → 谿 stays 谿, so 蘭谿市 would never meet 兰溪市). For the parser's dictionary.
+pub fn traditional_round_trip(name: &str) -> Option<String> {
+    let t = zhconv::zhconv(name, zhconv::Variant::ZhTW);
+    if t == name {
+        return None;
+    }
+    let back = normalize_name(&t).unwrap_or(t);
+    (back != name).then_some(back)
+}
+
 /// Drops the first `n` bytes (borrowed text stays borrowed).
 fn cut_front(s: &mut Cow<str>, n: usize) {
     match s {

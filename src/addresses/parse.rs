@@ -788,6 +788,9 @@ impl DivisionParser {
         if let Some(n) = super::normalize::normalize_name(key) {
             self.add_key(&n, node, kind);
         }
+        if let Some(n) = super::normalize::traditional_round_trip(key) {
+            self.add_key(&n, node, kind);
+        }
         self.add_key(key, node, kind);
     }
 
