@@ -7,13 +7,50 @@
 
 mod common;
 
-use diming::addresses::{normalize::normalize, parse::DivisionParser};
+use diming::addresses::{
+    normalize::normalize,
+    parse::{DivisionMatch, DivisionParser, Part},
+};
+use diming::divisions::{Divisions, Level};
+
+/// The embedded divisions and their parser.
+fn parser() -> (Divisions, DivisionParser) {
+    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
+    let d = Divisions::build(src).unwrap();
+    let p = DivisionParser::build(&d);
+    (d, p)
+}
+
+/// Parses each (text, expected code) of a sweep and asserts that there are more than `min`
+/// and that `level` of each parse has the expected code.
+fn sweep(
+    p: &DivisionParser,
+    cases: impl Iterator<Item = (String, String)>,
+    min: usize,
+    level: impl for<'a> Fn(&DivisionMatch<'a>) -> Option<Part<'a>>,
+) {
+    let (mut n, mut wrong) = (0, Vec::new());
+    for (text, want) in cases {
+        let (norm, _) = normalize(&text);
+        let m = p.parse(&norm, None);
+        let got = level(&m).and_then(|x| x.code.map(String::from));
+        n += 1;
+        if got.as_deref() != Some(want.as_str()) {
+            wrong.push(format!("{text}: {got:?}, expected {want}"));
+        }
+    }
+    assert!(n > min, "{n}");
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
 
 #[test]
 fn jionlp_golden_cases() {
-    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
-    let d = diming::divisions::Divisions::build(src).unwrap();
-    let p = DivisionParser::build(&d);
+    let (_, p) = parser();
     let cases: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(common::shared().join("addresses/jionlp_location_cases.json"))
             .unwrap(),
@@ -69,14 +106,11 @@ fn jionlp_golden_cases() {
 /// the cases the fixes must leave alone.
 #[test]
 fn fixed_readings_of_real_rows() {
-    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
-    let d = diming::divisions::Divisions::build(src).unwrap();
-    let p = DivisionParser::build(&d);
+    let (_, p) = parser();
     let parse = |q: &str| {
         let (norm, _) = normalize(q);
         let m = p.parse(&norm, None);
-        let code =
-            |x: Option<diming::addresses::parse::Part>| x.and_then(|x| x.code.map(String::from));
+        let code = |x: Option<Part>| x.and_then(|x| x.code.map(String::from));
         (
             code(m.province()),
             code(m.city()),
@@ -133,43 +167,27 @@ fn fixed_readings_of_real_rows() {
 /// whose name starts the text (镇江镇, 大连西居委会) takes its place.
 #[test]
 fn every_county_after_its_city() {
-    use diming::divisions::Level;
-    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
-    let d = diming::divisions::Divisions::build(src).unwrap();
-    let p = DivisionParser::build(&d);
-    let (mut n, mut wrong) = (0, Vec::new());
-    for c in d.tree.divs.iter().filter(|c| c.level == Level::County) {
-        let Some(city) = c.parent.map(|i| &d.tree.divs[i as usize]) else {
-            continue;
-        };
-        if c.statistical_only || city.statistical_only {
-            continue;
-        }
-        let mut fronts = vec![city.name.clone()];
-        fronts.extend(diming::addresses::parse::short_names(
-            &city.name,
-            Level::City,
-        ));
-        for f in fronts {
-            let text = format!("{f}{}人民路1号", c.name);
-            let (norm, _) = normalize(&text);
-            let got = p
-                .parse(&norm, None)
-                .county()
-                .and_then(|x| x.code.map(String::from));
-            n += 1;
-            if got.as_deref() != Some(c.code().as_str()) {
-                wrong.push(format!("{text}: {got:?}, expected {}", c.code()));
-            }
-        }
-    }
-    assert!(n > 5_000, "{n}");
-    assert!(
-        wrong.is_empty(),
-        "{} of {n} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    let (d, p) = parser();
+    let cases = d
+        .tree
+        .divs
+        .iter()
+        .filter(|c| c.level == Level::County && !c.statistical_only)
+        .filter_map(|c| {
+            let city = &d.tree.divs[c.parent? as usize];
+            (!city.statistical_only).then_some((c, city))
+        })
+        .flat_map(|(c, city)| {
+            let mut fronts = vec![city.name.clone()];
+            fronts.extend(diming::addresses::parse::short_names(
+                &city.name,
+                Level::City,
+            ));
+            fronts
+                .into_iter()
+                .map(move |f| (format!("{f}{}人民路1号", c.name), c.code()))
+        });
+    sweep(&p, cases, 5_000, |m| m.county());
 }
 
 /// Every township of the code lists after its city and county reads as that township, also
@@ -177,40 +195,27 @@ fn every_county_after_its_city() {
 /// 七百弄乡 → 700弄乡 by the numeral step): the dictionary holds the normalised forms too.
 #[test]
 fn every_township_after_its_county() {
-    use diming::divisions::Level;
-    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
-    let d = diming::divisions::Divisions::build(src).unwrap();
-    let p = DivisionParser::build(&d);
-    let name = |i: Option<u32>| i.map(|i| &d.tree.divs[i as usize]);
-    let (mut n, mut wrong) = (0, Vec::new());
-    for t in d.tree.divs.iter().filter(|t| t.level == Level::Township) {
-        let Some(county) = name(t.parent) else {
-            continue;
-        };
-        // statistical zones (often with bracketed remarks, which the normaliser drops)
-        if t.statistical_only || county.statistical_only || t.name.contains('（') {
-            continue;
-        }
-        let city = name(county.parent).filter(|c| !c.statistical_only);
-        let front = city.map_or("", |c| c.name.as_str());
-        let text = format!("{front}{}{}人民路1号", county.name, t.name);
-        let (norm, _) = normalize(&text);
-        let got = p
-            .parse(&norm, None)
-            .town()
-            .and_then(|x| x.code.map(String::from));
-        n += 1;
-        if got.as_deref() != Some(t.code().as_str()) {
-            wrong.push(format!("{text}: {got:?}, expected {}", t.code()));
-        }
-    }
-    assert!(n > 35_000, "{n}");
-    assert!(
-        wrong.is_empty(),
-        "{} of {n} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    let (d, p) = parser();
+    let div = |i: Option<u32>| i.map(|i| &d.tree.divs[i as usize]);
+    let cases = d
+        .tree
+        .divs
+        .iter()
+        .filter(|t| t.level == Level::Township)
+        .filter_map(|t| {
+            let county = div(t.parent)?;
+            // statistical zones (often with bracketed remarks, which the normaliser drops)
+            if t.statistical_only || county.statistical_only || t.name.contains('（') {
+                return None;
+            }
+            let city = div(county.parent).filter(|c| !c.statistical_only);
+            let front = city.map_or("", |c| c.name.as_str());
+            Some((
+                format!("{front}{}{}人民路1号", county.name, t.name),
+                t.code(),
+            ))
+        });
+    sweep(&p, cases, 35_000, |m| m.town());
 }
 
 /// Every village or community of the shipped code lists (Shanghai and Zhejiang) after its
@@ -218,40 +223,27 @@ fn every_township_after_its_county() {
 /// (田林一、二村居委会, whose 、 the normaliser drops).
 #[test]
 fn every_village_after_its_township() {
-    use diming::divisions::Level;
-    let src = diming::store::load_embedded(&common::root().join("data")).unwrap();
-    let d = diming::divisions::Divisions::build(src).unwrap();
-    let p = DivisionParser::build(&d);
+    let (d, p) = parser();
     let div = |i: Option<u32>| i.map(|i| &d.tree.divs[i as usize]);
-    let (mut n, mut wrong) = (0, Vec::new());
-    for v in d.tree.divs.iter().filter(|v| v.level == Level::Village) {
-        let Some(town) = div(v.parent) else { continue };
-        let Some(county) = div(town.parent) else {
-            continue;
-        };
-        // bracketed remarks are dropped by the normaliser (上(田本)村: a character written out)
-        if [v, town, county]
-            .iter()
-            .any(|x| x.statistical_only || x.name.contains(['(', '（']))
-        {
-            continue;
-        }
-        let text = format!("{}{}{}1号", county.name, town.name, v.name);
-        let (norm, _) = normalize(&text);
-        let got = p
-            .parse(&norm, None)
-            .village()
-            .and_then(|x| x.code.map(String::from));
-        n += 1;
-        if got.as_deref() != Some(v.code().as_str()) {
-            wrong.push(format!("{text}: {got:?}, expected {}", v.code()));
-        }
-    }
-    assert!(n > 30_000, "{n}");
-    assert!(
-        wrong.is_empty(),
-        "{} of {n} wrong:\n{}",
-        wrong.len(),
-        wrong.join("\n")
-    );
+    let cases = d
+        .tree
+        .divs
+        .iter()
+        .filter(|v| v.level == Level::Village)
+        .filter_map(|v| {
+            let town = div(v.parent)?;
+            let county = div(town.parent)?;
+            // bracketed remarks are dropped by the normaliser (上(田本)村: a character written out)
+            if [v, town, county]
+                .iter()
+                .any(|x| x.statistical_only || x.name.contains(['(', '（']))
+            {
+                return None;
+            }
+            Some((
+                format!("{}{}{}1号", county.name, town.name, v.name),
+                v.code(),
+            ))
+        });
+    sweep(&p, cases, 30_000, |m| m.village());
 }

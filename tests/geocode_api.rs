@@ -11,6 +11,19 @@ fn sample_rows() -> Vec<csv::StringRecord> {
     r.records().map(|x| x.unwrap()).collect()
 }
 
+/// A current plain house number of the sample (no compound, no lane, no sub-number).
+fn plain_house_number(rows: &[csv::StringRecord]) -> &csv::StringRecord {
+    rows.iter()
+        .find(|r| {
+            &r[8] == "current"
+                && r[4].is_empty()
+                && r[3].ends_with('号')
+                && !r[3].contains('弄')
+                && !r[3].contains('-')
+        })
+        .unwrap()
+}
+
 fn get(c: &reqwest::blocking::Client, url: &str) -> (u16, Value) {
     let r = c.get(url).send().unwrap();
     let s = r.status().as_u16();
@@ -22,17 +35,7 @@ fn geocode_parse_batch_reverse() {
     let srv = common::spawn_server(&[]);
     let c = reqwest::blocking::Client::new();
     let rows = sample_rows();
-    // a plain house number (no compound, no lane) on a road with several numbers
-    let row = rows
-        .iter()
-        .find(|r| {
-            &r[8] == "current"
-                && r[4].is_empty()
-                && r[3].ends_with('号')
-                && !r[3].contains('弄')
-                && !r[3].contains('-')
-        })
-        .unwrap();
+    let row = plain_house_number(&rows);
     let (code, road, number) = (&row[0], &row[2], &row[3]);
     assert_eq!(&row[11], "true", "the sample is marked synthetic");
     let q = format!("上海市黄浦区{road}{number}");
@@ -290,12 +293,7 @@ fn a_road_elsewhere_does_not_answer_for_the_divisions_named() {
     let srv = common::spawn_server(&[]);
     let c = reqwest::blocking::Client::new();
     let rows = sample_rows();
-    let row = rows
-        .iter()
-        .find(|r| {
-            &r[8] == "current" && r[4].is_empty() && r[3].ends_with('号') && !r[3].contains('弄')
-        })
-        .unwrap();
+    let row = plain_house_number(&rows);
     let (code, road, number) = (&row[0], &row[2], &row[3]);
     let geocode = |q: &str| {
         let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));

@@ -782,8 +782,8 @@ impl DivisionParser {
     /// Adds `key` for `node`, and the key as the normaliser leaves it when that differs (an
     /// official name in characters zhconv simplifies, 乾丰镇 → 干丰镇, 尖塚镇 → 尖冢镇; with
     /// punctuation, 田林一、二村居委会; or with a numeral before an element suffix, 七百弄乡 →
-    /// 700弄乡): text is normalised before it is
-    /// parsed, so the dictionary must hold what the text becomes.
+    /// 700弄乡; or as it comes back from Taiwan's Traditional, 蘭谿市 → 兰谿市): text is
+    /// normalised before it is parsed, so the dictionary must hold what the text becomes.
     fn add(&mut self, key: &str, node: u32, kind: Kind) {
         if let Some(n) = super::normalize::normalize_name(key) {
             self.add_key(&n, node, kind);
