@@ -356,57 +356,54 @@ impl Scan {
     };
 }
 
-/// One pass over the bytes of `text`: a class per character (decoded by hand, one table read
-/// each), ORed together; only a character that may start a longer zhconv key followed by one
-/// that may come second in such a key (0.3 pairs per address, where 14 % of the characters
-/// may start one), and Chinese numerals and element suffixes, look further.
-fn scan(text: &str) -> Scan {
-    let k = classes();
-    let b = text.as_bytes();
-    // ORed classes of the non-ASCII and of the ASCII characters
-    let (mut acc, mut aacc) = (0u16, 0u16);
-    let mut digits = 0u32;
-    // found: a Traditional key, a numeral right before a suffix
-    let (mut traditional, mut numeral) = (false, false);
-    // a Chinese numeral came last (punctuation that step 5 drops does not end it)
-    let mut prev_numeral = false;
-    // the previous character's `C_TRAD_FIRST` bit, the character and where it starts: a
-    // longer key may start there when this character has `C_TRAD_SECOND` (the zh-CN phrase
-    // tables have keys such as 覆核 or 沈船 made of characters that are not keys alone), and
-    // only then is the pair looked up
-    let (mut first, mut prev_c, mut prev_at) = (0u16, 0u32, 0usize);
-    let pair_at = |p: u32, at: usize, c: u32| {
-        k.pair_bits.may_contain_u32(p, c) && k.long_key_at(p, c, &text[at..])
-    };
-    let mut i = 0;
-    while i < b.len() {
+/// The state of `scan` between the characters it looks at one by one.
+#[derive(Default)]
+struct ScanState {
+    /// ORed classes of the non-ASCII and of the ASCII characters
+    acc: u16,
+    aacc: u16,
+    digits: u32,
+    /// found: a Traditional key, a numeral right before a suffix
+    traditional: bool,
+    numeral: bool,
+    /// a Chinese numeral came last (punctuation that step 5 drops does not end it)
+    prev_numeral: bool,
+    /// the previous character's `C_TRAD_FIRST` bit, the character and where it starts: a
+    /// longer key may start there when this character has `C_TRAD_SECOND` (the zh-CN phrase
+    /// tables have keys such as 覆核 or 沈船 made of characters that are not keys alone), and
+    /// only then is the pair looked up
+    first: u16,
+    prev_c: u32,
+    prev_at: usize,
+}
+
+impl ScanState {
+    /// Looks at the character at byte `i` of `text` (any kind); returns where it ends.
+    #[inline]
+    fn step(&mut self, k: &CharClasses, text: &str, i: usize) -> usize {
+        let b = text.as_bytes();
         let (c, len, cls);
         match b[i..] {
-            // the common case: a three-byte character (all of CJK)
+            [x, ..] if x < 0x80 => {
+                let a = k.ascii[(x & 0x7F) as usize];
+                self.aacc |= a;
+                self.digits += (a & A_DIGIT) as u32;
+                self.prev_numeral &= a & A_PUNCT != 0;
+                (c, len, cls) = (x as u32, 1, a);
+            }
             [x @ 0xE0..=0xEF, y, z, ..] => {
                 c = ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
                 len = 3;
                 cls = k.bmp[c as usize & 0xFFFF];
-                acc |= cls;
-                if cls & (C_NUMERAL | C_SUFFIX | C_PUNCT) == 0 {
-                    prev_numeral = false;
-                } else {
-                    (prev_numeral, numeral) = numeral_step(cls, prev_numeral, numeral);
-                }
-            }
-            [x, ..] if x < 0x80 => {
-                let a = k.ascii[(x & 0x7F) as usize];
-                aacc |= a;
-                digits += (a & A_DIGIT) as u32;
-                prev_numeral &= a & A_PUNCT != 0;
-                (c, len, cls) = (x as u32, 1, a);
+                self.acc |= cls;
+                self.numeral_step(cls);
             }
             [x, y, ..] if x < 0xE0 => {
                 c = ((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F);
                 len = 2;
                 cls = k.bmp[c as usize & 0xFFFF];
-                acc |= cls;
-                (prev_numeral, numeral) = numeral_step(cls, prev_numeral, numeral);
+                self.acc |= cls;
+                self.numeral_step(cls);
             }
             [x, y, z, w, ..] => {
                 c = ((x as u32 & 0x07) << 18)
@@ -416,18 +413,98 @@ fn scan(text: &str) -> Scan {
                 len = 4;
                 // may be the second character of a longer key
                 cls = C_TRAD_SECOND;
-                traditional |= k.astral_key(c);
-                prev_numeral = false;
+                self.traditional |= k.astral_key(c);
+                self.prev_numeral = false;
             }
             // not reached for valid UTF-8
-            _ => break,
+            _ => return b.len(),
         }
-        if first & (cls >> 1) != 0 {
-            traditional |= pair_at(prev_c, prev_at, c);
+        if self.first & (cls >> 1) != 0 {
+            self.traditional |= k.pair_bits.may_contain_u32(self.prev_c, c)
+                && k.long_key_at(self.prev_c, c, &text[self.prev_at..]);
         }
-        (first, prev_c, prev_at) = (cls & C_TRAD_FIRST, c, i);
-        i += len;
+        (self.first, self.prev_c, self.prev_at) = (cls & C_TRAD_FIRST, c, i);
+        i + len
     }
+
+    /// The numeral bookkeeping for a non-ASCII character of class `cls`.
+    #[inline]
+    fn numeral_step(&mut self, cls: u16) {
+        self.numeral |= self.prev_numeral && cls & C_SUFFIX != 0;
+        // punctuation that step 5 drops does not end a numeral
+        if cls & (C_NUMERAL | C_PUNCT) != C_PUNCT {
+            self.prev_numeral = cls & C_NUMERAL != 0;
+        }
+    }
+}
+
+/// One pass over the bytes of `text`: a class per character (decoded by hand, one table read
+/// each), ORed together. ASCII and three-byte characters (all of CJK) whose classes need only
+/// be ORed take a tight loop of their own: 19 of 20 characters of real addresses. A Chinese
+/// numeral and the characters after it until one ends it (an element suffix may follow),
+/// a character that may be the second of a longer zhconv key after one that may start it
+/// (the pair is then looked up: 0.3 pairs per address), and characters of two or four bytes
+/// go through `ScanState::step`.
+fn scan(text: &str) -> Scan {
+    let k = classes();
+    let bmp: &[u16; 0x10000] = &k.bmp;
+    let b = text.as_bytes();
+    let mut st = ScanState::default();
+    // the classes of the characters of the loop below, ORed, and its digits
+    let (mut acc, mut aacc, mut digits) = (0u16, 0u16, 0u32);
+    let mut i = 0;
+    while i < b.len() {
+        // the `C_TRAD_FIRST` bit of the character before and the character (no numeral came
+        // last: then `step` takes the characters until one ends it)
+        let (mut first, mut prev_c) = (st.first, st.prev_c);
+        let start = i;
+        let mut rest = &b[i..];
+        loop {
+            match rest {
+                &[x @ 0xE0..=0xEF, y, z, ref tail @ ..] => {
+                    let c =
+                        ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
+                    let cls = bmp[c as usize];
+                    if (cls & C_NUMERAL) | (first & (cls >> 1)) != 0 {
+                        break;
+                    }
+                    acc |= cls;
+                    (first, prev_c) = (cls & C_TRAD_FIRST, c);
+                    rest = tail;
+                }
+                &[x @ 0..=0x7F, ref tail @ ..] => {
+                    let a = k.ascii[x as usize];
+                    if first & (a >> 1) != 0 {
+                        break;
+                    }
+                    aacc |= a;
+                    digits += (a & A_DIGIT) as u32;
+                    (first, prev_c) = (a & C_TRAD_FIRST, x as u32);
+                    rest = tail;
+                }
+                _ => break,
+            }
+        }
+        i = b.len() - rest.len();
+        if i != start {
+            // (the loop takes ASCII and three-byte characters)
+            let prev_len = if prev_c < 0x80 { 1 } else { 3 };
+            (st.first, st.prev_c, st.prev_at, st.prev_numeral) =
+                (first, prev_c, i - prev_len, false);
+        }
+        if i < b.len() {
+            i = st.step(k, text, i);
+            while st.prev_numeral && i < b.len() {
+                i = st.step(k, text, i);
+            }
+        }
+    }
+    let ScanState {
+        traditional,
+        numeral,
+        ..
+    } = st;
+    let (acc, aacc, digits) = (acc | st.acc, aacc | st.aacc, digits + st.digits);
     let traditional = traditional || (acc | aacc) & C_TRAD != 0;
     let bracket = acc & C_BRACKET != 0 || aacc & A_BRACKET != 0;
     let colon = aacc & A_COLON != 0;
@@ -446,20 +523,6 @@ fn scan(text: &str) -> Scan {
         punct: acc & C_PUNCT != 0 || aacc & A_PUNCT != 0,
         numeral,
     }
-}
-
-/// The numeral bookkeeping of `scan` for a non-ASCII character of class `cls`: (a numeral
-/// came last, a numeral came right before a suffix).
-#[inline]
-fn numeral_step(cls: u16, prev_numeral: bool, numeral: bool) -> (bool, bool) {
-    let numeral = numeral || (prev_numeral && cls & C_SUFFIX != 0);
-    // punctuation that step 5 drops does not end a numeral
-    let prev = if cls & (C_NUMERAL | C_PUNCT) == C_PUNCT {
-        prev_numeral
-    } else {
-        cls & C_NUMERAL != 0
-    };
-    (prev, numeral)
 }
 
 /// Normalises `text`; returns the cleaned text (borrowed when only a prefix or a suffix was
