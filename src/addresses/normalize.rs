@@ -339,7 +339,10 @@ struct Scan {
     contact: bool,
     digits: usize,
     punct: bool,
+    /// a Chinese numeral right before an element suffix (punctuation between them aside)
     numeral: bool,
+    /// a Chinese numeral anywhere
+    any_numeral: bool,
 }
 
 impl Scan {
@@ -353,6 +356,7 @@ impl Scan {
         digits: usize::MAX,
         punct: true,
         numeral: true,
+        any_numeral: true,
     };
 }
 
@@ -510,9 +514,6 @@ fn scan(text: &str) -> Scan {
     let colon = aacc & A_COLON != 0;
     let contact = acc & C_CONTACT != 0 || aacc & A_CONTACT != 0;
     let digits = digits as usize;
-    // removing brackets, labels, contact words or phone numbers can bring a numeral next to a
-    // suffix: then step 8 runs whenever there is a numeral at all
-    let numeral = numeral || (acc & C_NUMERAL != 0 && (bracket || colon || contact || digits >= 7));
     Scan {
         fullwidth: acc & C_FULLWIDTH != 0,
         traditional,
@@ -522,6 +523,7 @@ fn scan(text: &str) -> Scan {
         digits,
         punct: acc & C_PUNCT != 0 || aacc & A_PUNCT != 0,
         numeral,
+        any_numeral: acc & C_NUMERAL != 0,
     }
 }
 
@@ -561,9 +563,13 @@ fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Corr
     }
     // 3. brackets: drop annotations made of latin letters (pinyin such as `(qū)`), and
     //    drop any bracketed remark after the address
+    // dropping a bracketed remark or a phone number from the middle can bring a numeral next
+    // to a suffix (三（楼）号): then the text is looked at again before step 8
+    let mut joined = false;
     if f.bracket {
         if let Some(t) = strip_brackets(&s, &mut corr) {
             s = Cow::Owned(t);
+            joined = true;
         }
     }
     // 4a. a label before a colon near the start (总部：, 公司地址：)
@@ -595,6 +601,7 @@ fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Corr
     if f.digits >= 7 {
         if let Some(t) = strip_phone_numbers(&s, &mut corr) {
             s = Cow::Owned(t);
+            joined = true;
         }
     }
     // 5. spaces and punctuation (keep '-' between digits for 12-3号, '#')
@@ -632,7 +639,7 @@ fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Corr
         }
     }
     // 8. Chinese numerals before element suffixes
-    if f.numeral {
+    if f.numeral || (joined && f.any_numeral && look(&s).numeral) {
         if let Some(t) = chinese_numerals(&s) {
             corr.push(Correction::new("numeral", s.as_ref(), t.clone()));
             s = Cow::Owned(t);
