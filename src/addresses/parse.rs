@@ -451,6 +451,13 @@ pub(super) fn decode(b: &[u8]) -> Option<(u32, usize)> {
 /// The first two characters of `b`, and the byte length of both.
 #[inline]
 fn first_two(b: &[u8]) -> Option<((u32, u32), usize)> {
+    if let [x @ 0xE0..=0xEF, y, z, u @ 0xE0..=0xEF, v, w, ..] = *b {
+        // two three-byte characters (all of CJK): one length check
+        let three = |x: u8, y: u8, z: u8| {
+            ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F)
+        };
+        return Some(((three(x, y, z), three(u, v, w)), 6));
+    }
     let (a, n) = decode(b)?;
     let (c, m) = decode(&b[n..])?;
     Some(((a, c), n + m))
