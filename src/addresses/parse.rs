@@ -431,11 +431,11 @@ fn utf8_len(b: u8) -> usize {
 #[inline(always)]
 pub(super) fn decode(b: &[u8]) -> Option<(u32, usize)> {
     match *b {
-        [x, ..] if x < 0x80 => Some((x as u32, 1)),
         [x @ 0xE0..=0xEF, y, z, ..] => Some((
             ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F),
             3,
         )),
+        [x, ..] if x < 0x80 => Some((x as u32, 1)),
         [x, y, ..] if x < 0xE0 => Some((((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F), 2)),
         [x, y, z, w, ..] => Some((
             ((x as u32 & 0x07) << 18)
