@@ -464,8 +464,8 @@ fn scan(text: &str) -> Scan {
         let start = i;
         let mut rest = &b[i..];
         loop {
-            match rest {
-                &[x @ 0xE0..=0xEF, y, z, ref tail @ ..] => {
+            match *rest {
+                [x @ 0xE0..=0xEF, y, z, ref tail @ ..] => {
                     let c =
                         ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
                     let cls = bmp[c as usize];
@@ -476,7 +476,7 @@ fn scan(text: &str) -> Scan {
                     (first, prev_c) = (cls & C_TRAD_FIRST, c);
                     rest = tail;
                 }
-                &[x @ 0..=0x7F, ref tail @ ..] => {
+                [x @ 0..=0x7F, ref tail @ ..] => {
                     let a = k.ascii[x as usize];
                     if first & (a >> 1) != 0 {
                         break;
