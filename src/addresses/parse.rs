@@ -1371,21 +1371,39 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
     };
     let last = b.len().min(max.saturating_add(1));
     let mut j = 4;
-    while j < last {
-        // eight bytes at a time where none is a digit (x ^ 0x30 < 10 for the digits only)
-        if let Some(w) = b[j..last].first_chunk::<8>() {
-            let x = u64::from_le_bytes(*w) ^ 0x3030_3030_3030_3030;
-            if x.wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & !x & 0x8080_8080_8080_8080 == 0 {
-                j += 8;
-                continue;
-            }
+    loop {
+        j = next_digit(b, j, last);
+        if j >= last {
+            break;
         }
-        if b[j].is_ascii_digit() && is_end(j) {
+        if is_end(j) {
             return Some(j);
         }
         j += 1;
     }
     (b.len() <= max && is_end(b.len())).then_some(b.len())
+}
+
+/// The first ASCII digit of `b[j..last]` (its byte offset), or `last`: eight bytes at a time
+/// (a byte is a digit when it is below 10 once XORed with 0x30; the lowest byte the test
+/// flags is exact).
+fn next_digit(b: &[u8], mut j: usize, last: usize) -> usize {
+    while j < last {
+        if let Some(w) = b[j..last].first_chunk::<8>() {
+            let x = u64::from_le_bytes(*w) ^ 0x3030_3030_3030_3030;
+            let m = x.wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & !x & 0x8080_8080_8080_8080;
+            if m == 0 {
+                j += 8;
+                continue;
+            }
+            return j + (m.trailing_zeros() / 8) as usize;
+        }
+        if b[j].is_ascii_digit() {
+            return j;
+        }
+        j += 1;
+    }
+    last
 }
 
 /// Parses the elements below the divisions. `road` is a road already recognised at the start
@@ -1442,9 +1460,7 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     }
     // compound: non-digit text up to the next digit
     let start = i;
-    while i < b.len() && !b[i].is_ascii_digit() {
-        i += 1;
-    }
+    i = next_digit(b, i, b.len());
     if i > start {
         let c = &detail[start..i];
         if i < b.len() || c.ends_with("小区") || c.ends_with('苑') || c.ends_with("花园") {
@@ -1491,6 +1507,45 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn next_digit_is_the_first_digit() {
+        // every placement of one or two digits among bytes of every kind (CJK lead and
+        // continuation bytes, letters, the bytes next to '0' and '9'), every window
+        let fill = [
+            0xE5u8,
+            0x8F,
+            0x2F,
+            0x3A,
+            b'a',
+            0x80,
+            0xBF,
+            0x39 ^ 0x80,
+            0x00,
+        ];
+        for len in 0..20 {
+            for &f in &fill {
+                for d1 in 0..=len {
+                    for d2 in d1..=len {
+                        let mut b = vec![f; len];
+                        if d1 < len {
+                            b[d1] = b'0' + (d1 % 10) as u8;
+                        }
+                        if d2 < len {
+                            b[d2] = b'9';
+                        }
+                        for j in 0..=len {
+                            for last in j..=len {
+                                let naive =
+                                    (j..last).find(|&k| b[k].is_ascii_digit()).unwrap_or(last);
+                                assert_eq!(next_digit(&b, j, last), naive, "{b:?} {j} {last}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn elements() {
         let e = parse_elements("南京东路123号", None);
