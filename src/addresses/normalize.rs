@@ -713,11 +713,9 @@ fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<String> {
         let after = &rest[i + open.len_utf8()..];
         rest = match after.char_indices().find(|&(_, c)| is_close_bracket(c)) {
             Some((j, close)) => {
-                corr.push(Correction::new(
-                    "annotation",
-                    format!("{open}{}{close}", &after[..j]),
-                    "",
-                ));
+                // (the remark as written, brackets included: a slice of the text)
+                let whole = &rest[i..i + open.len_utf8() + j + close.len_utf8()];
+                corr.push(Correction::new("annotation", whole, ""));
                 &after[j + close.len_utf8()..]
             }
             None => after,
