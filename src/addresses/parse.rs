@@ -522,36 +522,22 @@ pub fn short_names(name: &str, level: Level) -> Vec<String> {
 /// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路, and
 /// one character before a road suffix and a house number: 余杭塘路2628号, 金沙江路3028号)?
 fn looks_like_road(rest: &str) -> bool {
-    const R: &[&str] = &[
-        "路", "街", "大道", "大街", "东路", "西路", "南路", "北路", "中路", "一路", "二路", "三路",
-        "巷", "弄", "里", "东街", "西街", "南街", "北街", "中街", "公路", "广场", "大厦", "大楼",
-        "花园", "小区", "中心", "商城", "大学",
-    ];
-    // most text after a name starts with none of these characters: answer without comparing
-    let first = rest.chars().next();
-    first.is_some_and(|c| {
-        matches!(
-            c,
-            '路' | '街'
-                | '大'
-                | '东'
-                | '西'
-                | '南'
-                | '北'
-                | '中'
-                | '一'
-                | '二'
-                | '三'
-                | '巷'
-                | '弄'
-                | '里'
-                | '公'
-                | '广'
-                | '花'
-                | '小'
-                | '商'
-        )
-    }) && R.iter().any(|r| rest.starts_with(r))
+    // a road word at the start: 路 街 巷 弄 里, 大道 大街, 东路 … 中街, 一路 二路 三路, 公路, or
+    // a place word (广场, 大厦, 大楼, 花园, 小区, 中心, 商城, 大学)
+    let mut cs = rest.chars();
+    let word = matches!(
+        (cs.next(), cs.next()),
+        (Some('路' | '街' | '巷' | '弄' | '里'), _)
+            | (Some('大'), Some('道' | '街' | '厦' | '楼' | '学'))
+            | (Some('东' | '西' | '南' | '北'), Some('路' | '街'))
+            | (Some('中'), Some('路' | '街' | '心'))
+            | (Some('一' | '二' | '三' | '公'), Some('路'))
+            | (Some('广'), Some('场'))
+            | (Some('花'), Some('园'))
+            | (Some('小'), Some('区'))
+            | (Some('商'), Some('城'))
+    );
+    word
         // or one character and a road suffix, then the house number (余杭塘路2628号: 塘路)
         || road_end_upto(rest, 6).is_some_and(|e| e < rest.len())
 }
