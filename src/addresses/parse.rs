@@ -1037,8 +1037,15 @@ impl DivisionParser {
                     pos = after;
                 }
             }
-            if next.is_empty() && pos > 0 && any {
-                // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区)
+            if next.is_empty()
+                && pos > 0
+                && any
+                && hyps
+                    .iter()
+                    .any(|y| y.node != NO_NODE && level(y.node) < Level::County)
+            {
+                // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区), in
+                // a province or city read so far
                 let back = prev_char(b, pos);
                 self.county_hits(text, back, alt);
                 let taken = self.extend_first(alt, hyps, next, |e, y| {
