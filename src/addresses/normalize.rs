@@ -752,10 +752,10 @@ fn strip_phone_numbers(s: &str, corr: &mut Vec<Correction>) -> Option<String> {
     let mut out = String::new();
     let mut kept = 0;
     let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
+    loop {
+        i = super::parse::next_digit(b, i, b.len());
+        if i >= b.len() {
+            break;
         }
         let mut j = i;
         let mut digits = 0;

@@ -1380,7 +1380,7 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
 /// The first ASCII digit of `b[j..last]` (its byte offset), or `last`: eight bytes at a time
 /// (a byte is a digit when it is below 10 once XORed with 0x30; the lowest byte the test
 /// flags is exact).
-fn next_digit(b: &[u8], mut j: usize, last: usize) -> usize {
+pub(super) fn next_digit(b: &[u8], mut j: usize, last: usize) -> usize {
     while j < last {
         if let Some(w) = b[j..last].first_chunk::<8>() {
             let x = u64::from_le_bytes(*w) ^ 0x3030_3030_3030_3030;
