@@ -385,44 +385,31 @@ impl ScanState {
     /// Looks at the character at byte `i` of `text` (any kind); returns where it ends.
     #[inline]
     fn step(&mut self, k: &CharClasses, text: &str, i: usize) -> usize {
-        let b = text.as_bytes();
-        let (c, len, cls);
-        match b[i..] {
-            [x, ..] if x < 0x80 => {
-                let a = k.ascii[(x & 0x7F) as usize];
+        // (valid UTF-8: a character is there)
+        let Some((c, len)) = super::parse::decode(&text.as_bytes()[i..]) else {
+            return text.len();
+        };
+        let cls = match len {
+            1 => {
+                let a = k.ascii[c as usize & 0x7F];
                 self.aacc |= a;
                 self.digits += (a & A_DIGIT) as u32;
                 self.prev_numeral &= a & A_PUNCT != 0;
-                (c, len, cls) = (x as u32, 1, a);
+                a
             }
-            [x @ 0xE0..=0xEF, y, z, ..] => {
-                c = ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
-                len = 3;
-                cls = k.bmp[c as usize & 0xFFFF];
+            2 | 3 => {
+                let cls = k.bmp[c as usize & 0xFFFF];
                 self.acc |= cls;
                 self.numeral_step(cls);
+                cls
             }
-            [x, y, ..] if x < 0xE0 => {
-                c = ((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F);
-                len = 2;
-                cls = k.bmp[c as usize & 0xFFFF];
-                self.acc |= cls;
-                self.numeral_step(cls);
-            }
-            [x, y, z, w, ..] => {
-                c = ((x as u32 & 0x07) << 18)
-                    | ((y as u32 & 0x3F) << 12)
-                    | ((z as u32 & 0x3F) << 6)
-                    | (w as u32 & 0x3F);
-                len = 4;
-                // may be the second character of a longer key
-                cls = C_TRAD_SECOND;
+            _ => {
+                // beyond the BMP: may be the second character of a longer key
                 self.traditional |= k.astral_key(c);
                 self.prev_numeral = false;
+                C_TRAD_SECOND
             }
-            // not reached for valid UTF-8
-            _ => return b.len(),
-        }
+        };
         if self.first & (cls >> 1) != 0 {
             self.traditional |= k.pair_bits.may_contain_u32(self.prev_c, c)
                 && k.long_key_at(self.prev_c, c, &text[self.prev_at..]);
@@ -466,8 +453,7 @@ fn scan(text: &str) -> Scan {
         loop {
             match *rest {
                 [x @ 0xE0..=0xEF, y, z, ref tail @ ..] => {
-                    let c =
-                        ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F);
+                    let c = super::parse::decode3(x, y, z);
                     let cls = bmp[c as usize];
                     if (cls & C_NUMERAL) | (first & (cls >> 1)) != 0 {
                         break;

@@ -427,14 +427,17 @@ fn utf8_len(b: u8) -> usize {
     }
 }
 
+/// The character of the three-byte UTF-8 sequence `x y z` (all of CJK).
+#[inline(always)]
+pub(super) fn decode3(x: u8, y: u8, z: u8) -> u32 {
+    ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F)
+}
+
 /// The character at the start of `b` (valid UTF-8) and its length in bytes.
 #[inline(always)]
 pub(super) fn decode(b: &[u8]) -> Option<(u32, usize)> {
     match *b {
-        [x @ 0xE0..=0xEF, y, z, ..] => Some((
-            ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F),
-            3,
-        )),
+        [x @ 0xE0..=0xEF, y, z, ..] => Some((decode3(x, y, z), 3)),
         [x, ..] if x < 0x80 => Some((x as u32, 1)),
         [x, y, ..] if x < 0xE0 => Some((((x as u32 & 0x1F) << 6) | (y as u32 & 0x3F), 2)),
         [x, y, z, w, ..] => Some((
@@ -453,10 +456,7 @@ pub(super) fn decode(b: &[u8]) -> Option<(u32, usize)> {
 fn first_two(b: &[u8]) -> Option<((u32, u32), usize)> {
     if let [x @ 0xE0..=0xEF, y, z, u @ 0xE0..=0xEF, v, w, ..] = *b {
         // two three-byte characters (all of CJK): one length check
-        let three = |x: u8, y: u8, z: u8| {
-            ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F)
-        };
-        return Some(((three(x, y, z), three(u, v, w)), 6));
+        return Some(((decode3(x, y, z), decode3(u, v, w)), 6));
     }
     let (a, n) = decode(b)?;
     let (c, m) = decode(&b[n..])?;
