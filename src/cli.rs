@@ -420,11 +420,12 @@ pub fn parse(a: ParseArgs) -> Result<()> {
     } else {
         a.texts
     };
+    let mut sc = diming::addresses::parse::ParseScratch::default();
     for t in texts.iter().filter(|t| !t.trim().is_empty()) {
         let v = if a.geocode {
             serde_json::to_value(book.geocode(t, None, 3))?
         } else {
-            diming::http::addresses::parse_json(&book, t)
+            diming::http::addresses::parse_json(&book, t, &mut sc)
         };
         println!("{}", serde_json::to_string(&v)?);
     }

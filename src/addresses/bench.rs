@@ -4,7 +4,7 @@
 //! `cpca_addr.csv`, in the same run.
 
 use super::generate::generate_city;
-use super::parse::DivisionParser;
+use super::parse::{DivisionParser, ParseScratch};
 use super::AddressBook;
 use crate::divisions::{Divisions, Level};
 use anyhow::{Context, Result};
@@ -641,9 +641,10 @@ pub fn parse_vs_cpca(
 /// The whole parse of each row: normalise, divisions, elements; the county node of each.
 #[inline(never)]
 pub fn parse_rows(parser: &DivisionParser, rows: &[String], out: &mut Vec<Option<u32>>) {
+    let mut sc = ParseScratch::default();
     for r in rows {
         let (t, _) = super::normalize::normalize(r);
-        let m = parser.parse(&t, None);
+        let m = parser.parse_with(&t, None, &mut sc);
         std::hint::black_box(&super::parse::parse_elements(m.road_detail(), None));
         out.push(m.county().and_then(|c| c.node));
     }
@@ -658,8 +659,9 @@ fn stage_normalise(rows: &[String]) {
 
 #[inline(never)]
 fn stage_divisions(parser: &DivisionParser, normed: &[String]) {
+    let mut sc = ParseScratch::default();
     for r in normed {
-        std::hint::black_box(&parser.parse(r, None));
+        std::hint::black_box(&parser.parse_with(r, None, &mut sc));
     }
 }
 

@@ -363,7 +363,7 @@ impl<'a> DivisionMatch<'a> {
 }
 
 /// A reading of the text so far: its deepest division (`NO_NODE`: none yet), its score, and
-/// its corrections as the last cell of a list in [`Scratch::fixes`] (0: none).
+/// its corrections as the last cell of a list in [`ParseScratch::fixes`] (0: none).
 #[derive(Clone, Copy)]
 struct Hyp {
     node: u32,
@@ -371,10 +371,13 @@ struct Hyp {
     fix: u32,
 }
 
-/// The working sets of one parse, kept per thread and reused (a parse allocates nothing once
-/// they have grown to fit).
+/// The working sets of a parse, reused from one parse to the next (a parse allocates nothing
+/// once they have grown to fit). A caller that parses many texts in a row (a batch) keeps one
+/// and passes it to [`DivisionParser::parse_with`], as `regex-automata` callers keep a
+/// `Cache`; [`DivisionParser::parse`] uses one kept per thread, moved out and back on every
+/// call (about 170 instructions a parse, 4 % of a whole parse of a row).
 #[derive(Default)]
-struct Scratch {
+pub struct ParseScratch {
     hyps: Vec<Hyp>,
     next: Vec<Hyp>,
     /// the corrections of all hypotheses as linked lists sharing their tails: a fix and the
@@ -386,7 +389,7 @@ struct Scratch {
 }
 
 thread_local! {
-    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+    static SCRATCH: std::cell::Cell<ParseScratch> = std::cell::Cell::new(ParseScratch::default());
 }
 
 /// `f` after the list ending in `prev`; the new list's last cell.
@@ -452,7 +455,7 @@ pub(super) fn decode(b: &[u8]) -> Option<(u32, usize)> {
 }
 
 /// The first two characters of `b`, and the byte length of both.
-#[inline]
+#[inline(always)]
 fn first_two(b: &[u8]) -> Option<((u32, u32), usize)> {
     if let [x @ 0xE0..=0xEF, y, z, u @ 0xE0..=0xEF, v, w, ..] = *b {
         // two three-byte characters (all of CJK): one length check
@@ -742,8 +745,8 @@ impl DivisionParser {
         Entries::Many(&rest[..n])
     }
 
-    /// Keys starting at byte `pos` of `text` with at least `min` (≥ 2) characters, longest
-    /// first, into `out`.
+    /// Keys starting at byte `pos` of `text` with at least `min` (≥ 2) characters, shortest
+    /// first, into `out` (the callers take them longest first, from the end).
     fn hits(&self, text: &str, pos: usize, min: u32, out: &mut Vec<Hit>) {
         out.clear();
         debug_assert!(min >= 2);
@@ -758,7 +761,6 @@ impl DivisionParser {
             .prefixes((a, c), rb, at, min, |key, chars, bytes| {
                 out.push(Hit { key, chars, bytes })
             });
-        out.reverse();
     }
 
     /// Keys of at least 3 characters at byte `pos`, where a county's full name may start there
@@ -877,18 +879,19 @@ impl DivisionParser {
         // allocation): the answer is then built in the caller's place, not copied out of a
         // closure
         let mut sc = SCRATCH.take();
-        let m = self.parse_in(text, within, &mut sc);
+        let m = self.parse_with(text, within, &mut sc);
         SCRATCH.set(sc);
         m
     }
 
-    fn parse_in<'a>(
+    /// [`parse`](Self::parse) with the caller's working sets.
+    pub fn parse_with<'a>(
         &'a self,
         text: &'a str,
         within: Option<u32>,
-        sc: &mut Scratch,
+        sc: &mut ParseScratch,
     ) -> DivisionMatch<'a> {
-        let Scratch {
+        let ParseScratch {
             hyps,
             next,
             fixes: cells,
@@ -919,7 +922,7 @@ impl DivisionParser {
             next.clear();
             // bytes from `pos` to the end of the accepted token
             let mut advance = 0;
-            for (hi, h) in hits.iter().enumerate() {
+            for (hi, h) in hits.iter().enumerate().rev() {
                 let entries = self.entries_of(h.key);
                 let entries = entries.as_slice();
                 let end = pos + h.bytes as usize;
@@ -957,10 +960,10 @@ impl DivisionParser {
                 }
                 if !next.is_empty() {
                     if !any
-                        && hi + 1 < hits.len()
+                        && hi > 0
                         && within.is_none()
                         && entries.iter().all(|e| e.level >= Level::Township)
-                        && self.shorter_reads_deeper(text, pos, &hits[hi + 1..], alt)
+                        && self.shorter_reads_deeper(text, pos, &hits[..hi], alt)
                     {
                         // the first token names only towns or villages (大连西 of 大连西居委会
                         // in Shanghai, 南阳镇) where a shorter key names a division that a full
@@ -985,7 +988,7 @@ impl DivisionParser {
                     let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
                     // (of three characters or more: a two-character county name such as
                     // Hong Kong's 南区 in 青岛市南区 is the overlap below, not a conflict)
-                    for h in hits.iter().filter(|h| h.chars >= 3) {
+                    for h in hits.iter().rev().filter(|h| h.chars >= 3) {
                         for e in self.entries_of(h.key).as_slice() {
                             if matches!(e.kind, Kind::Full | Kind::Old)
                                 && e.level == Level::County
@@ -1015,7 +1018,7 @@ impl DivisionParser {
                 // one stray character between division names (成都是锦江区, 上海经静安区), or
                 // the same name repeated (广州市广州市越秀区), but not a road named after the
                 // division (天河区天河路208号)
-                if let Some(h) = hits.iter().find(|h| {
+                if let Some(h) = hits.iter().rev().find(|h| {
                     self.entries_of(h.key)
                         .as_slice()
                         .iter()
@@ -1200,7 +1203,7 @@ impl DivisionParser {
         })
     }
 
-    /// The fallbacks' search: the first key of `keys` (longest first) under which `take`
+    /// The fallbacks' search: the longest key of `keys` (shortest first) under which `take`
     /// accepts an entry for a reading of `hyps` that has a division (`take` gives the
     /// reading's corrections); its readings go to `next`, and its length in bytes is returned.
     fn extend_first(
@@ -1210,7 +1213,7 @@ impl DivisionParser {
         next: &mut Vec<Hyp>,
         mut take: impl FnMut(&Entry, &Hyp) -> Option<u32>,
     ) -> Option<u32> {
-        for h in keys {
+        for h in keys.iter().rev() {
             for y in hyps.iter().filter(|y| y.node != NO_NODE) {
                 for e in self.entries_of(h.key).as_slice() {
                     if let Some(fix) = take(e, y) {

@@ -5,6 +5,7 @@ use super::error::ApiError;
 use super::params::{r7, Params};
 use super::AppState;
 use crate::addresses::geocode::Candidate;
+use crate::addresses::parse::ParseScratch;
 use crate::addresses::AddressBook;
 use crate::crs::Crs;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -114,13 +115,14 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     let q = p.req_str("q")?;
     check_q(q, "q")?;
     let b = book(&state);
-    Ok(HttpResponse::Ok().json(parse_json(&b, q)))
+    Ok(HttpResponse::Ok().json(parse_json(&b, q, &mut ParseScratch::default())))
 }
 
-/// The structured parse of one text (divisions with codes, elements, corrections).
-pub fn parse_json(b: &AddressBook, q: &str) -> Value {
+/// The structured parse of one text (divisions with codes, elements, corrections); `sc`: the
+/// parser's working sets, kept by a caller that parses many texts.
+pub fn parse_json(b: &AddressBook, q: &str, sc: &mut ParseScratch) -> Value {
     let (t, mut corr) = crate::addresses::normalize::normalize(q);
-    let m = b.parser.parse(&t, None);
+    let m = b.parser.parse_with(&t, None, sc);
     let detail = m.road_detail();
     let e = crate::addresses::parse::parse_elements(detail, None);
     corr.extend(m.corrections());
@@ -293,6 +295,7 @@ async fn batch(
         let b = b.clone();
         let rows = rows.clone();
         let mut out = Vec::new();
+        let mut sc = ParseScratch::default();
         for (i, r) in rows.iter().enumerate().skip(start).take(200) {
             let line = match r
                 .q
@@ -302,7 +305,7 @@ async fn batch(
             {
                 Ok(q) => {
                     let mut v = if parse_only {
-                        parse_json(&b, q)
+                        parse_json(&b, q, &mut sc)
                     } else {
                         geocode_json(&b, q, w, 1, crs)
                     };
