@@ -152,6 +152,10 @@ pub struct DivisionParser {
 /// A key's value in the trie with this bit set holds its only entry (no second lookup):
 /// node in bits 0–23, kind in 24–25, level in 26–28.
 const INLINE: u32 = 1 << 30;
+/// Without `INLINE`, a value is where the key's entries start (bits 0–23) and how many there
+/// are (bits 24–29; `MANY_SCAN`: as many as it takes to reach the one marked `last`).
+const MANY_SHIFT: u32 = 24;
+const MANY_SCAN: u32 = 63;
 
 impl Entry {
     fn inline(&self) -> Option<u32> {
@@ -228,6 +232,17 @@ struct Fix {
     start: u32,
     end: u32,
     node: u32,
+}
+
+impl Fix {
+    fn new(kind: FixKind, start: usize, end: usize, node: u32) -> Fix {
+        Fix {
+            kind,
+            start: start as u32,
+            end: end as u32,
+            node,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -401,6 +416,9 @@ fn push_fix(cells: &mut Vec<(Fix, u32)>, prev: u32, f: Fix) -> u32 {
 /// The list ending in `last`, oldest first.
 fn fix_list(cells: &[(Fix, u32)], mut last: u32) -> Fixes {
     let mut v = Fixes::new();
+    if last == 0 {
+        return v;
+    }
     while last != 0 {
         let (f, prev) = cells[last as usize - 1];
         v.push(f);
@@ -408,6 +426,16 @@ fn fix_list(cells: &[(Fix, u32)], mut last: u32) -> Fixes {
     }
     v.reverse();
     v
+}
+
+/// What the fallbacks make of a text position where no key extends a reading.
+enum Fallback {
+    /// nothing: the divisions end here
+    Stop,
+    /// go on from this byte, as if the text before it were not there
+    Skip(usize),
+    /// readings were added to `next` for the token at byte `at`, of `bytes` bytes
+    Take { at: usize, bytes: usize },
 }
 
 /// A dictionary key found at a text position: its trie value, its length in characters and
@@ -694,14 +722,20 @@ impl DivisionParser {
                 records.push((k.as_str(), v, rank));
                 continue;
             }
-            records.push((k.as_str(), self.entries.len() as u32, rank));
+            let at = self.entries.len() as u32;
+            let n = (es.len() as u32).min(MANY_SCAN);
+            records.push((k.as_str(), at | n << MANY_SHIFT, rank));
             self.entries.extend_from_slice(es);
             if let Some(e) = self.entries.last_mut() {
                 e.last = true;
             }
         }
-        // keys are unique, non-empty and sorted, and there are far fewer than 2^31 entries (a
-        // value is below INLINE | 2^30)
+        // keys are unique, non-empty and sorted, and there are far fewer than 2^24 entries (a
+        // few per division at most; a value is below INLINE)
+        assert!(
+            self.entries.len() < 1 << MANY_SHIFT,
+            "division dictionary: too many entries"
+        );
         self.trie = super::keytrie::KeyTrie::from_records(records).unwrap_or_default();
         self.info = self
             .nodes
@@ -737,7 +771,11 @@ impl DivisionParser {
         if v & INLINE != 0 {
             return Entries::One(Entry::from_inline(v));
         }
-        let rest = &self.entries[v as usize..];
+        let (at, n) = ((v & ((1 << MANY_SHIFT) - 1)) as usize, v >> MANY_SHIFT);
+        if n != MANY_SCAN {
+            return Entries::Many(self.entries.get(at..at + n as usize).unwrap_or_default());
+        }
+        let rest = &self.entries[at..];
         let n = rest
             .iter()
             .position(|e| e.last)
@@ -911,12 +949,6 @@ impl DivisionParser {
         let mut any = false;
         let mut steps: SmallVec<[(u32, u32); 4]> = SmallVec::new();
         let mut step_nodes: SmallVec<[u32; 8]> = SmallVec::new();
-        let fix = |kind, start: usize, end: usize, node| Fix {
-            kind,
-            start: start as u32,
-            end: end as u32,
-            node,
-        };
         while pos < b.len() {
             self.hits(text, pos, 2, hits);
             next.clear();
@@ -942,12 +974,16 @@ impl DivisionParser {
                         }
                         let f = match e.kind {
                             Kind::Old => {
-                                push_fix(cells, y.fix, fix(FixKind::OldName, pos, end, e.node))
+                                push_fix(cells, y.fix, Fix::new(FixKind::OldName, pos, end, e.node))
                             }
                             Kind::Short | Kind::Alias
                                 if text[pos..end] != self.nodes[e.node as usize].name =>
                             {
-                                push_fix(cells, y.fix, fix(FixKind::ShortName, pos, end, e.node))
+                                push_fix(
+                                    cells,
+                                    y.fix,
+                                    Fix::new(FixKind::ShortName, pos, end, e.node),
+                                )
                             }
                             _ => y.fix,
                         };
@@ -976,112 +1012,17 @@ impl DivisionParser {
                     break;
                 }
             }
-            if next.is_empty() && within.is_none() {
-                // a full county-or-deeper name that contradicts what came before
-                // (柳州地区忻城县: 忻城县 moved to 来宾市): the deeper name wins
-                let cur_max = hyps
-                    .iter()
-                    .filter(|y| y.node != NO_NODE)
-                    .map(|y| level(y.node))
-                    .max();
-                if let Some(cur_max) = cur_max {
-                    let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
-                    // (of three characters or more: a two-character county name such as
-                    // Hong Kong's 南区 in 青岛市南区 is the overlap below, not a conflict)
-                    for h in hits.iter().rev().filter(|h| h.chars >= 3) {
-                        for e in self.entries_of(h.key).as_slice() {
-                            if matches!(e.kind, Kind::Full | Kind::Old)
-                                && e.level == Level::County
-                                && e.level > cur_max
-                            {
-                                let f = push_fix(
-                                    cells,
-                                    hyps[0].fix,
-                                    fix(FixKind::Conflict, 0, pos, e.node),
-                                );
-                                next.push(Hyp {
-                                    node: e.node,
-                                    score: best + e.kind.weight() * h.chars,
-                                    fix: f,
-                                });
-                            }
-                        }
-                        if !next.is_empty() {
-                            advance = h.bytes as usize;
-                            break;
-                        }
+            if next.is_empty() {
+                match self.fallbacks(text, pos, any, within, hyps, next, cells, hits, alt) {
+                    Fallback::Stop => {}
+                    Fallback::Skip(to) => {
+                        pos = to;
+                        continue;
                     }
-                }
-            }
-            let after = next_char(b, pos);
-            if next.is_empty() && any && after < b.len() {
-                // one stray character between division names (成都是锦江区, 上海经静安区), or
-                // the same name repeated (广州市广州市越秀区), but not a road named after the
-                // division (天河区天河路208号)
-                if let Some(h) = hits.iter().rev().find(|h| {
-                    self.entries_of(h.key)
-                        .as_slice()
-                        .iter()
-                        .any(|e| hyps.iter().any(|y| y.node == e.node))
-                        && !looks_like_road(&text[pos + h.bytes as usize..])
-                }) {
-                    pos += h.bytes as usize;
-                    continue;
-                }
-                self.hits(text, after, 3, alt);
-                let taken = self.extend_first(alt, hyps, next, |e, y| {
-                    (e.kind == Kind::Full
-                        && e.level > level(y.node)
-                        && self.is_within(e.node, y.node))
-                    .then(|| push_fix(cells, y.fix, fix(FixKind::Noise, pos, after, e.node)))
-                });
-                if let Some(bytes) = taken {
-                    advance = bytes as usize;
-                    pos = after;
-                }
-            }
-            if next.is_empty()
-                && pos > 0
-                && any
-                && hyps
-                    .iter()
-                    .any(|y| y.node != NO_NODE && level(y.node) < Level::County)
-            {
-                // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区), in
-                // a province or city read so far
-                let back = prev_char(b, pos);
-                self.county_hits(text, back, alt);
-                let taken = self.extend_first(alt, hyps, next, |e, y| {
-                    (e.kind == Kind::Full
-                        && e.level == Level::County
-                        && self.is_within(e.node, y.node))
-                    .then_some(y.fix)
-                });
-                if let Some(bytes) = taken {
-                    advance = back + bytes as usize - pos;
-                }
-            }
-            if next.is_empty()
-                && !any
-                && pos == 0
-                && within.is_none()
-                && text.chars().nth(4).is_some()
-            {
-                // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
-                let one = next_char(b, 0);
-                let two = next_char(b, one);
-                let mut county_at = |s: usize| {
-                    self.county_hits(text, s, alt);
-                    alt.iter().any(|h| {
-                        self.entries_of(h.key)
-                            .as_slice()
-                            .iter()
-                            .any(|e| e.kind == Kind::Full && e.level == Level::County)
-                    })
-                };
-                if let Some(s) = [one, two].into_iter().find(|&s| county_at(s)) {
-                    pos = s;
-                    continue;
+                    Fallback::Take { at, bytes } => {
+                        pos = at;
+                        advance = bytes;
+                    }
                 }
             }
             if next.is_empty() {
@@ -1158,7 +1099,9 @@ impl DivisionParser {
         }
         m.hypotheses
             .extend(top.iter().map(|y| y.node).filter(|&n| n != NO_NODE));
-        m.hypotheses.extend(shared);
+        if !shared.is_empty() {
+            m.hypotheses.extend(shared);
+        }
         m.fixes = fix_list(cells, top[0].fix);
         self.fill_levels(&mut m, top);
         // also keep lower-scored hypotheses after the best ones (for the geocoder)
@@ -1169,6 +1112,131 @@ impl DivisionParser {
                 .extend(hyps.iter().map(|y| y.node).filter(|&n| n != NO_NODE));
         }
         m
+    }
+
+    /// Where no key at `pos` extends a reading (`hits`: the keys there): the fallbacks, in
+    /// order. Out of line: they run about once a parse, and inlined they cost the main loop
+    /// registers.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn fallbacks(
+        &self,
+        text: &str,
+        pos: usize,
+        any: bool,
+        within: Option<u32>,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+        hits: &[Hit],
+        alt: &mut Vec<Hit>,
+    ) -> Fallback {
+        let b = text.as_bytes();
+        let level = |x: u32| self.info[x as usize].level;
+        if within.is_none() {
+            // a full county-or-deeper name that contradicts what came before
+            // (柳州地区忻城县: 忻城县 moved to 来宾市): the deeper name wins
+            let cur_max = hyps
+                .iter()
+                .filter(|y| y.node != NO_NODE)
+                .map(|y| level(y.node))
+                .max();
+            if let Some(cur_max) = cur_max {
+                let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
+                // (of three characters or more: a two-character county name such as
+                // Hong Kong's 南区 in 青岛市南区 is the overlap below, not a conflict)
+                for h in hits.iter().rev().filter(|h| h.chars >= 3) {
+                    for e in self.entries_of(h.key).as_slice() {
+                        if matches!(e.kind, Kind::Full | Kind::Old)
+                            && e.level == Level::County
+                            && e.level > cur_max
+                        {
+                            let f = push_fix(
+                                cells,
+                                hyps[0].fix,
+                                Fix::new(FixKind::Conflict, 0, pos, e.node),
+                            );
+                            next.push(Hyp {
+                                node: e.node,
+                                score: best + e.kind.weight() * h.chars,
+                                fix: f,
+                            });
+                        }
+                    }
+                    if !next.is_empty() {
+                        return Fallback::Take {
+                            at: pos,
+                            bytes: h.bytes as usize,
+                        };
+                    }
+                }
+            }
+        }
+        let after = next_char(b, pos);
+        if any && after < b.len() {
+            // one stray character between division names (成都是锦江区, 上海经静安区), or
+            // the same name repeated (广州市广州市越秀区), but not a road named after the
+            // division (天河区天河路208号)
+            if let Some(h) = hits.iter().rev().find(|h| {
+                self.entries_of(h.key)
+                    .as_slice()
+                    .iter()
+                    .any(|e| hyps.iter().any(|y| y.node == e.node))
+                    && !looks_like_road(&text[pos + h.bytes as usize..])
+            }) {
+                return Fallback::Skip(pos + h.bytes as usize);
+            }
+            self.hits(text, after, 3, alt);
+            let taken = self.extend_first(alt, hyps, next, |e, y| {
+                (e.kind == Kind::Full && e.level > level(y.node) && self.is_within(e.node, y.node))
+                    .then(|| push_fix(cells, y.fix, Fix::new(FixKind::Noise, pos, after, e.node)))
+            });
+            if let Some(bytes) = taken {
+                return Fallback::Take {
+                    at: after,
+                    bytes: bytes as usize,
+                };
+            }
+        }
+        if pos > 0
+            && any
+            && hyps
+                .iter()
+                .any(|y| y.node != NO_NODE && level(y.node) < Level::County)
+        {
+            // a county name overlapping the last character (青岛市南区 → 青岛市 + 市南区), in
+            // a province or city read so far
+            let back = prev_char(b, pos);
+            self.county_hits(text, back, alt);
+            let taken = self.extend_first(alt, hyps, next, |e, y| {
+                (e.kind == Kind::Full && e.level == Level::County && self.is_within(e.node, y.node))
+                    .then_some(y.fix)
+            });
+            if let Some(bytes) = taken {
+                return Fallback::Take {
+                    at: pos,
+                    bytes: back + bytes as usize - pos,
+                };
+            }
+        }
+        if !any && pos == 0 && within.is_none() && text.chars().nth(4).is_some() {
+            // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
+            let one = next_char(b, 0);
+            let two = next_char(b, one);
+            let mut county_at = |s: usize| {
+                self.county_hits(text, s, alt);
+                alt.iter().any(|h| {
+                    self.entries_of(h.key)
+                        .as_slice()
+                        .iter()
+                        .any(|e| e.kind == Kind::Full && e.level == Level::County)
+                })
+            };
+            if let Some(s) = [one, two].into_iter().find(|&s| county_at(s)) {
+                return Fallback::Skip(s);
+            }
+        }
+        Fallback::Stop
     }
 
     /// Does one of the `shorter` keys at byte `pos` name a province, city or county that a
@@ -1258,7 +1326,8 @@ impl DivisionParser {
             if first == NO_NODE || self.info[first as usize].placeholder {
                 continue;
             }
-            if chains.iter().all(|c| c[li] == first) {
+            // (one reading, most parses: nothing to agree with)
+            if chains.is_empty() || chains.iter().all(|c| c[li] == first) {
                 m.levels[li] = first;
                 deepest = Some(level);
                 continue;
