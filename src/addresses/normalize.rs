@@ -447,40 +447,47 @@ fn scan(text: &str) -> Scan {
     while i < b.len() {
         // the `C_TRAD_FIRST` bit of the character before and the character (no numeral came
         // last: then `step` takes the characters until one ends it)
-        let (mut first, mut prev_c) = (st.first, st.prev_c);
+        // the classes that end the loop at the next character: a numeral, and the second
+        // character of a longer zhconv key after one that may start it
+        let stop_after = |cls: u16| C_NUMERAL | (cls & C_TRAD_FIRST) << 1;
+        let mut stop = stop_after(st.first);
         let start = i;
         let mut rest = &b[i..];
         loop {
             match *rest {
                 [x @ 0xE0..=0xEF, y, z, ref tail @ ..] => {
-                    let c = super::parse::decode3(x, y, z);
-                    let cls = bmp[c as usize];
-                    if (cls & C_NUMERAL) | (first & (cls >> 1)) != 0 {
+                    let cls = bmp[super::parse::decode3(x, y, z) as usize];
+                    if cls & stop != 0 {
                         break;
                     }
                     acc |= cls;
-                    (first, prev_c) = (cls & C_TRAD_FIRST, c);
+                    stop = stop_after(cls);
                     rest = tail;
                 }
                 [x @ 0..=0x7F, ref tail @ ..] => {
+                    // (an ASCII class's bit of `C_NUMERAL` means something else)
                     let a = k.ascii[x as usize];
-                    if first & (a >> 1) != 0 {
+                    if a & stop & C_TRAD_SECOND != 0 {
                         break;
                     }
                     aacc |= a;
                     digits += (a & A_DIGIT) as u32;
-                    (first, prev_c) = (a & C_TRAD_FIRST, x as u32);
+                    stop = stop_after(a);
                     rest = tail;
                 }
                 _ => break,
             }
         }
+        let first = (stop & C_TRAD_SECOND) >> 1;
         i = b.len() - rest.len();
         if i != start {
-            // (the loop takes ASCII and three-byte characters)
-            let prev_len = if prev_c < 0x80 { 1 } else { 3 };
-            (st.first, st.prev_c, st.prev_at, st.prev_numeral) =
-                (first, prev_c, i - prev_len, false);
+            // the loop's last character (ASCII or three bytes: the loop takes only those),
+            // decoded again here rather than kept at every character
+            let (prev_c, prev_at) = match b[i - 1] {
+                x @ 0..=0x7F => (x as u32, i - 1),
+                z => (super::parse::decode3(b[i - 3], b[i - 2], z), i - 3),
+            };
+            (st.first, st.prev_c, st.prev_at, st.prev_numeral) = (first, prev_c, prev_at, false);
         }
         if i < b.len() {
             i = st.step(k, text, i);

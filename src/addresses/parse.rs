@@ -461,7 +461,10 @@ fn utf8_len(b: u8) -> usize {
 /// The character of the three-byte UTF-8 sequence `x y z` (all of CJK).
 #[inline(always)]
 pub(super) fn decode3(x: u8, y: u8, z: u8) -> u32 {
-    ((x as u32 & 0x0F) << 12) | ((y as u32 & 0x3F) << 6) | (z as u32 & 0x3F)
+    // the marker bits of a valid sequence (1110xxxx 10yyyyyy 10zzzzzz) are a constant: taken
+    // off as one sum instead of masking each byte
+    const MARKS: u32 = 0xE0 << 12 | 0x80 << 6 | 0x80;
+    (((x as u32) << 12) + ((y as u32) << 6) + z as u32).wrapping_sub(MARKS) & 0xFFFF
 }
 
 /// The character at the start of `b` (valid UTF-8) and its length in bytes.
@@ -1572,6 +1575,19 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn decode3_is_every_three_byte_character() {
+        let mut n = 0;
+        for c in (0x800u32..0x10000).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let b = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(decode3(b[0], b[1], b[2]), c as u32, "{c}");
+            assert_eq!(decode(b), Some((c as u32, 3)), "{c}");
+            n += 1;
+        }
+        assert_eq!(n, 0x10000 - 0x800 - 0x800);
+    }
+
     #[test]
     fn next_digit_is_the_first_digit() {
         // every placement of one or two digits among bytes of every kind (CJK lead and
