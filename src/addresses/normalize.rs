@@ -445,10 +445,9 @@ fn scan(text: &str) -> Scan {
     let (mut acc, mut aacc, mut digits) = (0u16, 0u16, 0u32);
     let mut i = 0;
     while i < b.len() {
-        // the `C_TRAD_FIRST` bit of the character before and the character (no numeral came
-        // last: then `step` takes the characters until one ends it)
         // the classes that end the loop at the next character: a numeral, and the second
-        // character of a longer zhconv key after one that may start it
+        // character of a longer zhconv key after one that may start it (no numeral came last:
+        // then `step` takes the characters until one ends it)
         let stop_after = |cls: u16| C_NUMERAL | (cls & C_TRAD_FIRST) << 1;
         let mut stop = stop_after(st.first);
         let start = i;
