@@ -1032,7 +1032,11 @@ impl DivisionParser {
                 break;
             }
             any = true;
-            step_nodes.extend(hyps.iter().filter(|y| y.node != NO_NODE).map(|y| y.node));
+            match hyps.as_slice() {
+                // (one reading, most steps)
+                [y] if y.node != NO_NODE => step_nodes.push(y.node),
+                _ => step_nodes.extend(hyps.iter().filter(|y| y.node != NO_NODE).map(|y| y.node)),
+            }
             steps.push((pos as u32, step_nodes.len() as u32));
             // dedupe by node, keep the best score (the first of equals)
             if next.len() > 1 {
@@ -1054,6 +1058,15 @@ impl DivisionParser {
             parser: self,
         };
         if !any && within.is_none() {
+            return m;
+        }
+        if let [y] = hyps.as_slice() {
+            // one reading (most parses): it is the best one, and there is nothing to choose
+            if y.node != NO_NODE {
+                m.hypotheses.push(y.node);
+            }
+            m.fixes = fix_list(cells, y.fix);
+            self.fill_levels(&mut m, std::slice::from_ref(y));
             return m;
         }
         let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
