@@ -1331,30 +1331,44 @@ impl DivisionParser {
     /// Sets province…village to the divisions (or names) on which all readings of `top` agree.
     fn fill_levels(&self, m: &mut DivisionMatch<'_>, top: &[Hyp]) {
         let mut nodes = top.iter().map(|y| y.node).filter(|&n| n != NO_NODE);
-        let Some(first_chain) = nodes.next() else {
+        let Some(first) = nodes.next() else {
             return;
         };
-        let first_chain = self.by_level(first_chain);
         let chains: SmallVec<[[u32; 5]; 4]> = nodes.map(|n| self.by_level(n)).collect();
-        let mut deepest = None;
-        for (li, level) in Level::ALL.into_iter().enumerate() {
-            let first = first_chain[li];
-            if first == NO_NODE || self.info[first as usize].placeholder {
-                continue;
+        if chains.is_empty() {
+            // one reading (most parses): its chain, placeholders left out, in one walk up
+            let mut cur = first;
+            while cur != NO_PARENT {
+                let i = self.info[cur as usize];
+                m.levels[i.level as usize - 1] = if i.placeholder { NO_NODE } else { cur };
+                cur = i.parent;
             }
-            // (one reading, most parses: nothing to agree with)
-            if chains.is_empty() || chains.iter().all(|c| c[li] == first) {
-                m.levels[li] = first;
-                deepest = Some(level);
-                continue;
+            m.level = (0..5)
+                .rev()
+                .find(|&l| m.levels[l] != NO_NODE)
+                .map(|l| Level::ALL[l]);
+        } else {
+            let first_chain = self.by_level(first);
+            let mut deepest = None;
+            for (li, level) in Level::ALL.into_iter().enumerate() {
+                let first = first_chain[li];
+                if first == NO_NODE || self.info[first as usize].placeholder {
+                    continue;
+                }
+                if chains.iter().all(|c| c[li] == first) {
+                    m.levels[li] = first;
+                    deepest = Some(level);
+                    continue;
+                }
+                let name = self.nodes[first as usize].name.as_str();
+                if chains
+                    .iter()
+                    .all(|c| c[li] != NO_NODE && self.nodes[c[li] as usize].name == name)
+                {
+                    m.levels[li] = first | NAME_ONLY;
+                }
             }
-            let name = self.nodes[first as usize].name.as_str();
-            if chains
-                .iter()
-                .all(|c| c[li] != NO_NODE && self.nodes[c[li] as usize].name == name)
-            {
-                m.levels[li] = first | NAME_ONLY;
-            }
+            m.level = deepest;
         }
         // the city of a municipality is the municipality itself
         let (p, c) = (Level::Province as usize - 1, Level::City as usize - 1);
@@ -1364,7 +1378,6 @@ impl DivisionParser {
         {
             m.levels[c] = m.levels[p];
         }
-        m.level = deepest;
     }
 }
 
