@@ -202,6 +202,16 @@ fn classes() -> &'static CharClasses {
 }
 
 impl CharClasses {
+    /// Punctuation that step 5 drops or changes (its class bit).
+    fn is_punct(&self, c: char) -> bool {
+        let u = c as usize;
+        if u < 0x80 {
+            self.ascii[u] & A_PUNCT != 0
+        } else {
+            self.bmp.get(u).copied().unwrap_or(0) & C_PUNCT != 0
+        }
+    }
+
     /// Does a longer key starting with `p` then `c` match `rest` (the text from `p` on)?
     #[cold]
     fn long_key_at(&self, p: u32, c: u32, rest: &str) -> bool {
@@ -522,16 +532,21 @@ fn scan(text: &str) -> Scan {
 /// Normalises `text`; returns the cleaned text (borrowed when only a prefix or a suffix was
 /// cut, or nothing changed) and what was changed.
 pub fn normalize(text: &str) -> (Cow<'_, str>, Vec<Correction>) {
-    run_steps(text, scan)
+    run_steps(text, scan, true)
 }
 
 /// `normalize` with every step run whatever the scan says: the reference the gated version
 /// must equal.
 pub fn normalize_ungated(text: &str) -> (Cow<'_, str>, Vec<Correction>) {
-    run_steps(text, |_| Scan::OPEN)
+    run_steps(text, |_| Scan::OPEN, false)
 }
 
-fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Correction>) {
+/// `gated`: a step may also be skipped on what an earlier step saw (off for the reference).
+fn run_steps(
+    text: &str,
+    look: impl Fn(&str) -> Scan,
+    gated: bool,
+) -> (Cow<'_, str>, Vec<Correction>) {
     let mut corr = Vec::new();
     let mut f = look(text);
     // 1. full-width → half-width (then the half-width text is what the other steps see)
@@ -559,9 +574,12 @@ fn run_steps(text: &str, look: impl Fn(&str) -> Scan) -> (Cow<'_, str>, Vec<Corr
     // to a suffix (三（楼）号): then the text is looked at again before step 8
     let mut joined = false;
     if f.bracket {
-        if let Some(t) = strip_brackets(&s, &mut corr) {
+        if let Some((t, punct_left)) = strip_brackets(&s, &mut corr) {
             s = Cow::Owned(t);
             joined = true;
+            // (the steps up to 5 only cut text: when the kept text has no punctuation, step 5
+            // has nothing to do; a bracketed remark's closing bracket is punctuation)
+            f.punct &= punct_left || !gated;
         }
     }
     // 4a. a label before a colon near the start (总部：, 公司地址：)
@@ -695,9 +713,20 @@ fn cut_back(s: &mut Cow<str>, n: usize) {
 }
 
 /// Drops bracketed remarks (an opening bracket up to the next closing one of any kind); an
-/// opening bracket that nothing closes is dropped alone. None when there is no bracket.
-fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<String> {
-    let (i, open) = s.char_indices().find(|&(_, c)| is_open_bracket(c))?;
+/// opening bracket that nothing closes is dropped alone. None when there is no bracket; else
+/// the text and whether what is kept has punctuation.
+fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<(String, bool)> {
+    // the kept text is what the searches for an opening bracket go over: whether it has
+    // punctuation is noted on the way
+    let k = classes();
+    let mut punct = false;
+    let mut open_at = |(_, c): &(usize, char)| {
+        is_open_bracket(*c) || {
+            punct |= k.is_punct(*c);
+            false
+        }
+    };
+    let (i, open) = s.char_indices().find(&mut open_at)?;
     let mut out = String::with_capacity(s.len());
     let (mut i, mut open, mut rest) = (i, open, s);
     loop {
@@ -712,28 +741,22 @@ fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<String> {
             }
             None => after,
         };
-        match rest.char_indices().find(|&(_, c)| is_open_bracket(c)) {
+        match rest.char_indices().find(&mut open_at) {
             Some((j, o)) => (i, open) = (j, o),
             None => break,
         }
     }
     out.push_str(rest);
-    Some(out)
+    Some((out, punct))
 }
 
 /// Drops spaces and punctuation and makes every dash '-'; None when nothing changes. Runs
 /// without punctuation are copied whole.
 fn strip_punctuation(s: &str) -> Option<String> {
     let k = classes();
-    let punct = |c: char| {
-        let u = c as usize;
-        if u < 0x80 {
-            k.ascii[u] & A_PUNCT != 0
-        } else {
-            k.bmp.get(u).copied().unwrap_or(0) & C_PUNCT != 0
-        }
-    };
-    replace_chars(s, |c| punct(c).then(|| is_other_dash(c).then_some('-')))
+    replace_chars(s, |c| {
+        k.is_punct(c).then(|| is_other_dash(c).then_some('-'))
+    })
 }
 
 /// Removes phone numbers: a run of digits (with dashes) that is not at the start and has ≥ 11
