@@ -321,7 +321,17 @@ impl<'a> DivisionMatch<'a> {
     /// token on when that token is itself a road name with a house number after it. A
     /// community is often named after its road (中山东一路居委会): in 中山东一路12号 the
     /// division reading keeps the community, and the road stays the road of the elements.
+    #[inline]
     pub fn road_detail(&self) -> &'a str {
+        // (a house number right after the divisions, the rarest condition, asked first)
+        if !self
+            .detail
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_digit)
+        {
+            return self.detail;
+        }
         let Some(&(at, _)) = self.steps.last() else {
             return self.detail;
         };
@@ -330,14 +340,7 @@ impl<'a> DivisionMatch<'a> {
             .hypotheses
             .first()
             .is_some_and(|&n| self.parser.info[n as usize].level == Level::Village);
-        if village
-            && self
-                .detail
-                .as_bytes()
-                .first()
-                .is_some_and(u8::is_ascii_digit)
-            && road_end(&self.text[at..]) == Some(end - at)
-        {
+        if village && road_end(&self.text[at..]) == Some(end - at) {
             &self.text[at..]
         } else {
             self.detail
