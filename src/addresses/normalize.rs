@@ -453,12 +453,12 @@ fn scan(text: &str) -> Scan {
     let mut st = ScanState::default();
     // the classes of the characters of the loop below, ORed, and its digits
     let (mut acc, mut aacc, mut digits) = (0u16, 0u16, 0u32);
+    // the classes that end the loop below at the next character: a numeral, and the second
+    // character of a longer zhconv key after one that may start it (no numeral came last:
+    // then `step` takes the characters until one ends it)
+    let stop_after = |cls: u16| C_NUMERAL | (cls & C_TRAD_FIRST) << 1;
     let mut i = 0;
     while i < b.len() {
-        // the classes that end the loop at the next character: a numeral, and the second
-        // character of a longer zhconv key after one that may start it (no numeral came last:
-        // then `step` takes the characters until one ends it)
-        let stop_after = |cls: u16| C_NUMERAL | (cls & C_TRAD_FIRST) << 1;
         let mut stop = stop_after(st.first);
         let start = i;
         let mut rest = &b[i..];

@@ -115,14 +115,17 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     let q = p.req_str("q")?;
     check_q(q, "q")?;
     let b = book(&state);
-    Ok(HttpResponse::Ok().json(parse_json(&b, q, &mut ParseScratch::default())))
+    Ok(HttpResponse::Ok().json(parse_json(&b, q, None)))
 }
 
 /// The structured parse of one text (divisions with codes, elements, corrections); `sc`: the
-/// parser's working sets, kept by a caller that parses many texts.
-pub fn parse_json(b: &AddressBook, q: &str, sc: &mut ParseScratch) -> Value {
+/// parser's working sets, kept by a caller that parses many texts (None: the per-thread ones).
+pub fn parse_json(b: &AddressBook, q: &str, sc: Option<&mut ParseScratch>) -> Value {
     let (t, mut corr) = crate::addresses::normalize::normalize(q);
-    let m = b.parser.parse_with(&t, None, sc);
+    let m = match sc {
+        Some(sc) => b.parser.parse_with(&t, None, sc),
+        None => b.parser.parse(&t, None),
+    };
     let detail = m.road_detail();
     let e = crate::addresses::parse::parse_elements(detail, None);
     corr.extend(m.corrections());
@@ -305,7 +308,7 @@ async fn batch(
             {
                 Ok(q) => {
                     let mut v = if parse_only {
-                        parse_json(&b, q, &mut sc)
+                        parse_json(&b, q, Some(&mut sc))
                     } else {
                         geocode_json(&b, q, w, 1, crs)
                     };
