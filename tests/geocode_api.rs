@@ -320,3 +320,40 @@ fn a_road_elsewhere_does_not_answer_for_the_divisions_named() {
     );
     assert_eq!(qingdao[0]["division"]["code"], "370203");
 }
+
+/// A road name one edit from a road of the sample is a typo of it only when the edit is not a
+/// direction or an ordinal: 南京东路 and 中山东二路 (not in the sample) are other roads than the
+/// sample's 南京西路 and 中山东一路, kilometres away, and get the district, while 南京酉路 and
+/// 中山冬一路 are corrected to them.
+#[test]
+fn a_direction_or_ordinal_apart_is_another_road_not_a_typo() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let top = |q: &str| {
+        let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
+        assert_eq!(s, 200, "{v}");
+        v["candidates"][0].clone()
+    };
+    for q in ["上海市黄浦区南京东路100号", "黄浦区中山东二路3号"] {
+        let t = top(q);
+        assert_eq!(t["level"], "county", "{q}: {t}");
+        assert_eq!(t["division"]["code"], "310101", "{q}: {t}");
+    }
+    let kinds = |t: &Value| -> Vec<String> {
+        t["corrections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for (q, road) in [
+        ("黄浦区南京酉路100号", "南京西路100号"),
+        ("黄浦区中山冬一路3号", "中山东一路3号"),
+    ] {
+        let t = top(q);
+        assert_eq!(t["level"], "house_number", "{q}: {t}");
+        assert!(t["address"].as_str().unwrap().ends_with(road), "{q}: {t}");
+        assert!(kinds(&t).contains(&"fuzzy".to_string()), "{q}: {t}");
+    }
+}

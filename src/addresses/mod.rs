@@ -210,6 +210,45 @@ pub fn serial_of(division: &str, road: &str, number: &str, compound: &str, build
     u64::from_be_bytes(d[..8].try_into().unwrap_or([0; 8])) % 1_000_000_000_000
 }
 
+/// Characters that tell one road from another of the same base name rather than make a typo:
+/// the direction and the ordinal parts of Chinese road names (南京东路 and 南京西路, 中山东一路
+/// and 中山东二路, 中山路 and 中山北路 are different roads, kilometres apart).
+fn tells_roads_apart(c: char) -> bool {
+    matches!(
+        c,
+        '东' | '西'
+            | '南'
+            | '北'
+            | '中'
+            | '一'
+            | '二'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '0'..='9'
+    )
+}
+
+/// Does the one edit from `w` to the road name `n` (within one edit of it) swap, add or drop a
+/// character that [`tells_roads_apart`]? Then `n` is another road, not what `w` misspells.
+fn names_another_road(w: &[char], n: &str) -> bool {
+    let n: Vec<char> = n.chars().collect();
+    let p = w.iter().zip(&n).take_while(|(a, b)| a == b).count();
+    match w.len().cmp(&n.len()) {
+        std::cmp::Ordering::Equal => {
+            p < w.len() && tells_roads_apart(w[p]) && tells_roads_apart(n[p])
+        }
+        // the extra character of the longer one (in a run of equal ones, any of them)
+        std::cmp::Ordering::Less => tells_roads_apart(n[p]),
+        std::cmp::Ordering::Greater => tells_roads_apart(w[p]),
+    }
+}
+
 impl AddressBook {
     /// A book with no addresses (parsing and division-level geocoding only).
     pub fn empty(d: &Divisions) -> AddressBook {
@@ -357,7 +396,8 @@ impl AddressBook {
     }
 
     /// Distinct road names within one edit (substitution, insertion, deletion) of `word`,
-    /// sorted; found through the deletion index.
+    /// sorted; found through the deletion index. An edit of a direction or an ordinal
+    /// (南京东路 → 南京西路) is not a typo: such a name is left out.
     pub fn roads_within_one_edit(&self, word: &str) -> Vec<&str> {
         let w: Vec<char> = word.chars().collect();
         let mut out: Vec<&str> = Vec::new();
@@ -385,6 +425,7 @@ impl AddressBook {
                 }
             }
         }
+        out.retain(|n| !names_another_road(&w, n));
         out.sort_unstable();
         out.dedup();
         out
