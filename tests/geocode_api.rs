@@ -357,3 +357,36 @@ fn a_direction_or_ordinal_apart_is_another_road_not_a_typo() {
         assert!(kinds(&t).contains(&"fuzzy".to_string()), "{q}: {t}");
     }
 }
+
+/// Every compound of the sample, asked for by its name alone, is the top candidate: a name that
+/// begins with a division's short name (泰和庭小区 and 泰和县, 景华湾小区 and the village
+/// 景华居委会 of 静安区, 安康轩大厦 and 安康市) is the compound, not that division followed by
+/// unknown text (48 of the 374 were before this was fixed).
+#[test]
+fn a_compound_named_alone_is_found_before_a_division_its_name_begins_with() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let mut roads: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in sample_rows() {
+        if &r[8] == "current" && !r[4].is_empty() {
+            roads
+                .entry(r[4].to_string())
+                .or_default()
+                .push(r[2].to_string());
+        }
+    }
+    assert!(roads.len() > 300, "{}", roads.len());
+    let mut wrong = Vec::new();
+    for (compound, rs) in &roads {
+        let (s, v) = get(&c, &format!("{}/v1/geocode?q={compound}", srv.base));
+        assert_eq!(s, 200, "{v}");
+        let top = v["candidates"][0]["address"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if !top.contains(compound.as_str()) || !rs.iter().any(|r| top.contains(r.as_str())) {
+            wrong.push((compound.clone(), top));
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong: {wrong:?}", wrong.len());
+}

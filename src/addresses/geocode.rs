@@ -116,47 +116,82 @@ impl AddressBook {
         let mut hits = self.find_roads(m.detail, &m.hypotheses);
         let mut detail = m.detail;
         let mut fallback = false;
-        if hits.is_empty() && !self.roads.is_empty() {
-            // where each token ends: the next one starts, or the detail
-            let ends: Vec<usize> = m
-                .steps()
-                .skip(1)
-                .map(|(pos, _)| pos)
-                .chain(std::iter::once(norm.len() - m.detail.len()))
-                .collect();
-            for ((pos, hy), end) in m.steps().zip(ends).rev() {
+        // each division token from the last: where it starts, the hypotheses before it, and
+        // its length in characters (where it ends: the next one starts, or the detail)
+        let ends: Vec<usize> = m
+            .steps()
+            .skip(1)
+            .map(|(pos, _)| pos)
+            .chain(std::iter::once(norm.len() - m.detail.len()))
+            .collect();
+        let tokens: Vec<(usize, Vec<u32>, usize)> = m
+            .steps()
+            .zip(ends)
+            .rev()
+            .map(|((pos, hy), end)| {
                 let hy: Vec<u32> = if hy.is_empty() {
                     within.into_iter().collect()
                 } else {
                     hy.to_vec()
                 };
+                (pos, hy, norm.get(pos..end).map_or(0, |t| t.chars().count()))
+            })
+            .collect();
+        if hits.is_empty() && !self.roads.is_empty() {
+            for (pos, hy, token) in &tokens {
                 // the road must start inside the token (which it then reads as a road): one
                 // that starts after it leaves the token a division, which the road must be in
                 // (青岛市北区重庆南路 is not Huangpu's 重庆南路)
-                let token = norm.get(pos..end).map_or(0, |t| t.chars().count());
-                let mut h = self.find_roads(&norm[pos..], &hy);
-                h.retain(|h| h.start < token);
+                let mut h = self.find_roads(&norm[*pos..], hy);
+                h.retain(|h| h.start < *token);
                 if !h.is_empty() {
                     hits = h;
-                    detail = &norm[pos..];
+                    detail = &norm[*pos..];
                     fallback = true;
                     break;
                 }
             }
         }
+        // a compound without a road: after the divisions; else one whose name starts a
+        // division token and goes on past it (景华湾小区 is not the village 景华居委会 of
+        // another district, read from its short name 景华, followed by 湾小区)
+        let mut compound = None;
+        if hits.is_empty() {
+            compound = self
+                .find_compound(m.detail, &m.hypotheses)
+                .map(|c| (c, m.detail));
+            if compound.is_none() {
+                for (pos, hy, token) in &tokens {
+                    let rest = &norm[*pos..];
+                    if let Some(c) = self.find_compound(rest, hy).filter(|&c| {
+                        self.compounds[self.recs[c as usize].compound as usize]
+                            .chars()
+                            .count()
+                            > *token
+                    }) {
+                        compound = Some((c, rest));
+                        detail = rest;
+                        fallback = true;
+                        break;
+                    }
+                }
+            }
+        }
+        // a fallback reads the tokens from `detail` on as an address element, not as the
+        // divisions they were first read as: their name corrections go
+        let keep_fix = |x: &Correction| {
+            !fallback
+                || !(x.kind == "short_name" || x.kind == "old_name")
+                || norm
+                    .find(&x.from)
+                    .is_some_and(|p| p + x.from.len() <= norm.len() - detail.len())
+        };
         let readings = [(m, true)];
         for (m, primary) in &readings {
             if !hits.is_empty() {
                 for h in &hits {
                     let mut c = corr.clone();
-                    if fallback {
-                        c.retain(|x| {
-                            !(x.kind == "short_name" || x.kind == "old_name")
-                                || norm
-                                    .find(&x.from)
-                                    .is_some_and(|p| p + x.from.len() <= norm.len() - detail.len())
-                        });
-                    }
+                    c.retain(keep_fix);
                     if let Some(f) = &h.fuzzy {
                         c.push(Correction::new(
                             "fuzzy",
@@ -177,10 +212,10 @@ impl AddressBook {
                 }
                 continue;
             }
-            let corr = corr.clone();
-            // compound without a road
-            if let Some(c) = self.find_compound(m.detail, &m.hypotheses) {
-                let chars: Vec<char> = m.detail.chars().collect();
+            let mut corr = corr.clone();
+            if let Some((c, detail)) = compound {
+                corr.retain(keep_fix);
+                let chars: Vec<char> = detail.chars().collect();
                 let rest: String = chars[self.compounds[self.recs[c as usize].compound as usize]
                     .chars()
                     .count()
