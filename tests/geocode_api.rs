@@ -107,6 +107,32 @@ fn geocode_parse_batch_reverse() {
         assert_eq!(t["level"], "house_number");
         assert!(t["code"].is_null());
     }
+    // past the last number of that parity: the road's end a few numbers on, the road itself
+    // far beyond (not a point at the end of the road for a number it does not reach)
+    let last = nums
+        .iter()
+        .copied()
+        .filter(|n| n % 2 == nums[0] % 2)
+        .max()
+        .unwrap();
+    let near_end = last + 2;
+    if !present.contains(&near_end) {
+        let (_, v) = get(
+            &c,
+            &format!("{}/v1/geocode?q=黄浦区{road}{near_end}号", srv.base),
+        );
+        assert_eq!(v["candidates"][0]["interpolated"], true, "{v}");
+        assert_eq!(v["candidates"][0]["level"], "house_number", "{v}");
+    }
+    let far = last + 1000;
+    let (_, v) = get(
+        &c,
+        &format!("{}/v1/geocode?q=黄浦区{road}{far}号", srv.base),
+    );
+    let t = &v["candidates"][0];
+    assert_eq!(t["level"], "road", "{v}");
+    assert_eq!(t["interpolated"], false, "{v}");
+    assert!(t["address"].as_str().unwrap().ends_with(road), "{v}");
 
     // dirty input: Traditional + full-width + noise
     let trad = zhconv::zhconv(&format!("上海市黄浦区{road}"), zhconv::Variant::ZhTW);
@@ -347,13 +373,22 @@ fn a_direction_or_ordinal_apart_is_another_road_not_a_typo() {
             .map(|k| k["kind"].as_str().unwrap().to_string())
             .collect()
     };
-    for (q, road) in [
-        ("黄浦区南京酉路100号", "南京西路100号"),
-        ("黄浦区中山冬一路3号", "中山东一路3号"),
-    ] {
-        let t = top(q);
+    let rows = sample_rows();
+    for (typo, road) in [("南京酉路", "南京西路"), ("中山冬一路", "中山东一路")] {
+        let number = &rows
+            .iter()
+            .find(|r| &r[2] == road && &r[8] == "current" && r[4].is_empty())
+            .unwrap()[3];
+        let q = format!("黄浦区{typo}{number}");
+        let t = top(&q);
         assert_eq!(t["level"], "house_number", "{q}: {t}");
-        assert!(t["address"].as_str().unwrap().ends_with(road), "{q}: {t}");
+        assert!(
+            t["address"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("{road}{number}")),
+            "{q}: {t}"
+        );
         assert!(kinds(&t).contains(&"fuzzy".to_string()), "{q}: {t}");
     }
 }

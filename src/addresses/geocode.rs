@@ -511,7 +511,8 @@ impl AddressBook {
     }
 
     /// Position of street number `key` on road `r` between the nearest numbers of the same
-    /// parity (the street-level number: 弄 number for lanes, else the house number).
+    /// parity (the street-level number: 弄 number for lanes, else the house number); None far
+    /// outside the numbers known.
     fn interpolate(&self, r: &super::Road, key: u32) -> Option<(f64, f64)> {
         let mut pts: Vec<(u32, u32)> = r
             .houses
@@ -530,11 +531,15 @@ impl AddressBook {
             let rr = &self.recs[pts[j].1 as usize];
             (rr.lon, rr.lat)
         };
+        // before the first or past the last number known on that side: the end of the road,
+        // up to `BEYOND` numbers away; further, the number is not on the part of the road the
+        // book knows (9999号 of a road numbered to 60) and the answer stays at the road
+        const BEYOND: u32 = 10;
         if i == 0 {
-            return Some(at(0));
+            return (pts[0].0 - key <= BEYOND).then(|| at(0));
         }
         if i >= pts.len() {
-            return Some(at(pts.len() - 1));
+            return (key - pts[pts.len() - 1].0 <= BEYOND).then(|| at(pts.len() - 1));
         }
         let (k0, k1) = (pts[i - 1].0 as f64, pts[i].0 as f64);
         let t = (key as f64 - k0) / (k1 - k0);
