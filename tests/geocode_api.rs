@@ -238,7 +238,7 @@ fn geocode_parse_batch_reverse() {
     let r = c
         .post(format!("{}/v1/geocode/batch", srv.base))
         .header("content-type", "text/csv")
-        .body(format!("id,q\n1,{q}\n2\n3,黄浦区{road}\n"))
+        .body(format!("id,q\n1,{q}\n2\n3,黄浦区{road}\n4,\n"))
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
@@ -248,8 +248,10 @@ fn geocode_parse_batch_reverse() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["candidates"][0]["code"], code.to_string());
+    // an empty address is named by its CSV line and column
+    assert_eq!(lines[3]["error"]["field"], "line 5.q", "{}", lines[3]);
     assert!(
         lines[1]["error"]["field"]
             .as_str()
@@ -308,6 +310,15 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(r.status(), 400);
     let v: Value = r.json().unwrap();
     assert_eq!(v["error"]["field"], "body");
+    // an option of the wrong type is an error, not a default
+    let v: Value = c
+        .post(format!("{}/v1/geocode/batch", srv.base))
+        .json(&json!({"queries": ["黄浦区"], "parse_only": "yes"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["error"]["field"], "parse_only", "{v}");
 }
 
 /// A road of the sample named after the divisions of another district or city does not answer

@@ -149,6 +149,8 @@ pub fn parse_json(b: &AddressBook, q: &str, sc: Option<&mut ParseScratch>) -> Va
 struct Row {
     id: Value,
     q: Result<String, ApiError>,
+    /// where the query text is, for an error about it (`queries[3]`, `line 4.address`)
+    field: String,
 }
 
 /// (rows, crs, city, parse_only)
@@ -179,10 +181,11 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
             Some(_) => Err(ApiError::bad(k, "must be a string")),
         }
     };
-    let parse_only = obj
-        .get("parse_only")
-        .and_then(|x| x.as_bool())
-        .unwrap_or(false);
+    let parse_only = match obj.get("parse_only") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::bad("parse_only", "must be true or false")),
+    };
     let rows = qs
         .iter()
         .enumerate()
@@ -190,6 +193,7 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
             Value::String(s) => Row {
                 id: json!(i),
                 q: Ok(s.clone()),
+                field: format!("queries[{i}]"),
             },
             Value::Object(o) => Row {
                 id: o.get("id").cloned().unwrap_or(json!(i)),
@@ -199,6 +203,7 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
                     .ok_or_else(|| {
                         ApiError::bad(format!("queries[{i}].q"), "missing or not a string")
                     }),
+                field: format!("queries[{i}].q"),
             },
             _ => Row {
                 id: json!(i),
@@ -206,6 +211,7 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
                     format!("queries[{i}]"),
                     "must be a string or {id, q}",
                 )),
+                field: format!("queries[{i}]"),
             },
         })
         .collect();
@@ -232,13 +238,15 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
                     .and_then(|c| r.get(c))
                     .map(|s| json!(s))
                     .unwrap_or(json!(line)),
-                q: r.get(qcol)
-                    .map(String::from)
-                    .ok_or_else(|| ApiError::bad(format!("line {line}.q"), "missing column")),
+                q: r.get(qcol).map(String::from).ok_or_else(|| {
+                    ApiError::bad(format!("line {line}.{}", &headers[qcol]), "missing column")
+                }),
+                field: format!("line {line}.{}", &headers[qcol]),
             }),
             Err(e) => rows.push(Row {
                 id: json!(line),
                 q: Err(ApiError::bad(format!("line {line}"), e.to_string())),
+                field: format!("line {line}"),
             }),
         }
     }
@@ -304,7 +312,7 @@ async fn batch(
                 .q
                 .as_ref()
                 .map_err(|e| e.clone())
-                .and_then(|q| check_q(q, &format!("queries[{i}]")).map(|_| q))
+                .and_then(|q| check_q(q, &r.field).map(|_| q))
             {
                 Ok(q) => {
                     let mut v = if parse_only {
