@@ -425,7 +425,7 @@ pub fn parse(a: ParseArgs) -> Result<()> {
         let v = if a.geocode {
             serde_json::to_value(book.geocode(t, None, 3))?
         } else {
-            diming::http::addresses::parse_json(&book, t, Some(&mut sc))
+            diming::http::addresses::parse_json(&book, t, None, Some(&mut sc))
         };
         println!("{}", serde_json::to_string(&v)?);
     }

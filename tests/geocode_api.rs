@@ -181,6 +181,20 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["elements"]["number"], 12);
     assert_eq!(p["elements"]["sub"], 3);
     let parse = |q: &str| get(&c, &format!("{}/v1/parse?q={q}", srv.base)).1;
+    // an ambiguous county lists what it may be; city= settles it
+    let p = parse("西湖区文三路");
+    assert_eq!(p["ambiguous"], true, "{p}");
+    let alt: Vec<&str> = p["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(alt, ["330106", "360103"], "{p}");
+    let p = parse("西湖区文三路&city=杭州");
+    assert_eq!(p["ambiguous"], false, "{p}");
+    assert_eq!(p["county"]["code"], "330106", "{p}");
+    assert_eq!(p["alternatives"], json!([]), "{p}");
     let p = parse("青浦區(qū)盈浦街道");
     assert_eq!(p["county"]["code"], "310118");
     assert_eq!(p["town"]["name"], "盈浦街道");

@@ -115,16 +115,41 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     let q = p.req_str("q")?;
     check_q(q, "q")?;
     let b = book(&state);
-    Ok(HttpResponse::Ok().json(parse_json(&b, q, None)))
+    let w = within(&b, &p)?;
+    Ok(HttpResponse::Ok().json(parse_json(&b, q, w, None)))
 }
 
-/// The structured parse of one text (divisions with codes, elements, corrections); `sc`: the
-/// parser's working sets, kept by a caller that parses many texts (None: the per-thread ones).
-pub fn parse_json(b: &AddressBook, q: &str, sc: Option<&mut ParseScratch>) -> Value {
+/// The structured parse of one text (divisions with codes, elements, corrections), inside the
+/// division `within` when given (`city=`); `sc`: the parser's working sets, kept by a caller
+/// that parses many texts (None: the per-thread ones). An ambiguous text (西湖区: of Hangzhou
+/// and of Nanchang) lists the divisions it may name under `alternatives`.
+pub fn parse_json(
+    b: &AddressBook,
+    q: &str,
+    within: Option<u32>,
+    sc: Option<&mut ParseScratch>,
+) -> Value {
     let (t, mut corr) = crate::addresses::normalize::normalize(q);
     let m = match sc {
-        Some(sc) => b.parser.parse_with(&t, None, sc),
-        None => b.parser.parse(&t, None),
+        Some(sc) => b.parser.parse_with(&t, within, sc),
+        None => b.parser.parse(&t, within),
+    };
+    let ambiguous = m.hypotheses.len() > 1 && m.level.is_none();
+    let alternatives: Vec<Value> = if ambiguous {
+        m.hypotheses
+            .iter()
+            .map(|&n| {
+                let node = &b.parser.nodes[n as usize];
+                json!({
+                    "code": node.code,
+                    "name": node.name,
+                    "level": node.level,
+                    "full_name": b.parser.full_name(n),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
     };
     let detail = m.road_detail();
     let e = crate::addresses::parse::parse_elements(detail, None);
@@ -138,7 +163,8 @@ pub fn parse_json(b: &AddressBook, q: &str, sc: Option<&mut ParseScratch>) -> Va
         "town": m.town(),
         "village": m.village(),
         "level": m.level,
-        "ambiguous": m.hypotheses.len() > 1 && m.level.is_none(),
+        "ambiguous": ambiguous,
+        "alternatives": alternatives,
         "detail": detail,
         "elements": e,
         "corrections": corr,
@@ -316,7 +342,7 @@ async fn batch(
             {
                 Ok(q) => {
                     let mut v = if parse_only {
-                        parse_json(&b, q, Some(&mut sc))
+                        parse_json(&b, q, w, Some(&mut sc))
                     } else {
                         geocode_json(&b, q, w, 1, crs)
                     };

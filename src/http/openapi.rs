@@ -75,8 +75,9 @@ fn addresses_paths() -> Value {
                     "crs": {"type": "string"}, "city": {"type": "string"}, "parse_only": {"type": "boolean"}}}},
                 "text/csv": {"schema": {"type": "string", "description": "header with a q, address or 原始地址 column and optional id"}}}},
             "responses": {"200": {"description": "application/x-ndjson"}, "400": {"description": "malformed body (field named)"}, "413": {"description": "too many rows"}}}},
-        "/v1/parse": {"get": {"summary": "Structured parse only: divisions with codes (province … village), road, number, compound, building, unit, room",
-            "parameters": [q("q", "address text", true, "string")],
+        "/v1/parse": {"get": {"summary": "Structured parse only: divisions with codes (province … village), road, number, compound, building, unit, room; an ambiguous text lists the divisions it may name under alternatives",
+            "parameters": [q("q", "address text", true, "string"),
+                           q("city", "division context: a name or code the text lies in (杭州, 330100)", false, "string")],
             "responses": ok("parsed elements")}}
     })
 }
