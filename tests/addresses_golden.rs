@@ -247,3 +247,114 @@ fn every_village_after_its_township() {
         });
     sweep(&p, cases, 30_000, |m| m.village());
 }
+
+/// Every township of the code lists by its short name right after its county (西湖区蒋村,
+/// 黄浦区外滩: 街道, 镇 or 乡 left out) reads as that township, where the short name is its
+/// own: not shared by two townships of the county (东城街道 and 东城乡), nor the short name
+/// of one of the county's villages or a road's name (南京东路街道), nor followed by what
+/// would make it another name.
+#[test]
+fn every_township_by_its_short_name_after_its_county() {
+    let (d, p) = parser();
+    let div = |i: Option<u32>| i.map(|i| &d.tree.divs[i as usize]);
+    let base = |n: &str| {
+        ["街道", "镇", "乡"]
+            .iter()
+            .find_map(|s| n.strip_suffix(s))
+            .map(String::from)
+    };
+    let mut per_county: std::collections::HashMap<(u32, String), usize> = Default::default();
+    for t in d.tree.divs.iter().filter(|t| t.level == Level::Township) {
+        if let (Some(c), Some(b)) = (t.parent, base(&t.name)) {
+            *per_county.entry((c, b)).or_default() += 1;
+        }
+    }
+    let cases: Vec<(String, String)> = d
+        .tree
+        .divs
+        .iter()
+        .filter(|t| t.level == Level::Township)
+        .filter_map(|t| {
+            let county = div(t.parent)?;
+            if t.statistical_only
+                || county.statistical_only
+                || t.name.contains('（')
+                || county.level != Level::County
+            {
+                return None;
+            }
+            let b = base(&t.name)?;
+            if b.chars().count() < 2
+                || b.ends_with(['路', '街', '巷', '弄', '里', '道'])
+                || per_county[&(t.parent?, b.clone())] > 1
+            {
+                return None;
+            }
+            let city = div(county.parent).filter(|c| !c.statistical_only);
+            let front = city.map_or("", |c| c.name.as_str());
+            Some((format!("{front}{}{b}人民路1号", county.name), t.code()))
+        })
+        .collect();
+    let (mut n, mut wrong) = (0, Vec::new());
+    for (text, want) in &cases {
+        let (norm, _) = normalize(text);
+        let m = p.parse(&norm, None);
+        let got = m.town().and_then(|x| x.code.map(String::from));
+        n += 1;
+        if got.as_deref() != Some(want.as_str()) {
+            // the few others read a community of the same county named like the township
+            // (打浦桥, 仙霞新村 in Shanghai): still that county, never another one
+            assert_eq!(
+                got.as_deref().map(|g| &g[..6]),
+                Some(&want[..6]),
+                "{text}: {got:?}, expected {want}"
+            );
+            wrong.push(format!("{text}: {got:?}, expected {want}"));
+        }
+    }
+    assert!(n > 30_000, "{n}");
+    assert!(
+        wrong.len() <= 5,
+        "{} of {n} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// Real rows of `cpca_addr.csv` with a township's short name: it settles an ambiguous county
+/// (朝阳区 of Beijing, not of Changchun, in 朝阳区望京SOHO), and a road named after the
+/// place stays a road (中关村北大街, 东直门外小街, 马场道).
+#[test]
+fn township_short_names_in_real_rows() {
+    let (_, p) = parser();
+    let read = |q: &str| {
+        let (norm, _) = normalize(q);
+        let m = p.parse(&norm, None);
+        let code = |x: Option<Part>| x.and_then(|x| x.code.map(String::from));
+        (code(m.county()), code(m.town()), m.detail.to_string())
+    };
+    assert_eq!(
+        read("朝阳区望京SOHO塔2A座17层1705室"),
+        (
+            Some("110105".into()),
+            Some("110105026".into()),
+            "SOHO塔2A座17层1705室".into()
+        )
+    );
+    assert_eq!(read("江北五里店").0.as_deref(), Some("500105"));
+    assert_eq!(
+        read("上海市嘉定区南翔银翔路819号").1.as_deref(),
+        Some("310114102")
+    );
+    for q in [
+        "北京市海淀区中关村北大街甲28号海淀文化艺术大厦A座九层",
+        "北京市东城区东直门外小街甲2号正东国际大厦B座1层",
+        "天津市河西区马场道平安大厦",
+    ] {
+        let (county, town, _) = read(q);
+        assert!(
+            county.is_some() && town.is_none(),
+            "{q}: {county:?} {town:?}"
+        );
+    }
+}

@@ -82,18 +82,18 @@ impl PairBits {
     }
 
     #[inline]
-    fn slot(&self, a: char, b: char) -> usize {
-        self.slot_u32(a as u32, b as u32)
-    }
-
-    #[inline]
     fn slot_u32(&self, a: u32, b: u32) -> usize {
         let x = ((a as u64) << 21 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (x >> (64 - self.log2)) as usize
     }
 
     pub fn insert(&mut self, a: char, b: char) {
-        let h = self.slot(a, b);
+        self.insert_u32(a as u32, b as u32);
+    }
+
+    /// [`PairBits::insert`] of two numbers (code points, or anything hashed into them).
+    pub fn insert_u32(&mut self, a: u32, b: u32) {
+        let h = self.slot_u32(a, b);
         self.bits[h / 64] |= 1 << (h % 64);
     }
 

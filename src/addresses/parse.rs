@@ -147,7 +147,18 @@ pub struct DivisionParser {
     n_keys: usize,
     /// nodes from here on come from the Taiwan, Hong Kong and Macao supplement
     n_tree: u32,
+    /// townships' short names (外滩 of 外滩街道) by their county and first two characters:
+    /// read only right after the county, by the fallbacks, so the main loop never sees them
+    town_shorts: TownShorts,
+    /// the county and first two characters of those short names (`town_pair`), asked before
+    /// the map: most positions a fallback looks at start none of the county's
+    town_pairs: super::PairBits,
 }
+
+/// Townships' short names by (county, first character, second character): each name and its
+/// township.
+type TownShorts =
+    HashMap<(u32, u32, u32), SmallVec<[(Box<str>, u32); 1]>, foldhash::fast::FixedState>;
 
 /// A key's value in the trie with this bit set holds its only entry (no second lookup):
 /// node in bits 0–23, kind in 24–25, level in 26–28.
@@ -557,6 +568,42 @@ pub fn short_names(name: &str, level: Level) -> Vec<String> {
     out
 }
 
+/// The bitmap pair for a county and two characters (the county folded into the first).
+fn town_pair(county: u32, a: u32, c: u32) -> (u32, u32) {
+    (a ^ county.wrapping_mul(0x9E37_79B1), c)
+}
+
+/// A township's short name (外滩街道 → 外滩, 蒋村街道 → 蒋村, 万金镇 → 万金): of two
+/// characters or more, and not a road's name (南京东路街道, 淮海中路街道 are named after
+/// their roads, and the road is what a text with that name means).
+fn town_short_name(name: &str) -> Option<&str> {
+    let base = ["街道", "镇", "乡"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s))?;
+    (base.chars().nth(1).is_some() && !base.ends_with(['路', '街', '巷', '弄', '里', '道']))
+        .then_some(base)
+}
+
+/// Does `rest`, right after a place name, go on as a road named after the place: a direction
+/// or 内/外, 大/小, an ordinal, then a road word (中关村北大街, 东直门外小街, 朝阳门内大街,
+/// 上地七街, 上地十街)?
+fn names_road_after_place(rest: &str) -> bool {
+    let mut cs = rest.chars().peekable();
+    let mut took = 0;
+    while took < 3
+        && cs
+            .next_if(|c| "东西南北中内外前后大小一二三四五六七八九十".contains(*c))
+            .is_some()
+    {
+        took += 1;
+    }
+    took > 0
+        && matches!(
+            (cs.next(), cs.next()),
+            (Some('路' | '街' | '巷' | '道' | '弄'), _) | (Some('胡'), Some('同'))
+        )
+}
+
 /// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路, and
 /// one character before a road suffix and a house number: 余杭塘路2628号, 金沙江路3028号)?
 fn looks_like_road(rest: &str) -> bool {
@@ -684,6 +731,31 @@ impl DivisionParser {
         }
         for (i, a) in aliases {
             p.add(&a, i, Kind::Alias);
+        }
+        // (about 40,000 short names: 8 % of the bits set)
+        p.town_pairs = super::PairBits::with_log2(19);
+        for (i, n) in p.nodes.iter().enumerate() {
+            let Some(par) = n.parent else { continue };
+            if n.level != Level::Township || p.nodes[par as usize].level != Level::County {
+                continue;
+            }
+            let Some(base) = town_short_name(&n.name) else {
+                continue;
+            };
+            let mut forms = vec![base.to_string()];
+            forms.extend(super::normalize::normalize_name(base));
+            for f in forms {
+                let mut cs = f.chars();
+                let (Some(a), Some(c)) = (cs.next(), cs.next()) else {
+                    continue;
+                };
+                let (x, y) = town_pair(par, a as u32, c as u32);
+                p.town_pairs.insert_u32(x, y);
+                let v = p.town_shorts.entry((par, a as u32, c as u32)).or_default();
+                if !v.iter().any(|(k, t)| **k == *f && *t == i as u32) {
+                    v.push((f.into_boxed_str(), i as u32));
+                }
+            }
         }
         // old names → successors
         for ch in &d.changes.changes {
@@ -1153,6 +1225,9 @@ impl DivisionParser {
     ) -> Fallback {
         let b = text.as_bytes();
         let level = |x: u32| self.info[x as usize].level;
+        if let Some(bytes) = self.town_short_at(text, pos, hyps, next, cells) {
+            return Fallback::Take { at: pos, bytes };
+        }
         if within.is_none() {
             // a full county-or-deeper name that contradicts what came before
             // (柳州地区忻城县: 忻城县 moved to 来宾市): the deeper name wins
@@ -1257,6 +1332,65 @@ impl DivisionParser {
             }
         }
         Fallback::Stop
+    }
+
+    /// A township's short name at byte `pos` right after its county (黄浦区外滩, 西湖区蒋村),
+    /// the longest one, its readings into `next`; its length in bytes. Not where a road
+    /// starts with it, nor where the text goes on with a division's suffix (召陵区召陵区: the
+    /// county again, not 召陵镇). Only after a county: 城关 or 新华 alone are townships of
+    /// hundreds of counties, and 重庆解放碑 stays a city and a place.
+    fn town_short_at(
+        &self,
+        text: &str,
+        pos: usize,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+    ) -> Option<usize> {
+        let ((a, c), _) = first_two(&text.as_bytes()[pos..])?;
+        let rest = &text[pos..];
+        let mut best = 0;
+        for y in hyps {
+            if y.node == NO_NODE
+                || self.info[y.node as usize].level != Level::County
+                || !{
+                    let (x, z) = town_pair(y.node, a, c);
+                    self.town_pairs.may_contain_u32(x, z)
+                }
+            {
+                continue;
+            }
+            let Some(v) = self.town_shorts.get(&(y.node, a, c)) else {
+                continue;
+            };
+            for (k, t) in v {
+                let Some(after) = rest.strip_prefix(&**k) else {
+                    continue;
+                };
+                if k.len() < best
+                    || after.starts_with(['区', '县', '市', '镇', '乡', '街', '村', '旗', '道'])
+                    || looks_like_road(after)
+                    || names_road_after_place(after)
+                {
+                    continue;
+                }
+                if k.len() > best {
+                    best = k.len();
+                    next.clear();
+                }
+                let f = push_fix(
+                    cells,
+                    y.fix,
+                    Fix::new(FixKind::ShortName, pos, pos + best, *t),
+                );
+                next.push(Hyp {
+                    node: *t,
+                    score: y.score + Kind::Short.weight() * k.chars().count() as u32,
+                    fix: f,
+                });
+            }
+        }
+        (best > 0).then_some(best)
     }
 
     /// Does one of the `shorter` keys at byte `pos` name a province, city or county that a
