@@ -150,8 +150,9 @@ pub struct DivisionParser {
     /// townships' short names (外滩 of 外滩街道) by their county and first two characters:
     /// read only right after the county, by the fallbacks, so the main loop never sees them
     town_shorts: TownShorts,
-    /// the county and first two characters of those short names (`town_pair`), asked before
-    /// the map: most positions a fallback looks at start none of the county's
+    /// the first two characters of those short names, then the county with them
+    /// (`town_pair`), asked before the map: most positions a fallback looks at start none
+    town_firsts: super::PairBits,
     town_pairs: super::PairBits,
 }
 
@@ -588,20 +589,19 @@ fn town_short_name(name: &str) -> Option<&str> {
 /// or 内/外, 大/小, an ordinal, then a road word (中关村北大街, 东直门外小街, 朝阳门内大街,
 /// 上地七街, 上地十街)?
 fn names_road_after_place(rest: &str) -> bool {
-    let mut cs = rest.chars().peekable();
+    let mut cs = rest.chars();
     let mut took = 0;
-    while took < 3
-        && cs
-            .next_if(|c| "东西南北中内外前后大小一二三四五六七八九十".contains(*c))
-            .is_some()
-    {
-        took += 1;
+    loop {
+        match cs.next() {
+            Some(
+                '东' | '西' | '南' | '北' | '中' | '内' | '外' | '前' | '后' | '大' | '小' | '一'
+                | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十',
+            ) if took < 3 => took += 1,
+            Some('路' | '街' | '巷' | '道' | '弄') => return took > 0,
+            Some('胡') => return took > 0 && cs.next() == Some('同'),
+            _ => return false,
+        }
     }
-    took > 0
-        && matches!(
-            (cs.next(), cs.next()),
-            (Some('路' | '街' | '巷' | '道' | '弄'), _) | (Some('胡'), Some('同'))
-        )
 }
 
 /// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路, and
@@ -751,6 +751,7 @@ impl DivisionParser {
                 };
                 let (x, y) = town_pair(par, a as u32, c as u32);
                 p.town_pairs.insert_u32(x, y);
+                p.town_firsts.insert(a, c);
                 let v = p.town_shorts.entry((par, a as u32, c as u32)).or_default();
                 if !v.iter().any(|(k, t)| **k == *f && *t == i as u32) {
                     v.push((f.into_boxed_str(), i as u32));
@@ -1348,6 +1349,9 @@ impl DivisionParser {
         cells: &mut Vec<(Fix, u32)>,
     ) -> Option<usize> {
         let ((a, c), _) = first_two(&text.as_bytes()[pos..])?;
+        if !self.town_firsts.may_contain_u32(a, c) {
+            return None;
+        }
         let rest = &text[pos..];
         let mut best = 0;
         for y in hyps {
