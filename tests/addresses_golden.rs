@@ -119,6 +119,17 @@ fn fixed_readings_of_real_rows() {
             m.hypotheses.len(),
         )
     };
+    // Shanghai's merged districts answer their successors: 卢湾区 and 南市区 → 黄浦区 (南市区
+    // was a village 南市居委会 of 浦东 followed by 区), 闸北区 → 静安区, 南汇区 → 浦东新区
+    for (q, want) in [
+        ("卢湾区重庆南路31号", "310101"),
+        ("上海市南市区中华路", "310101"),
+        ("上海市闸北区天目西路", "310106"),
+        ("南汇区惠南镇", "310115"),
+        ("上海卢湾淡水路", "310101"),
+    ] {
+        assert_eq!(parse(q).2.as_deref(), Some(want), "{q}");
+    }
     // 青岛市 + 市南区 (overlapping 市), not Hong Kong's 南区 as a conflicting county
     assert_eq!(
         parse("青岛市南区东海西路43号凯旋大厦东塔15-16楼")

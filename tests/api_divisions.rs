@@ -58,6 +58,15 @@ fn reverse_divisions_transform_and_errors() {
     assert_eq!(v["successor"]["code"], "330102");
     let (_, v) = get("/v1/divisions/330185");
     assert_eq!(v["successor"]["name"], "临安区");
+    // Shanghai's merged districts: 卢湾区 into 黄浦区 (2011), 闸北区 into 静安区 (2015); the old
+    // full name without the code lists' 市辖区 level
+    let (_, v) = get("/v1/divisions/310103");
+    assert_eq!(v["status"], "retired");
+    assert_eq!(v["retired_on"], "2011-06-08");
+    assert_eq!(v["successor"]["code"], "310101");
+    assert_eq!(v["old_full_name"], "上海市卢湾区");
+    let (_, v) = get("/v1/divisions/310108");
+    assert_eq!(v["successor"]["code"], "310106");
     let r = c
         .get(format!("{}/v1/divisions", s.base))
         .query(&[("name", "下城区")])

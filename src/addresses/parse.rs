@@ -768,8 +768,10 @@ impl DivisionParser {
             let Some(succ) = succ else { continue };
             let old = ch.old_name().to_string();
             let mut olds = vec![old.clone()];
-            if let Some(s) = &ch.old_short {
-                olds.push(s.clone());
+            match &ch.old_short {
+                Some(s) => olds.push(s.clone()),
+                // (the coded rows of code_changes.csv name no short form: 卢湾区 → 卢湾)
+                None => olds.extend(short_names(&old, p.nodes[succ as usize].level)),
             }
             for o in olds {
                 if o.chars().count() < 2 {

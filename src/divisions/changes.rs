@@ -32,6 +32,15 @@ impl Change {
     pub fn old_name(&self) -> &str {
         self.old_names.last().map(|s| s.as_str()).unwrap_or("")
     }
+    /// The old names from the province down as one name, without the placeholder levels of
+    /// the code lists (上海市卢湾区, not 上海市市辖区卢湾区).
+    pub fn old_full_name(&self) -> String {
+        self.old_names
+            .iter()
+            .filter(|n| !super::tree::is_placeholder_name(n))
+            .map(String::as_str)
+            .collect()
+    }
     pub fn new_name(&self) -> &str {
         self.new_names.last().map(|s| s.as_str()).unwrap_or("")
     }

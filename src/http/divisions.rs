@@ -201,7 +201,7 @@ async fn get_division(
             "status": "retired",
             "retired_on": ch.date,
             "approval": ch.approval,
-            "old_full_name": ch.old_names.concat(),
+            "old_full_name": ch.old_full_name(),
             "successor": successor,
         })));
     }
@@ -294,7 +294,7 @@ async fn search(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResp
                 });
             json!({
                 "name": ch.old_name(),
-                "old_full_name": ch.old_names.concat(),
+                "old_full_name": ch.old_full_name(),
                 "code": ch.old_code,
                 "status": "retired",
                 "retired_on": ch.date,
