@@ -117,26 +117,31 @@ impl AddressBook {
         let mut detail = m.detail;
         let mut fallback = false;
         // each division token from the last: where it starts, the hypotheses before it, and
-        // its length in characters (where it ends: the next one starts, or the detail)
-        let ends: Vec<usize> = m
-            .steps()
-            .skip(1)
-            .map(|(pos, _)| pos)
-            .chain(std::iter::once(norm.len() - m.detail.len()))
-            .collect();
-        let tokens: Vec<(usize, Vec<u32>, usize)> = m
-            .steps()
-            .zip(ends)
-            .rev()
-            .map(|((pos, hy), end)| {
-                let hy: Vec<u32> = if hy.is_empty() {
-                    within.into_iter().collect()
-                } else {
-                    hy.to_vec()
-                };
-                (pos, hy, norm.get(pos..end).map_or(0, |t| t.chars().count()))
-            })
-            .collect();
+        // its length in characters (where it ends: the next one starts, or the detail); only
+        // wanted when no road follows the divisions
+        let tokens: Vec<(usize, Vec<u32>, usize)> = if hits.is_empty() {
+            let ends = m
+                .steps()
+                .skip(1)
+                .map(|(pos, _)| pos)
+                .chain(std::iter::once(norm.len() - m.detail.len()));
+            let mut t: Vec<_> = m
+                .steps()
+                .zip(ends)
+                .map(|((pos, hy), end)| {
+                    let hy: Vec<u32> = if hy.is_empty() {
+                        within.into_iter().collect()
+                    } else {
+                        hy.to_vec()
+                    };
+                    (pos, hy, norm.get(pos..end).map_or(0, |t| t.chars().count()))
+                })
+                .collect();
+            t.reverse();
+            t
+        } else {
+            Vec::new()
+        };
         if hits.is_empty() && !self.roads.is_empty() {
             for (pos, hy, token) in &tokens {
                 // the road must start inside the token (which it then reads as a road): one
