@@ -21,14 +21,13 @@ fn parser() -> (Divisions, DivisionParser) {
     (d, p)
 }
 
-/// Parses each (text, expected code) of a sweep and asserts that there are more than `min`
-/// and that `level` of each parse has the expected code.
-fn sweep(
+/// Parses each (text, expected code) of a sweep: how many there were, and each whose `level`
+/// of the parse has another code, as (text, code found, code expected).
+fn sweep_wrong(
     p: &DivisionParser,
     cases: impl Iterator<Item = (String, String)>,
-    min: usize,
     level: impl for<'a> Fn(&DivisionMatch<'a>) -> Option<Part<'a>>,
-) {
+) -> (usize, Vec<(String, Option<String>, String)>) {
     let (mut n, mut wrong) = (0, Vec::new());
     for (text, want) in cases {
         let (norm, _) = normalize(&text);
@@ -36,15 +35,34 @@ fn sweep(
         let got = level(&m).and_then(|x| x.code.map(String::from));
         n += 1;
         if got.as_deref() != Some(want.as_str()) {
-            wrong.push(format!("{text}: {got:?}, expected {want}"));
+            wrong.push((text, got, want));
         }
     }
+    (n, wrong)
+}
+
+fn listed(wrong: &[(String, Option<String>, String)]) -> String {
+    wrong
+        .iter()
+        .map(|(text, got, want)| format!("{text}: {got:?}, expected {want}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// [`sweep_wrong`], asserting that there are more than `min` cases and none wrong.
+fn sweep(
+    p: &DivisionParser,
+    cases: impl Iterator<Item = (String, String)>,
+    min: usize,
+    level: impl for<'a> Fn(&DivisionMatch<'a>) -> Option<Part<'a>>,
+) {
+    let (n, wrong) = sweep_wrong(p, cases, level);
     assert!(n > min, "{n}");
     assert!(
         wrong.is_empty(),
         "{} of {n} wrong:\n{}",
         wrong.len(),
-        wrong.join("\n")
+        listed(&wrong)
     );
 }
 
@@ -306,29 +324,22 @@ fn every_township_by_its_short_name_after_its_county() {
             Some((format!("{front}{}{b}人民路1号", county.name), t.code()))
         })
         .collect();
-    let (mut n, mut wrong) = (0, Vec::new());
-    for (text, want) in &cases {
-        let (norm, _) = normalize(text);
-        let m = p.parse(&norm, None);
-        let got = m.town().and_then(|x| x.code.map(String::from));
-        n += 1;
-        if got.as_deref() != Some(want.as_str()) {
-            // the few others read a community of the same county named like the township
-            // (打浦桥, 仙霞新村 in Shanghai): still that county, never another one
-            assert_eq!(
-                got.as_deref().map(|g| &g[..6]),
-                Some(&want[..6]),
-                "{text}: {got:?}, expected {want}"
-            );
-            wrong.push(format!("{text}: {got:?}, expected {want}"));
-        }
+    let (n, wrong) = sweep_wrong(&p, cases.into_iter(), |m| m.town());
+    // the few others read a community of the same county named like the township (打浦桥,
+    // 仙霞新村 in Shanghai): still that county, never another one
+    for (text, got, want) in &wrong {
+        assert_eq!(
+            got.as_deref().map(|g| &g[..6]),
+            Some(&want[..6]),
+            "{text}: {got:?}, expected {want}"
+        );
     }
     assert!(n > 30_000, "{n}");
     assert!(
         wrong.len() <= 5,
         "{} of {n} wrong:\n{}",
         wrong.len(),
-        wrong.join("\n")
+        listed(&wrong)
     );
 }
 

@@ -210,10 +210,9 @@ pub fn serial_of(division: &str, road: &str, number: &str, compound: &str, build
     u64::from_be_bytes(d[..8].try_into().unwrap_or([0; 8])) % 1_000_000_000_000
 }
 
-/// Characters that tell one road from another of the same base name rather than make a typo:
-/// the direction and the ordinal parts of Chinese road names (南京东路 and 南京西路, 中山东一路
-/// and 中山东二路, 中山路 and 中山北路 are different roads, kilometres apart).
-fn tells_roads_apart(c: char) -> bool {
+/// The direction and ordinal characters of Chinese road and place names (南京**东**路,
+/// 中山东**一**路, 上地**七**街).
+fn is_direction_or_ordinal(c: char) -> bool {
     matches!(
         c,
         '东' | '西'
@@ -230,8 +229,14 @@ fn tells_roads_apart(c: char) -> bool {
             | '八'
             | '九'
             | '十'
-            | '0'..='9'
     )
+}
+
+/// Characters that tell one road from another of the same base name rather than make a typo:
+/// directions, ordinals and digits (南京东路 and 南京西路, 中山东一路 and 中山东二路, 中山路
+/// and 中山北路 are different roads, kilometres apart).
+fn tells_roads_apart(c: char) -> bool {
+    is_direction_or_ordinal(c) || c.is_ascii_digit()
 }
 
 /// Does the one edit from `w` to the road name `n` (within one edit of it) swap, add or drop a

@@ -593,10 +593,13 @@ fn names_road_after_place(rest: &str) -> bool {
     let mut took = 0;
     loop {
         match cs.next() {
-            Some(
-                '东' | '西' | '南' | '北' | '中' | '内' | '外' | '前' | '后' | '大' | '小' | '一'
-                | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十',
-            ) if took < 3 => took += 1,
+            Some(c)
+                if took < 3
+                    && (super::is_direction_or_ordinal(c)
+                        || matches!(c, '内' | '外' | '前' | '后' | '大' | '小')) =>
+            {
+                took += 1
+            }
             Some('路' | '街' | '巷' | '道' | '弄') => return took > 0,
             Some('胡') => return took > 0 && cs.next() == Some('同'),
             _ => return false,

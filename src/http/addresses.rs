@@ -221,24 +221,25 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
                 q: Ok(s.clone()),
                 field: format!("queries[{i}]"),
             },
-            Value::Object(o) => Row {
-                id: o.get("id").cloned().unwrap_or(json!(i)),
-                q: o.get("q")
-                    .and_then(|x| x.as_str())
-                    .map(String::from)
-                    .ok_or_else(|| {
-                        ApiError::bad(format!("queries[{i}].q"), "missing or not a string")
-                    }),
-                field: format!("queries[{i}].q"),
-            },
-            _ => Row {
-                id: json!(i),
-                q: Err(ApiError::bad(
-                    format!("queries[{i}]"),
-                    "must be a string or {id, q}",
-                )),
-                field: format!("queries[{i}]"),
-            },
+            Value::Object(o) => {
+                let field = format!("queries[{i}].q");
+                Row {
+                    id: o.get("id").cloned().unwrap_or(json!(i)),
+                    q: o.get("q")
+                        .and_then(|x| x.as_str())
+                        .map(String::from)
+                        .ok_or_else(|| ApiError::bad(field.clone(), "missing or not a string")),
+                    field,
+                }
+            }
+            _ => {
+                let field = format!("queries[{i}]");
+                Row {
+                    id: json!(i),
+                    q: Err(ApiError::bad(field.clone(), "must be a string or {id, q}")),
+                    field,
+                }
+            }
         })
         .collect();
     Ok((rows, s("crs")?, s("city")?, parse_only))
@@ -259,21 +260,27 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
     for (i, r) in rdr.records().enumerate() {
         let line = i + 2;
         match r {
-            Ok(r) => rows.push(Row {
-                id: idcol
-                    .and_then(|c| r.get(c))
-                    .map(|s| json!(s))
-                    .unwrap_or(json!(line)),
-                q: r.get(qcol).map(String::from).ok_or_else(|| {
-                    ApiError::bad(format!("line {line}.{}", &headers[qcol]), "missing column")
-                }),
-                field: format!("line {line}.{}", &headers[qcol]),
-            }),
-            Err(e) => rows.push(Row {
-                id: json!(line),
-                q: Err(ApiError::bad(format!("line {line}"), e.to_string())),
-                field: format!("line {line}"),
-            }),
+            Ok(r) => {
+                let field = format!("line {line}.{}", &headers[qcol]);
+                rows.push(Row {
+                    id: idcol
+                        .and_then(|c| r.get(c))
+                        .map(|s| json!(s))
+                        .unwrap_or(json!(line)),
+                    q: r.get(qcol)
+                        .map(String::from)
+                        .ok_or_else(|| ApiError::bad(field.clone(), "missing column")),
+                    field,
+                })
+            }
+            Err(e) => {
+                let field = format!("line {line}");
+                rows.push(Row {
+                    id: json!(line),
+                    q: Err(ApiError::bad(field.clone(), e.to_string())),
+                    field,
+                })
+            }
         }
     }
     Ok(rows)
