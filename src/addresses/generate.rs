@@ -1,8 +1,10 @@
 //! Seeded generator of **synthetic** house numbers (no real house-number data exists here).
 //!
-//! Version 1. Input: the real named roads of an OSMnx drive network (`shanghai_huangpu_drive.osm`,
+//! Version 2. Input: the real named roads of an OSMnx drive network (`shanghai_huangpu_drive.osm`,
 //! © OpenStreetMap contributors, ODbL) and the real division tree. For every road name, houses
-//! are placed every `spacing` metres along each of its ways, 12 m to either side; numbers
+//! are placed every `spacing` metres along each of its ways at ground level (version 1 also
+//! numbered the elevated expressways, ramps, bridges and tunnels: 延安高架路 109弄), 12 m to
+//! either side; numbers
 //! increase along the road's principal axis, odd on the left and even on the right
 //! (`number = 2·⌊s/spacing⌋ + 1` or `+ 2`, `s` = distance along the axis from the road's start).
 //! Only points inside the real 黄浦区 polygon (310101) are kept. Each house is put in one of the
@@ -26,7 +28,7 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-pub const GENERATOR_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: u32 = 2;
 
 /// Approximate centres (lon, lat WGS84) of the 街道 of 黄浦区 used to assign houses to streets.
 /// Hand-placed from general knowledge of the district; not boundaries.
@@ -49,7 +51,8 @@ pub struct OsmRoad {
     pub ways: Vec<Vec<(f64, f64)>>,
 }
 
-/// Reads the named `highway=*` ways of an OSM XML file, grouped by name (sorted).
+/// Reads the named `highway=*` ways of an OSM XML file that carry house numbers (at ground
+/// level, not expressways or ramps: [`has_house_numbers`]), grouped by name (sorted).
 pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
     use quick_xml::events::Event;
     let text =
@@ -59,7 +62,9 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
     let mut roads: BTreeMap<String, Vec<Vec<(f64, f64)>>> = BTreeMap::new();
     let mut cur_way: Option<Vec<i64>> = None;
     let mut name: Option<String> = None;
-    let mut highway = false;
+    // the way's `highway` class, and whether it is a bridge or a tunnel
+    let mut highway: Option<String> = None;
+    let mut off_ground = false;
     loop {
         match rdr.read_event()? {
             Event::Eof => break,
@@ -81,7 +86,8 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
                     b"way" => {
                         cur_way = Some(Vec::new());
                         name = None;
-                        highway = false;
+                        highway = None;
+                        off_ground = false;
                     }
                     b"nd" => {
                         if let (Some(w), Some(r)) = (cur_way.as_mut(), attr(b"ref")) {
@@ -90,7 +96,10 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
                     }
                     b"tag" if cur_way.is_some() => match attr(b"k").as_deref() {
                         Some("name") => name = attr(b"v"),
-                        Some("highway") => highway = true,
+                        Some("highway") => highway = attr(b"v"),
+                        Some("bridge" | "tunnel") => {
+                            off_ground |= attr(b"v").is_some_and(|v| v != "no")
+                        }
                         _ => {}
                     },
                     _ => {}
@@ -100,7 +109,9 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
                 if let (Some(w), Some(n)) = (cur_way.take(), name.take()) {
                     let pts: Vec<(f64, f64)> =
                         w.iter().filter_map(|id| nodes.get(id).copied()).collect();
-                    if highway && pts.len() >= 2 && pts.first() != pts.last() {
+                    let numbered = highway.as_deref().is_some_and(has_house_numbers);
+                    let numbered = numbered && !off_ground && !names_a_structure(&n);
+                    if numbered && pts.len() >= 2 && pts.first() != pts.last() {
                         roads.entry(n).or_default().push(pts);
                     }
                 }
@@ -112,6 +123,22 @@ pub fn read_osm_roads(path: &Path) -> Result<Vec<OsmRoad>> {
         .into_iter()
         .map(|(name, ways)| OsmRoad { name, ways })
         .collect())
+}
+
+/// Does a way of this OSM `highway` class carry house numbers? Expressways (`motorway`,
+/// `trunk`: in Shanghai the elevated 延安高架路 and 南北高架路) and ramps (`*_link`) do not;
+/// nor do bridges and tunnels, which the caller leaves out by their own tags and by name
+/// ([`names_a_structure`]).
+fn has_house_numbers(class: &str) -> bool {
+    !(class.ends_with("_link") || matches!(class, "motorway" | "trunk" | "motorway_junction"))
+}
+
+/// A name of a tunnel, an elevated road, a ramp or a bridge: its approaches at ground level
+/// (tagged as ordinary streets: 人民路隧道's) carry no house numbers of that name either.
+fn names_a_structure(name: &str) -> bool {
+    ["隧道", "高架路", "高架", "匝道", "立交", "立交桥", "大桥"]
+        .iter()
+        .any(|s| name.ends_with(s))
 }
 
 const COMPOUND_A: &[&str] = &[
@@ -532,4 +559,119 @@ pub fn write_csv(path: &Path, addrs: &[Address]) -> Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped sample's frontage houses (a plain number, a compound's gate, a lane's head:
+    /// the points 12 m either side of the road) by road, as number → local metres.
+    fn frontage() -> BTreeMap<String, BTreeMap<u32, (f64, f64)>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut r = csv::Reader::from_path(root.join("data/addresses/huangpu_addresses.csv"))
+            .expect("the shipped sample");
+        let lm = crate::crs::LocalMetric::new(121.48, 31.23);
+        let mut out: BTreeMap<String, BTreeMap<u32, (f64, f64)>> = BTreeMap::new();
+        for row in r.records() {
+            let row = row.unwrap();
+            assert_eq!(&row[11], "true", "every generated row is marked synthetic");
+            let (number, building) = (&row[3], &row[5]);
+            let n = number
+                .strip_suffix('号')
+                .or_else(|| number.strip_suffix('弄'))
+                .and_then(|n| n.parse::<u32>().ok());
+            if let (Some(n), true, "current") = (n, building.is_empty(), &row[8]) {
+                let p = lm.fwd(row[6].parse().unwrap(), row[7].parse().unwrap());
+                out.entry(row[2].to_string()).or_default().insert(n, p);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_sample_numbers_streets_only_odd_left_even_right_increasing() {
+        let osm = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/data/osm/shanghai_huangpu_drive.osm");
+        let osm_names: Vec<String> = read_osm_roads(&osm)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        let roads = frontage();
+        assert!(roads.len() >= 60, "{} roads", roads.len());
+        for name in roads.keys() {
+            assert!(
+                osm_names.contains(name),
+                "{name} is not a road of the OSM extract"
+            );
+        }
+        // the OSM extract has them (trunk on bridges, tunnels): no house numbers there
+        for structure in [
+            "延安高架路",
+            "南北高架路",
+            "人民路隧道",
+            "外滩隧道",
+            "延安东路隧道",
+        ] {
+            assert!(!roads.contains_key(structure), "{structure} was numbered");
+        }
+        assert!(!osm_names.iter().any(|n| n == "延安高架路"));
+        let (mut pairs, mut left, mut across) = (0, 0, 0);
+        let (mut steps, mut forward) = (0, 0);
+        for houses in roads.values() {
+            let mid = |n: u32| {
+                let (a, b) = (houses.get(&n)?, houses.get(&(n + 1))?);
+                Some(((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0, (a.0 - b.0, a.1 - b.1)))
+            };
+            for (&n, _) in houses.iter().filter(|(n, _)| *n % 2 == 1) {
+                let (Some(here), Some(next)) = (mid(n), mid(n + 2)) else {
+                    continue;
+                };
+                // the road's direction here, from this pair to the next
+                let t = (next.0 - here.0, next.1 - here.1);
+                let d = here.2;
+                pairs += 1;
+                across += usize::from((20.0..28.0).contains(&d.0.hypot(d.1)));
+                left += usize::from(t.0 * d.1 - t.1 * d.0 > 0.0);
+            }
+            // along the road's principal axis, oriented west→east (or south→north)
+            let n = houses.len() as f64;
+            let (mx, my) = houses
+                .values()
+                .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+            let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+            for p in houses.values() {
+                sxx += (p.0 - mx) * (p.0 - mx);
+                sxy += (p.0 - mx) * (p.1 - my);
+                syy += (p.1 - my) * (p.1 - my);
+            }
+            let th = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+            let mut ax = (th.cos(), th.sin());
+            if ax.0 < -0.3 || (ax.0.abs() <= 0.3 && ax.1 < 0.0) {
+                ax = (-ax.0, -ax.1);
+            }
+            let s: Vec<f64> = houses.values().map(|p| p.0 * ax.0 + p.1 * ax.1).collect();
+            for w in s.windows(2) {
+                steps += 1;
+                forward += usize::from(w[1] > w[0] - 12.0);
+            }
+        }
+        assert!(pairs > 500, "{pairs} pairs");
+        // odd and even of a pair face each other across the road (2 × 12 m)
+        assert!(
+            across * 100 >= pairs * 98,
+            "{across} of {pairs} pairs 24 m apart"
+        );
+        // odd on the left of the direction in which numbers grow
+        assert!(
+            left * 100 >= pairs * 98,
+            "{left} of {pairs} pairs odd on the left"
+        );
+        // numbers grow along the road
+        assert!(
+            forward * 100 >= steps * 98,
+            "{forward} of {steps} steps forward"
+        );
+    }
 }
