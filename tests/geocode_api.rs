@@ -450,3 +450,73 @@ fn a_compound_named_alone_is_found_before_a_division_its_name_begins_with() {
     }
     assert!(wrong.is_empty(), "{} wrong: {wrong:?}", wrong.len());
 }
+
+/// A road runs through several streets (街道) of a county and its numbers go on across them: a
+/// house asked for with a street of its county that is not its own (another street the road
+/// runs through, or one it does not reach) is found, and the street given and the house's are
+/// reported (`other_township`), rather than a point interpolated in the street named or the
+/// street alone.
+#[test]
+fn a_house_named_with_another_street_of_its_county_is_found() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let mut streets: std::collections::HashMap<String, String> = Default::default();
+    let mut r = csv::Reader::from_path(common::root().join("data/divisions/streets.csv")).unwrap();
+    for s in r.records() {
+        let s = s.unwrap();
+        if s[0].starts_with("310101") {
+            streets.insert(s[0].to_string(), s[1].to_string());
+        }
+    }
+    let rows = sample_rows();
+    // the streets each road runs through
+    let mut parts: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for r in &rows {
+        parts.entry(&r[2]).or_default().insert(&r[1]);
+    }
+    let (mut asked, mut wrong) = (0, Vec::new());
+    for (road, divs) in parts.iter().filter(|(_, d)| d.len() > 1) {
+        for own in divs {
+            // the first plain current house of this road in this street
+            let Some(row) = rows.iter().find(|r| {
+                &r[2] == *road
+                    && &r[1] == *own
+                    && &r[8] == "current"
+                    && r[4].is_empty()
+                    && r[3].ends_with('号')
+                    && !r[3].contains('弄')
+            }) else {
+                continue;
+            };
+            // another street of the road, and one it does not reach
+            let other = divs.iter().find(|d| *d != own).unwrap();
+            let away = streets.keys().find(|s| !divs.contains(s.as_str())).unwrap();
+            for given in [other, &away.as_str()] {
+                let q = format!("黄浦区{}{road}{}", streets[*given], &row[3]);
+                let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
+                assert_eq!(s, 200, "{v}");
+                let top = &v["candidates"][0];
+                asked += 1;
+                let reported = top["corrections"].as_array().unwrap().iter().any(|k| {
+                    k["kind"] == "other_township"
+                        && k["from"].as_str().unwrap().ends_with(&streets[*given])
+                        && k["to"].as_str().unwrap().ends_with(&streets[*own])
+                });
+                if top["code"] != row[0]
+                    || top["level"] != "house_number"
+                    || top["interpolated"] != false
+                    || !reported
+                {
+                    wrong.push(format!("{q}: {top}"));
+                }
+            }
+        }
+    }
+    assert!(asked >= 40, "{asked} asked");
+    assert!(
+        wrong.is_empty(),
+        "{} of {asked} wrong: {wrong:#?}",
+        wrong.len()
+    );
+}

@@ -84,6 +84,8 @@ fn corr_penalty(c: &[Correction]) -> f64 {
         .map(|c| match c.kind {
             "fuzzy" => 0.15,
             "conflict" => 0.2,
+            // the house is on the same road in a neighbouring street of the county
+            "other_township" => 0.1,
             "old_name" | "inferred" => 0.03,
             "short_name" => 0.01,
             _ => 0.0,
@@ -157,6 +159,16 @@ impl AddressBook {
                 }
             }
         }
+        // a road of the county that the street or village named does not have (豫园街道广东路:
+        // 广东路 runs through other streets of 黄浦区): the county's, reported as in another
+        // township
+        let mut named_township = None;
+        if let ([t], true) = (m.hypotheses.as_slice(), hits.is_empty()) {
+            if let Some(county) = self.county_below(*t) {
+                hits = self.find_roads(m.detail, &[county]);
+                named_township = (!hits.is_empty()).then_some(*t);
+            }
+        }
         // a compound without a road: after the divisions; else one whose name starts a
         // division token and goes on past it (景华湾小区 is not the village 景华居委会 of
         // another district, read from its short name 景华, followed by 湾小区)
@@ -204,6 +216,13 @@ impl AddressBook {
                             self.roads[h.road as usize].name.clone(),
                         ));
                     }
+                    if let Some(t) = named_township {
+                        c.push(Correction::new(
+                            "other_township",
+                            self.parser.full_name(t),
+                            self.parser.full_name(self.roads[h.road as usize].node),
+                        ));
+                    }
                     if m.level.is_none_or(|l| l < Level::County) {
                         c.push(Correction::new(
                             "inferred",
@@ -213,7 +232,12 @@ impl AddressBook {
                     }
                     let rest: String = detail.chars().skip(h.len).collect();
                     let e = parse_elements(&rest, Some(""));
-                    cands.push(self.road_candidate(h.road, &e, c, 0.0));
+                    let cand = self.road_candidate(h.road, &e, c.clone(), 0.0);
+                    let exact = cand.rec.is_some();
+                    cands.push(cand);
+                    if !exact && (e.lane.is_some() || e.number.is_some()) {
+                        cands.extend(self.in_other_townships(h.road, &hits, &e, &c));
+                    }
                 }
                 continue;
             }
@@ -291,6 +315,57 @@ impl AddressBook {
             normalized: norm.into_owned(),
             candidates: cands,
         }
+    }
+
+    /// The house asked for on road `road` (not found there) on the parts of the same road in
+    /// the county's other townships and villages that the query did not name (`hits`: the
+    /// parts it did): a road runs through several streets (街道), and its numbers go on
+    /// across them (外滩街道广东路12号 is 南京东路街道's 广东路12号), so the exact house is a
+    /// better answer than a point interpolated in the street named; the street given and the
+    /// house's are reported (`other_township`).
+    fn in_other_townships(
+        &self,
+        road: u32,
+        hits: &[RoadHit],
+        e: &Elements,
+        corr: &[Correction],
+    ) -> Vec<Candidate> {
+        let r = &self.roads[road as usize];
+        let Some(county) = self.county_below(r.node) else {
+            return Vec::new();
+        };
+        let Some(parts) = self.road_by_name.get(&r.name) else {
+            return Vec::new();
+        };
+        parts
+            .iter()
+            .copied()
+            .filter(|&o| o != road && !hits.iter().any(|h| h.road == o))
+            .filter(|&o| self.county_below(self.roads[o as usize].node) == Some(county))
+            .filter_map(|o| {
+                let mut c = corr.to_vec();
+                c.push(Correction::new(
+                    "other_township",
+                    self.parser.full_name(r.node),
+                    self.parser.full_name(self.roads[o as usize].node),
+                ));
+                let cand = self.road_candidate(o, e, c, 0.0);
+                cand.rec.is_some().then_some(cand)
+            })
+            .collect()
+    }
+
+    /// The county that division `n` lies in, when `n` is below county level.
+    fn county_below(&self, n: u32) -> Option<u32> {
+        let nodes = &self.parser.nodes;
+        (nodes[n as usize].level > Level::County)
+            .then(|| {
+                self.parser
+                    .chain(n)
+                    .into_iter()
+                    .find(|&c| nodes[c as usize].level == Level::County)
+            })
+            .flatten()
     }
 
     fn consistent(&self, node: u32, hyps: &[u32]) -> bool {

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Correction {
     /// `fullwidth`, `traditional`, `annotation`, `punctuation`, `numeral`, `noise`,
-    /// `old_name`, `short_name`, `fuzzy`, `inferred`, `conflict`
+    /// `old_name`, `short_name`, `fuzzy`, `inferred`, `conflict`, `other_township`
     pub kind: &'static str,
     pub from: String,
     pub to: String,
