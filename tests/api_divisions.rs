@@ -23,6 +23,11 @@ fn reverse_divisions_transform_and_errors() {
     let (_, v) = get("/v1/reverse?lon=121.4753&lat=31.2317&crs=gcj02");
     assert_eq!(v["division"]["code"], "310101");
     assert_eq!(v["crs"], "gcj02");
+    // the city of a municipality is the municipality (as /v1/parse says); the chain keeps the
+    // code lists' placeholder
+    assert_eq!(v["city"]["code"], "310000", "{v}");
+    assert_eq!(v["city"]["name"], "上海市", "{v}");
+    assert_eq!(v["chain"][1]["code"], "310100", "{v}");
     // 宜昌 夷陵区 in BD-09 → 420506
     let (_, v) = get("/v1/reverse?lon=111.335&lat=30.776&crs=bd09");
     assert_eq!(v["county"]["code"], "420506", "{v}");

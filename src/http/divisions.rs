@@ -4,7 +4,7 @@ use super::error::ApiError;
 use super::params::{check_point, r7, Params};
 use super::AppState;
 use crate::crs::Crs;
-use crate::divisions::{Divisions, Level, Reverse};
+use crate::divisions::{tree::is_placeholder_name, Divisions, Level, Reverse};
 use actix_web::{web, HttpRequest, HttpResponse};
 use geo::MapCoords;
 use serde::Deserialize;
@@ -24,10 +24,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn reverse_json(d: &Divisions, r: &Reverse) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
-        // convenience fields by level, as AMap's regeocode does
-        for c in &r.chain {
+        // convenience fields by level, as AMap's regeocode does; the city of a municipality
+        // is the municipality itself, as `/v1/parse` answers (the chain keeps the code lists'
+        // placeholder level, 310100 市辖区)
+        for (i, c) in r.chain.iter().enumerate() {
+            let c = match (c.level, i.checked_sub(1).map(|p| &r.chain[p])) {
+                (Level::City, Some(p)) if is_placeholder_name(&c.name) => p,
+                _ => c,
+            };
             m.insert(
-                c.level.as_str().to_string(),
+                r.chain[i].level.as_str().to_string(),
                 json!({"code": c.code, "name": c.name}),
             );
         }
