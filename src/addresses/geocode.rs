@@ -70,6 +70,7 @@ fn level_conf(level: &str) -> f64 {
     match level {
         "building" => 1.0,
         "house_number" => 0.95,
+        "intersection" => 0.85,
         "road" => 0.7,
         "village" => 0.6,
         "township" => 0.5,
@@ -92,6 +93,21 @@ fn corr_penalty(c: &[Correction]) -> f64 {
         })
         .sum()
 }
+
+/// Words between two roads named as crossing (广东路与河南中路).
+const CONNECTORS: [&str; 5] = ["与", "和", "跟", "、", "/"];
+
+/// Words after two roads named as crossing (广东路河南中路路口).
+const CROSSING_WORDS: [&str; 8] = [
+    "交叉路口",
+    "十字路口",
+    "交叉口",
+    "交汇处",
+    "交界处",
+    "交口",
+    "路口",
+    "口",
+];
 
 struct RoadHit {
     road: u32,
@@ -121,7 +137,20 @@ impl AddressBook {
         // each division token from the last: where it starts, the hypotheses before it, and
         // its length in characters (where it ends: the next one starts, or the detail); only
         // wanted when no road follows the divisions
-        let tokens: Vec<(usize, Vec<u32>, usize)> = if hits.is_empty() {
+        // the divisions end at a connector (云南中路与汕头路交叉口: the community 云南中路居委会
+        // read from its short name, then 与): the last token may be the first of two crossing
+        // roads
+        let crossing = CONNECTORS.iter().any(|c| m.detail.starts_with(c))
+            || hits.iter().any(|h| {
+                // or a road and a crossing word (牛庄路六合路路口: 牛庄路居委会, then 六合路口)
+                let after = m
+                    .detail
+                    .char_indices()
+                    .nth(h.len)
+                    .map_or("", |(i, _)| &m.detail[i..]);
+                h.start == 0 && CROSSING_WORDS.iter().any(|w| after.starts_with(w))
+            });
+        let tokens: Vec<(usize, Vec<u32>, usize)> = if hits.is_empty() || crossing {
             let ends = m
                 .steps()
                 .skip(1)
@@ -144,8 +173,11 @@ impl AddressBook {
         } else {
             Vec::new()
         };
-        if hits.is_empty() && !self.roads.is_empty() {
-            for (pos, hy, token) in &tokens {
+        if (hits.is_empty() || crossing) && !self.roads.is_empty() {
+            for (pos, hy, token) in tokens
+                .iter()
+                .take(if hits.is_empty() { usize::MAX } else { 1 })
+            {
                 // the road must start inside the token (which it then reads as a road): one
                 // that starts after it leaves the token a division, which the road must be in
                 // (青岛市北区重庆南路 is not Huangpu's 重庆南路)
@@ -163,10 +195,19 @@ impl AddressBook {
         // 广东路 runs through other streets of 黄浦区): the county's, reported as in another
         // township
         let mut named_township = None;
-        if let ([t], true) = (m.hypotheses.as_slice(), hits.is_empty()) {
+        // (also where the street has only a road one edit away: 豫园街道云南南路 is the county's
+        // 云南南路, not 豫园's 河南南路)
+        let fuzzy_only = hits.iter().all(|h| h.fuzzy.is_some());
+        if let ([t], true) = (m.hypotheses.as_slice(), fuzzy_only) {
             if let Some(county) = self.county_below(*t) {
-                hits = self.find_roads(m.detail, &[county]);
-                named_township = (!hits.is_empty()).then_some(*t);
+                let mut h = self.find_roads(m.detail, &[county]);
+                if !hits.is_empty() {
+                    h.retain(|h| h.fuzzy.is_none());
+                }
+                if !h.is_empty() {
+                    hits = h;
+                    named_township = Some(*t);
+                }
             }
         }
         // a compound without a road: after the divisions; else one whose name starts a
@@ -231,6 +272,10 @@ impl AddressBook {
                         ));
                     }
                     let rest: String = detail.chars().skip(h.len).collect();
+                    if let Some(x) = self.intersection(h.road, &rest, &c) {
+                        cands.push(x);
+                        continue;
+                    }
                     let e = parse_elements(&rest, Some(""));
                     let cand = self.road_candidate(h.road, &e, c.clone(), 0.0);
                     let exact = cand.rec.is_some();
@@ -353,6 +398,89 @@ impl AddressBook {
                 cand.rec.is_some().then_some(cand)
             })
             .collect()
+    }
+
+    /// `rest` (the text after road `road`) names a crossing road (与河南中路交叉口,
+    /// 河南中路口): the point where the two meet, from the book's houses (the midpoint of the
+    /// closest frontage houses of the two roads in the county, when they are less than
+    /// `MEET_M` apart), as AMap's 道路交叉路口 level.
+    fn intersection(&self, road: u32, rest: &str, corr: &[Correction]) -> Option<Candidate> {
+        const MEET_M: f64 = 80.0;
+        let r = &self.roads[road as usize];
+        let joined = CONNECTORS.iter().find_map(|c| rest.strip_prefix(c));
+        let second = joined.unwrap_or(rest);
+        let county = self.county_below(r.node).unwrap_or(r.node);
+        let hit = self
+            .find_roads(second, &[county])
+            .into_iter()
+            .filter(|x| x.start == 0 && x.fuzzy.is_none())
+            .max_by_key(|x| x.len)?;
+        let other = self.roads[hit.road as usize].name.clone();
+        let after: String = second.chars().skip(hit.len).collect();
+        let suffix = CROSSING_WORDS.iter().any(|s| after.starts_with(s));
+        // a connector or a crossing word says it (广东路河南中路 alone may be a typo or two
+        // roads written one after the other)
+        if other == r.name || !(suffix || joined.is_some() && after.is_empty()) {
+            return None;
+        }
+        // the frontage houses (numbers and lane heads, no buildings or houses down a lane) of
+        // each road's parts in the county
+        let frontage = |name: &str| -> Vec<(f64, f64, u32)> {
+            self.road_by_name
+                .get(name)
+                .into_iter()
+                .flatten()
+                .map(|&id| &self.roads[id as usize])
+                .filter(|p| self.parser.is_within(p.node, county))
+                .flat_map(|p| p.houses.iter())
+                .filter(|((lane, number, _, building), _)| {
+                    *building == 0 && (*lane == 0 || *number == 0)
+                })
+                .map(|&(_, ri)| {
+                    let x = &self.recs[ri as usize];
+                    (x.lon, x.lat, ri)
+                })
+                .collect()
+        };
+        let (a, b) = (frontage(&r.name), frontage(&other));
+        let lm = crate::crs::LocalMetric::new(a.first()?.0, a.first()?.1);
+        let xy = |p: &(f64, f64, u32)| lm.fwd(p.0, p.1);
+        let bs: Vec<(f64, f64)> = b.iter().map(xy).collect();
+        let (d2, ia, ib) = a
+            .iter()
+            .map(xy)
+            .enumerate()
+            .flat_map(|(i, p)| {
+                bs.iter()
+                    .enumerate()
+                    .map(move |(j, q)| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2), i, j))
+            })
+            .min_by(|x, y| x.0.total_cmp(&y.0))?;
+        if d2.sqrt() > MEET_M {
+            return None;
+        }
+        let (pa, pb) = (&a[ia], &b[ib]);
+        let node = self.recs[pa.2 as usize].node;
+        let nd = &self.parser.nodes[node as usize];
+        Some(Candidate {
+            address: format!("{}{}与{}交叉口", self.parser.full_name(node), r.name, other),
+            code: None,
+            lon: Some((pa.0 + pb.0) / 2.0),
+            lat: Some((pa.1 + pb.1) / 2.0),
+            level: "intersection",
+            confidence: (level_conf("intersection") - corr_penalty(corr)).clamp(0.01, 1.0),
+            corrections: corr.to_vec(),
+            interpolated: false,
+            synthetic: self.recs[pa.2 as usize].synthetic,
+            division: Some(DivRef {
+                code: nd.code.clone(),
+                name: nd.name.clone(),
+                level: nd.level,
+            }),
+            status: None,
+            successor: None,
+            rec: None,
+        })
     }
 
     /// The county that division `n` lies in, when `n` is below county level.
