@@ -334,6 +334,8 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     let mut top1 = 0;
     let mut by_kind = vec![(0usize, 0usize); DAMAGE.len()];
     let mut misses: Vec<(String, String)> = Vec::new();
+    // every miss on stderr instead of a dozen (to compare two builds)
+    let all_misses = std::env::var_os("DIMING_BENCH_ALL_MISSES").is_some();
     for (k, (q, ri)) in qs.iter().enumerate() {
         let g = book.geocode(q, None, 3);
         let kind = k % DAMAGE.len();
@@ -341,7 +343,7 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
         if g.candidates.first().is_some_and(|c| c.rec == Some(*ri)) {
             top1 += 1;
             by_kind[kind].0 += 1;
-        } else if misses.len() < 12 && k % 7 == 0 {
+        } else if all_misses || misses.len() < 12 && k % 7 == 0 {
             misses.push((
                 q.clone(),
                 g.candidates

@@ -131,7 +131,7 @@ impl AddressBook {
         corr.extend(m.corrections());
         // the road: after the divisions; else after fewer division tokens (a village short
         // name such as 牛庄路 for 牛庄路居委会, or 南京 read as 南京市 in 南京东路)
-        let mut hits = self.find_roads(m.detail, &m.hypotheses);
+        let mut hits = self.find_roads(m.detail, &m.hypotheses, true);
         let mut detail = m.detail;
         let mut fallback = false;
         // each division token from the last: where it starts, the hypotheses before it, and
@@ -150,7 +150,11 @@ impl AddressBook {
                     .map_or("", |(i, _)| &m.detail[i..]);
                 h.start == 0 && CROSSING_WORDS.iter().any(|w| after.starts_with(w))
             });
-        let tokens: Vec<(usize, Vec<u32>, usize)> = if hits.is_empty() || crossing {
+        // only roads one edit away (or none) after the divisions: the last tokens may begin
+        // the road, named exactly (长宁区新华普安路, where 新华 was read as 新华路街道's short
+        // name and 新华路街道 has a 兴安路)
+        let fuzzy_only = hits.iter().all(|h| h.fuzzy.is_some());
+        let tokens: Vec<(usize, Vec<u32>, usize)> = if fuzzy_only || crossing {
             let ends = m
                 .steps()
                 .skip(1)
@@ -173,15 +177,14 @@ impl AddressBook {
         } else {
             Vec::new()
         };
-        if (hits.is_empty() || crossing) && !self.roads.is_empty() {
-            for (pos, hy, token) in tokens
-                .iter()
-                .take(if hits.is_empty() { usize::MAX } else { 1 })
-            {
+        if (fuzzy_only || crossing) && !self.roads.is_empty() {
+            // (a road one edit away only where none was found after the divisions)
+            let none = hits.is_empty();
+            for (pos, hy, token) in tokens.iter().take(if fuzzy_only { usize::MAX } else { 1 }) {
                 // the road must start inside the token (which it then reads as a road): one
                 // that starts after it leaves the token a division, which the road must be in
                 // (青岛市北区重庆南路 is not Huangpu's 重庆南路)
-                let mut h = self.find_roads(&norm[*pos..], hy);
+                let mut h = self.find_roads(&norm[*pos..], hy, none);
                 h.retain(|h| h.start < *token);
                 if !h.is_empty() {
                     hits = h;
@@ -197,13 +200,10 @@ impl AddressBook {
         let mut named_township = None;
         // (also where the street has only a road one edit away: 豫园街道云南南路 is the county's
         // 云南南路, not 豫园's 河南南路)
-        let fuzzy_only = hits.iter().all(|h| h.fuzzy.is_some());
+        let fuzzy_only = !fallback && hits.iter().all(|h| h.fuzzy.is_some());
         if let ([t], true) = (m.hypotheses.as_slice(), fuzzy_only) {
             if let Some(county) = self.county_below(*t) {
-                let mut h = self.find_roads(m.detail, &[county]);
-                if !hits.is_empty() {
-                    h.retain(|h| h.fuzzy.is_none());
-                }
+                let h = self.find_roads(m.detail, &[county], hits.is_empty());
                 if !h.is_empty() {
                     hits = h;
                     named_township = Some(*t);
@@ -277,12 +277,11 @@ impl AddressBook {
                         continue;
                     }
                     let e = parse_elements(&rest, Some(""));
-                    let cand = self.road_candidate(h.road, &e, c.clone(), 0.0);
-                    let exact = cand.rec.is_some();
+                    let cand = self.road_candidate(h.road, &e, c, 0.0);
+                    let more = (cand.rec.is_none() && (e.lane.is_some() || e.number.is_some()))
+                        .then(|| self.in_other_townships(h.road, &hits, &e, &cand.corrections));
                     cands.push(cand);
-                    if !exact && (e.lane.is_some() || e.number.is_some()) {
-                        cands.extend(self.in_other_townships(h.road, &hits, &e, &c));
-                    }
+                    cands.extend(more.into_iter().flatten());
                 }
                 continue;
             }
@@ -387,6 +386,7 @@ impl AddressBook {
             .copied()
             .filter(|&o| o != road && !hits.iter().any(|h| h.road == o))
             .filter(|&o| self.county_below(self.roads[o as usize].node) == Some(county))
+            .filter(|&o| self.has_house(o, e))
             .filter_map(|o| {
                 let mut c = corr.to_vec();
                 c.push(Correction::new(
@@ -411,7 +411,7 @@ impl AddressBook {
         let second = joined.unwrap_or(rest);
         let county = self.county_below(r.node).unwrap_or(r.node);
         let hit = self
-            .find_roads(second, &[county])
+            .find_roads(second, &[county], false)
             .into_iter()
             .filter(|x| x.start == 0 && x.fuzzy.is_none())
             .max_by_key(|x| x.len)?;
@@ -483,6 +483,16 @@ impl AddressBook {
         })
     }
 
+    /// Does road `road` have the house (or lane) numbered as in `e`?
+    fn has_house(&self, road: u32, e: &Elements) -> bool {
+        let (lane, number) = (e.lane.unwrap_or(0), e.number.unwrap_or(0));
+        let sub = e.sub.unwrap_or(0);
+        self.roads[road as usize]
+            .houses
+            .iter()
+            .any(|h| h.0 .0 == lane && h.0 .1 == number && h.0 .2 == sub)
+    }
+
     /// The county that division `n` lies in, when `n` is below county level.
     fn county_below(&self, n: u32) -> Option<u32> {
         let nodes = &self.parser.nodes;
@@ -504,8 +514,9 @@ impl AddressBook {
     }
 
     /// Roads named at the start of `detail` (longest name first), consistent with the division
-    /// hypotheses; if none, a road within one edit of the road-like word of the detail.
-    fn find_roads(&self, detail: &str, hyps: &[u32]) -> Vec<RoadHit> {
+    /// hypotheses; if none and `fuzzy`, a road within one edit of the road-like word of the
+    /// detail.
+    fn find_roads(&self, detail: &str, hyps: &[u32], fuzzy: bool) -> Vec<RoadHit> {
         let bounds: Vec<usize> = detail
             .char_indices()
             .map(|(i, _)| i)
@@ -530,7 +541,7 @@ impl AddressBook {
                         }
                     }
                     if !out.is_empty() {
-                        if start > 0 {
+                        if start > 0 && fuzzy {
                             // unknown characters were skipped before an exact name: a name
                             // within one edit that spans them too explains the whole text
                             // better (东东福建中路 is a typo of 东兴福建中路, not 福建中路
@@ -548,7 +559,10 @@ impl AddressBook {
                 }
             }
         }
-        self.fuzzy_roads(detail, hyps)
+        if fuzzy {
+            out = self.fuzzy_roads(detail, hyps);
+        }
+        out
     }
 
     /// Roads within one edit of the road-like word at the start of `detail`.
