@@ -45,6 +45,7 @@ fn geocode_parse_batch_reverse() {
     let top = &v["candidates"][0];
     assert_eq!(top["code"], code.to_string());
     assert_eq!(top["level"], "house_number");
+    assert_eq!(top["confidence"], 0.95, "{top}");
     assert_eq!(top["synthetic"], true);
     assert_eq!(top["interpolated"], false);
     let lon: f64 = row[6].parse().unwrap();
@@ -506,7 +507,10 @@ fn a_house_named_with_another_street_of_its_county_is_found() {
                         && k["from"].as_str().unwrap().ends_with(&streets[given])
                         && k["to"].as_str().unwrap().ends_with(&streets[*own])
                 });
+                // two decimals: 0.95 − 0.1 is 0.85, not 0.8499999999999999
+                let cf = top["confidence"].as_f64().unwrap();
                 if top["code"] != row[0]
+                    || (cf * 100.0).round() / 100.0 != cf
                     || top["level"] != "house_number"
                     || top["interpolated"] != false
                     || !reported

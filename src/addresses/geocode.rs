@@ -354,6 +354,10 @@ impl AddressBook {
         let mut seen = std::collections::HashSet::new();
         cands.retain(|c| seen.insert((c.address.clone(), c.code.clone())));
         cands.truncate(limit);
+        for c in &mut cands {
+            // two decimals (0.92, not 0.9199999999999999: the sums of the penalties)
+            c.confidence = (c.confidence * 100.0).round() / 100.0;
+        }
         Geocode {
             query: q.to_string(),
             normalized: norm.into_owned(),
