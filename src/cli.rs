@@ -235,14 +235,48 @@ pub fn prepare_data(a: PrepareArgs) -> Result<()> {
         &feats,
         4490,
     )?;
+    let centres = write_centres(&a.shared.join("boundaries"), &div_out.join("centres.csv"))?;
     println!(
-        "wrote {} ({} villages) and {} ({} county polygons)",
+        "wrote {} ({} villages, {} division centres) and {} ({} county polygons)",
         div_out.display(),
         n,
+        centres,
         b_out.join("county.fgb").display(),
         feats.len()
     );
     Ok(())
+}
+
+/// `divisions/centres.csv`: a point inside each province, city and county polygon of the
+/// China-wide files (`geo`'s interior point of the multipolygon, WGS84), for the division-level
+/// answers of the geocoder where the book has no addresses. Returns the number of rows.
+fn write_centres(boundaries: &std::path::Path, out: &std::path::Path) -> Result<usize> {
+    use geo::InteriorPoint;
+    let mut w = csv::Writer::from_path(out)?;
+    w.write_record(["code", "lon", "lat"])?;
+    let mut n = 0;
+    // (a municipality is its own city, Taiwan its own county: one row a code)
+    let mut seen = std::collections::HashSet::new();
+    for f in [
+        "province_china_wgs84.geojson.gz",
+        "city_china_wgs84.geojson.gz",
+        "county_china_wgs84.geojson.gz",
+    ] {
+        let feats = diming::store::features::read_features(&boundaries.join(f))?;
+        for feat in &feats {
+            let (Some(code), Some(p)) = (feat.prop("adcode"), feat.geometry.interior_point())
+            else {
+                continue;
+            };
+            if !seen.insert(code.clone()) {
+                continue;
+            }
+            w.write_record([code, format!("{:.7}", p.x()), format!("{:.7}", p.y())])?;
+            n += 1;
+        }
+    }
+    w.flush()?;
+    Ok(n)
 }
 
 /// `diming inspect`: boundary-line joint inspection (界线联检) of a polygon file.

@@ -124,11 +124,12 @@ fn run() -> Result<()> {
             let book = match from_db {
                 Some(rows) => {
                     let n = rows.len();
-                    let (book, errs) = diming::addresses::AddressBook::build(
+                    let (mut book, errs) = diming::addresses::AddressBook::build(
                         &divisions,
                         rows,
                         "PostGIS addresses",
                     );
+                    book.load_centres(&config.data_dir)?;
                     eprintln!(
                         "addresses: {} of {n} from PostGIS ({} not valid against the division tree)",
                         book.len(),

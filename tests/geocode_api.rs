@@ -589,3 +589,45 @@ fn two_crossing_roads_answer_where_they_meet() {
     );
     assert_eq!(v["candidates"][0]["level"], "road", "{v}");
 }
+
+/// A division without addresses in the book answers a point inside its polygon
+/// (`data/divisions/centres.csv`, from the China-wide polygons): 广州市黄埔区 (not 上海's 黄浦区)
+/// gets a point, in the crs asked for, not marked synthetic; and every centre of the 119
+/// counties of Zhejiang, Shanghai and Yichang lies inside that county's polygon.
+#[test]
+fn a_division_without_addresses_answers_a_point_inside_it() {
+    use geo::Contains;
+    let mut centres = std::collections::HashMap::new();
+    let mut r = csv::Reader::from_path(common::root().join("data/divisions/centres.csv")).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let p: (f64, f64) = (rec[1].parse().unwrap(), rec[2].parse().unwrap());
+        centres.insert(rec[0].to_string(), p);
+    }
+    assert!(centres.len() > 3000, "{} centres", centres.len());
+    let counties = diming::store::features::read_features(
+        &common::shared().join("boundaries/county_zj_sh_yc_wgs84.geojson"),
+    )
+    .unwrap();
+    assert_eq!(counties.len(), 119);
+    for f in &counties {
+        let code = f.prop("adcode").unwrap();
+        let (x, y) = centres[&code];
+        assert!(f.geometry.contains(&geo::Point::new(x, y)), "{code}");
+    }
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let (s, v) = get(
+        &c,
+        &format!("{}/v1/geocode?q=广州市黄埔区&crs=gcj02", srv.base),
+    );
+    assert_eq!(s, 200, "{v}");
+    let top = &v["candidates"][0];
+    assert_eq!(top["code"], "440112", "{top}");
+    assert_eq!(top["level"], "county");
+    assert_eq!(top["synthetic"], false);
+    let (x, y) = centres["440112"];
+    let (gx, gy) = diming::crs::Crs::Gcj02.from_wgs84(x, y);
+    assert!((top["lon"].as_f64().unwrap() - gx).abs() < 1e-6, "{top}");
+    assert!((top["lat"].as_f64().unwrap() - gy).abs() < 1e-6, "{top}");
+}

@@ -320,9 +320,13 @@ impl AddressBook {
                 for &n in m.hypotheses.iter().take(limit.max(1)) {
                     let node = &self.parser.nodes[n as usize];
                     let level = node.level.as_str();
-                    // the coordinate is the centroid of the book's addresses in the division
+                    // the coordinate is the centroid of the book's addresses in the division;
+                    // else (no addresses there) a point inside its polygon
                     let cen = self.centroid(n);
-                    let (lon, lat) = cen.map(|(x, y)| (Some(x), Some(y))).unwrap_or((None, None));
+                    let (lon, lat) = cen
+                        .or_else(|| self.centre(n))
+                        .map(|(x, y)| (Some(x), Some(y)))
+                        .unwrap_or((None, None));
                     let ambiguous = m.hypotheses.len() > 1;
                     cands.push(Candidate {
                         address: self.parser.full_name(n),

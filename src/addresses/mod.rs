@@ -167,6 +167,9 @@ pub struct AddressBook {
     rtree: RTree<GeomWithData<[f64; 2], u32>>,
     /// division node → (sum lon, sum lat, count) of its addresses (and its descendants')
     centroids: FastMap<u32, (f64, f64, u32)>,
+    /// division node → a point inside its polygon (`data/divisions/centres.csv`: provinces,
+    /// cities, counties), for divisions without addresses
+    centres: FastMap<u32, (f64, f64)>,
     /// where the addresses came from
     pub origin: String,
     pub synthetic_count: usize,
@@ -571,13 +574,49 @@ impl AddressBook {
     }
 
     /// Loads `data/addresses/*.csv` (except the supplement) if present; otherwise an empty book.
+    /// With the division centres of `data/divisions/centres.csv`.
     pub fn load_embedded(d: &Divisions, data: &Path) -> Result<AddressBook> {
         let f = data.join("addresses").join("huangpu_addresses.csv");
-        if f.exists() {
-            AddressBook::load_csv(d, &f).with_context(|| format!("loading {}", f.display()))
+        let mut b = if f.exists() {
+            AddressBook::load_csv(d, &f).with_context(|| format!("loading {}", f.display()))?
         } else {
-            Ok(AddressBook::empty(d))
+            AddressBook::empty(d)
+        };
+        b.load_centres(data)?;
+        Ok(b)
+    }
+
+    /// Reads `divisions/centres.csv` of the data directory when present (`code,lon,lat`,
+    /// WGS84; written by `diming prepare-data`): the point a division-level answer gives for a
+    /// division without addresses. Codes not in the division tree are skipped.
+    pub fn load_centres(&mut self, data: &Path) -> Result<()> {
+        let f = data.join("divisions").join("centres.csv");
+        if !f.exists() {
+            return Ok(());
         }
+        let by_code: FastMap<&str, u32> = self
+            .parser
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| Some((n.code.as_deref()?, i as u32)))
+            .collect();
+        let mut centres = FastMap::default();
+        let mut rdr = csv::Reader::from_path(&f).with_context(|| format!("{}", f.display()))?;
+        for (i, rec) in rdr.records().enumerate() {
+            let rec = rec.with_context(|| format!("{}: line {}", f.display(), i + 2))?;
+            let coord = |k: usize| -> Result<f64> {
+                rec.get(k)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|v| v.is_finite())
+                    .with_context(|| format!("{}: line {}: bad coordinate", f.display(), i + 2))
+            };
+            if let Some(&n) = rec.get(0).and_then(|c| by_code.get(c)) {
+                centres.insert(n, (coord(1)?, coord(2)?));
+            }
+        }
+        self.centres = centres;
+        Ok(())
     }
 
     /// Division-node centroid of the book's addresses under `node`.
@@ -585,6 +624,11 @@ impl AddressBook {
         self.centroids
             .get(&node)
             .map(|(x, y, n)| (x / *n as f64, y / *n as f64))
+    }
+
+    /// A point inside the polygon of division `node`, where the centres are loaded.
+    fn centre(&self, node: u32) -> Option<(f64, f64)> {
+        self.centres.get(&node).copied()
     }
 }
 
