@@ -166,6 +166,28 @@ struct House {
     retired_of: Option<usize>,
 }
 
+/// The direction in which a road's numbers grow: the principal axis of its points (local
+/// metres), oriented west→east, or south→north when nearly north–south, for stable numbering.
+fn numbering_axis(xy: &[(f64, f64)]) -> (f64, f64) {
+    let n = xy.len() as f64;
+    let (mx, my) = xy
+        .iter()
+        .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for p in xy {
+        sxx += (p.0 - mx) * (p.0 - mx);
+        sxy += (p.0 - mx) * (p.1 - my);
+        syy += (p.1 - my) * (p.1 - my);
+    }
+    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+    let ax = (theta.cos(), theta.sin());
+    if ax.0 < -0.3 || (ax.0.abs() <= 0.3 && ax.1 < 0.0) {
+        (-ax.0, -ax.1)
+    } else {
+        ax
+    }
+}
+
 /// Places houses along the roads (WGS84 lon/lat), numbering as described in the module docs.
 fn place_houses(
     roads: &[OsmRoad],
@@ -181,23 +203,7 @@ fn place_houses(
         let (lon0, lat0) = all[0];
         let lm = crate::crs::LocalMetric::new(lon0, lat0);
         let xy: Vec<(f64, f64)> = all.iter().map(|&(x, y)| lm.fwd(x, y)).collect();
-        // principal axis
-        let n = xy.len() as f64;
-        let (mx, my) = xy
-            .iter()
-            .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
-        let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-        for p in &xy {
-            sxx += (p.0 - mx) * (p.0 - mx);
-            sxy += (p.0 - mx) * (p.1 - my);
-            syy += (p.1 - my) * (p.1 - my);
-        }
-        let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-        let mut ax = (theta.cos(), theta.sin());
-        // orient west→east or south→north for stable numbering
-        if ax.0 < -0.3 || (ax.0.abs() <= 0.3 && ax.1 < 0.0) {
-            ax = (-ax.0, -ax.1);
-        }
+        let ax = numbering_axis(&xy);
         let smin = xy
             .iter()
             .map(|p| p.0 * ax.0 + p.1 * ax.1)
@@ -635,22 +641,9 @@ mod tests {
                 across += usize::from((20.0..28.0).contains(&d.0.hypot(d.1)));
                 left += usize::from(t.0 * d.1 - t.1 * d.0 > 0.0);
             }
-            // along the road's principal axis, oriented west→east (or south→north)
-            let n = houses.len() as f64;
-            let (mx, my) = houses
-                .values()
-                .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
-            let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
-            for p in houses.values() {
-                sxx += (p.0 - mx) * (p.0 - mx);
-                sxy += (p.0 - mx) * (p.1 - my);
-                syy += (p.1 - my) * (p.1 - my);
-            }
-            let th = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-            let mut ax = (th.cos(), th.sin());
-            if ax.0 < -0.3 || (ax.0.abs() <= 0.3 && ax.1 < 0.0) {
-                ax = (-ax.0, -ax.1);
-            }
+            // along the principal axis of the houses, oriented as the generator orients roads
+            let pts: Vec<(f64, f64)> = houses.values().copied().collect();
+            let ax = numbering_axis(&pts);
             let s: Vec<f64> = houses.values().map(|p| p.0 * ax.0 + p.1 * ax.1).collect();
             for w in s.windows(2) {
                 steps += 1;
