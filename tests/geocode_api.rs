@@ -631,3 +631,82 @@ fn a_division_without_addresses_answers_a_point_inside_it() {
     assert!((top["lon"].as_f64().unwrap() - gx).abs() < 1e-6, "{top}");
     assert!((top["lat"].as_f64().unwrap() - gy).abs() < 1e-6, "{top}");
 }
+
+/// Reads one HTTP/1.1 response (a Content-Length or chunked body) from `r`.
+fn read_response(r: &mut impl std::io::BufRead) -> (u16, String) {
+    let line = |r: &mut dyn std::io::BufRead| {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        l.trim_end().to_string()
+    };
+    let status = line(r);
+    let code: u16 = status.split(' ').nth(1).unwrap().parse().unwrap();
+    let (mut len, mut chunked) = (0usize, false);
+    loop {
+        let h = line(r);
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':').unwrap();
+        if k.eq_ignore_ascii_case("content-length") {
+            len = v.trim().parse().unwrap();
+        }
+        chunked |= k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked");
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            let n = usize::from_str_radix(&line(r), 16).unwrap();
+            let mut part = vec![0; n];
+            r.read_exact(&mut part).unwrap();
+            body.extend(part);
+            assert_eq!(line(r), "");
+            if n == 0 {
+                break;
+            }
+        }
+    } else {
+        body.resize(len, 0);
+        r.read_exact(&mut body).unwrap();
+    }
+    (code, String::from_utf8(body).unwrap())
+}
+
+/// `curl 'http://…/v1/parse?q=上海市黄浦区…'` sends the UTF-8 bytes unencoded; actix alone
+/// answers that with an empty 400. Sent over a raw socket, on one keep-alive connection after
+/// a POST whose body carries UTF-8 as well (bodies must pass unchanged).
+#[test]
+fn raw_utf8_in_the_request_line_is_answered() {
+    use std::io::{BufReader, Write};
+    let srv = common::spawn_server(&[]);
+    let addr = srv.base.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let body = json!({"queries": ["上海市黄浦区福州路12号"], "parse_only": true}).to_string();
+    let req = format!(
+        "POST /v1/geocode/batch HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}\
+         GET /v1/parse?q=上海市黄浦区福州路12号 HTTP/1.1\r\nHost: {addr}\r\n\r\n\
+         GET /v1/parse?q=%E9%BB%84%E6%B5%A6%E5%8C%BA HTTP/1.1\r\nHost: {addr}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut r = BufReader::new(s);
+    let (code, batch) = read_response(&mut r);
+    assert_eq!(code, 200, "{batch}");
+    let row: Value = serde_json::from_str(batch.lines().next().unwrap()).unwrap();
+    assert!(row.to_string().contains("福州路"), "{row}");
+    let (code, parsed) = read_response(&mut r);
+    assert_eq!(code, 200, "{parsed}");
+    let parsed: Value = serde_json::from_str(&parsed).unwrap();
+    assert_eq!(parsed["query"], "上海市黄浦区福州路12号");
+    assert_eq!(parsed["county"]["code"], "310101");
+    assert_eq!(parsed["elements"]["road"], "福州路");
+    assert_eq!(parsed["elements"]["number"], 12);
+    // an already encoded target is left as it is
+    let (code, parsed) = read_response(&mut r);
+    assert_eq!(code, 200, "{parsed}");
+    let parsed: Value = serde_json::from_str(&parsed).unwrap();
+    assert_eq!(parsed["county"]["code"], "310101");
+}

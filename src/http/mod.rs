@@ -10,11 +10,12 @@ pub mod inspection;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod rawuri;
 pub mod tiles;
 pub mod transform;
 
 use crate::divisions::Divisions;
-use actix_web::{dev::Service, web, App, HttpResponse, HttpServer};
+use actix_web::{dev::Service, web, App, HttpResponse};
 use error::ApiError;
 use metrics::Metrics;
 use parking_lot::RwLock;
@@ -182,37 +183,79 @@ pub(crate) async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
 }
 
 /// Runs the server until Ctrl-C / SIGTERM.
+///
+/// Built from actix's parts rather than with `HttpServer`, for one reason: each connection's
+/// reads go through [`rawuri::EncodeRequestLine`], so that a request line holding raw UTF-8
+/// is answered instead of refused with an empty 400. The timeouts are `HttpServer`'s defaults.
 pub async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
+    use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt as _};
     let bind = state.config.bind.clone();
     let data = web::Data::from(state);
-    let server = HttpServer::new(move || {
+    let addrs: Vec<std::net::SocketAddr> =
+        std::net::ToSocketAddrs::to_socket_addrs(&bind)?.collect();
+    let mut builder = actix_server::Server::build();
+    for addr in addrs {
         let data = data.clone();
-        App::new()
-            .app_data(data.clone())
-            .wrap(actix_web::middleware::Compress::default())
-            .wrap_fn(move |req, srv| {
-                let t0 = Instant::now();
-                let method = req.method().to_string();
-                let route = req
-                    .match_pattern()
-                    .unwrap_or_else(|| "unmatched".to_string());
-                let data = data.clone();
-                let fut = srv.call(req);
-                async move {
-                    let res = fut.await?;
-                    data.metrics.observe(
-                        &method,
-                        &route,
-                        res.status().as_u16(),
-                        t0.elapsed().as_secs_f64(),
-                    );
-                    Ok(res)
-                }
+        builder = builder.bind("diming", addr, move || {
+            let app = IntoServiceFactory::<_, actix_http::Request>::into_factory(app(data.clone()))
+                .map_err(|e: actix_web::Error| e.error_response());
+            let h1 = actix_http::HttpService::build()
+                .keep_alive(std::time::Duration::from_secs(5))
+                .client_request_timeout(std::time::Duration::from_secs(5))
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                .local_addr(addr)
+                .h1(map_config(app, move |_| {
+                    actix_web::dev::AppConfig::__priv_test_new(false, addr.to_string(), addr)
+                }));
+            fn_service(|io: actix_rt::net::TcpStream| {
+                let _ = io.set_nodelay(true);
+                let peer = io.peer_addr().ok();
+                std::future::ready(Ok::<_, actix_http::error::DispatchError>((
+                    rawuri::EncodeRequestLine::new(io),
+                    peer,
+                )))
             })
-            .configure(configure)
-            .default_service(web::to(not_found))
-    })
-    .bind(&bind)?;
+            .and_then(h1)
+        })?;
+    }
     eprintln!("diming listening on http://{bind}");
-    server.run().await
+    builder.run().await
+}
+
+/// The application: routes, compression and the metrics of every request.
+fn app(
+    data: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(data.clone())
+        .wrap(actix_web::middleware::Compress::default())
+        .wrap_fn(move |req, srv| {
+            let t0 = Instant::now();
+            let method = req.method().to_string();
+            let route = req
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_string());
+            let data = data.clone();
+            let fut = srv.call(req);
+            async move {
+                let res = fut.await?;
+                data.metrics.observe(
+                    &method,
+                    &route,
+                    res.status().as_u16(),
+                    t0.elapsed().as_secs_f64(),
+                );
+                Ok(res)
+            }
+        })
+        .configure(configure)
+        .default_service(web::to(not_found))
 }
