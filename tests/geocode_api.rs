@@ -692,6 +692,12 @@ fn raw_utf8_in_the_request_line_is_answered() {
         body.len()
     );
     s.write_all(req.as_bytes()).unwrap();
+    // the same query in GBK, as some older systems send it: a JSON 400 naming `q`
+    let gbk = b"\xc9\xcf\xba\xa3\xca\xd0\xbb\xc6\xc6\xd6\xc7\xf8"; // 上海市黄浦区
+    s.write_all(b"GET /v1/parse?q=").unwrap();
+    s.write_all(gbk).unwrap();
+    s.write_all(format!(" HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .unwrap();
     let mut r = BufReader::new(s);
     let (code, batch) = read_response(&mut r);
     assert_eq!(code, 200, "{batch}");
@@ -709,4 +715,9 @@ fn raw_utf8_in_the_request_line_is_answered() {
     assert_eq!(code, 200, "{parsed}");
     let parsed: Value = serde_json::from_str(&parsed).unwrap();
     assert_eq!(parsed["county"]["code"], "310101");
+    let (code, err) = read_response(&mut r);
+    assert_eq!(code, 400, "{err}");
+    let err: Value = serde_json::from_str(&err).unwrap();
+    assert_eq!(err["error"]["field"], "q", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("UTF-8"));
 }

@@ -18,7 +18,11 @@ impl Params {
             let dec = |s: &str| {
                 let s = s.replace('+', " ");
                 percent_decode(&s).ok_or_else(|| {
-                    ApiError::bad(k.to_string(), "invalid percent-encoding or UTF-8")
+                    ApiError::bad(
+                        k.to_string(),
+                        "invalid percent-encoding, or not UTF-8 once decoded \
+                         (GBK/GB18030 bytes are not accepted: send UTF-8)",
+                    )
                 })
             };
             m.insert(dec(k)?, dec(v)?);
