@@ -1,7 +1,9 @@
 //! Seeded generator of **synthetic** house numbers (no real house-number data exists here).
 //!
-//! Version 2. Input: the real named roads of an OSMnx drive network (`shanghai_huangpu_drive.osm`,
-//! © OpenStreetMap contributors, ODbL) and the real division tree. For every road name, houses
+//! Version 3 (version 2 gave a compound's name again in the same county: 7 of 327 names of the
+//! sample were on two compounds). Input: the real named roads of an OSMnx drive network
+//! (`shanghai_huangpu_drive.osm`, © OpenStreetMap contributors, ODbL) and the real division
+//! tree. For every road name, houses
 //! are placed every `spacing` metres along each of its ways at ground level (version 1 also
 //! numbered the elevated expressways, ramps, bridges and tunnels: 延安高架路 109弄), 12 m to
 //! either side; numbers
@@ -11,7 +13,8 @@
 //! real 街道 of 黄浦区 from the code list, the one whose approximate centre (hand-placed,
 //! documented in [`HUANGPU_STREETS`], not an official boundary) is nearest, so the
 //! street-level assignment is synthetic too. With a seeded RNG (ChaCha8): 15 % of numbers become
-//! compounds (小区/苑/花园/大厦) with 2–8 buildings (幢), 15 % become lanes (弄) with 3–12
+//! compounds (小区/苑/花园/大厦; a name once per county, see [`compound_name`]) with 2–8
+//! buildings (幢), 15 % become lanes (弄) with 3–12
 //! houses (`45弄6号`), and every 97th house also has a retired old number (its number + 500)
 //! whose successor is the current address. Every record has `synthetic = true`.
 //!
@@ -25,10 +28,10 @@ use crate::divisions::{Divisions, Level};
 use anyhow::{Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-pub const GENERATOR_VERSION: u32 = 2;
+pub const GENERATOR_VERSION: u32 = 3;
 
 /// Approximate centres (lon, lat WGS84) of the 街道 of 黄浦区 used to assign houses to streets.
 /// Hand-placed from general knowledge of the district; not boundaries.
@@ -188,6 +191,36 @@ fn numbering_axis(xy: &[(f64, f64)]) -> (f64, f64) {
     }
 }
 
+/// A compound's name from the drawn parts `[A, A, B, C]`, unique among `given`: as the rules
+/// on place names ask (no two residential compounds of one county share a name: 《地名管理条例》
+/// 第十条), a name already given is replaced by the next unused one in a fixed order of the
+/// B and C parts (no further draws: the random stream, hence every other record, stays as it
+/// was), or after all of them by the drawn name with 二期, 三期, … appended.
+fn compound_name(prefix: &str, drawn: [usize; 4], given: &mut HashSet<String>) -> String {
+    let [a1, a2, b, c] = drawn;
+    let (nb, nc) = (COMPOUND_B.len(), COMPOUND_C.len());
+    let name = |b: usize, c: usize, phase: &str| {
+        format!(
+            "{prefix}{}{}{}{}{phase}",
+            COMPOUND_A[a1], COMPOUND_A[a2], COMPOUND_B[b], COMPOUND_C[c]
+        )
+    };
+    let tries = (0..nb * nc).map(|k| name((b + k) % nb, (c + k / nb) % nc, ""));
+    const PHASE: [&str; 8] = ["二", "三", "四", "五", "六", "七", "八", "九"];
+    let phases = (0..).map(|n: usize| {
+        let n = PHASE
+            .get(n)
+            .map_or_else(|| (n + 2).to_string(), |p| p.to_string());
+        name(b, c, &format!("{n}期"))
+    });
+    let found = tries
+        .chain(phases)
+        .find(|n| !given.contains(n))
+        .expect("an endless list");
+    given.insert(found.clone());
+    found
+}
+
 /// Places houses along the roads (WGS84 lon/lat), numbering as described in the module docs.
 fn place_houses(
     roads: &[OsmRoad],
@@ -198,6 +231,8 @@ fn place_houses(
     dy: f64,
 ) -> Vec<House> {
     let mut out = Vec::new();
+    // compound names given so far: one tile is one county, where a name is given once
+    let mut compounds = HashSet::new();
     for road in roads {
         let all: Vec<(f64, f64)> = road.ways.iter().flatten().copied().collect();
         let (lon0, lat0) = all[0];
@@ -237,13 +272,13 @@ fn place_houses(
                         let (lon, lat) = (lon + dx, lat + dy);
                         let roll: f64 = rng.gen();
                         if roll < 0.15 {
-                            let cname = format!(
-                                "{}{}{}",
-                                COMPOUND_A[rng.gen_range(0..COMPOUND_A.len())],
-                                COMPOUND_A[rng.gen_range(0..COMPOUND_A.len())],
-                                COMPOUND_B[rng.gen_range(0..COMPOUND_B.len())],
-                            ) + COMPOUND_C[rng.gen_range(0..COMPOUND_C.len())];
-                            let cname = format!("{prefix}{cname}");
+                            let drawn = [
+                                rng.gen_range(0..COMPOUND_A.len()),
+                                rng.gen_range(0..COMPOUND_A.len()),
+                                rng.gen_range(0..COMPOUND_B.len()),
+                                rng.gen_range(0..COMPOUND_C.len()),
+                            ];
+                            let cname = compound_name(prefix, drawn, &mut compounds);
                             out.push(House {
                                 road: name.clone(),
                                 lane: 0,
@@ -666,5 +701,48 @@ mod tests {
             forward * 100 >= steps * 98,
             "{forward} of {steps} steps forward"
         );
+    }
+
+    /// No two compounds of one county share a name (the sample is one county): 7 names were
+    /// each given to two compounds on different roads before version 3.
+    #[test]
+    fn a_compound_name_is_given_once_in_the_county() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut r = csv::Reader::from_path(root.join("data/addresses/huangpu_addresses.csv"))
+            .expect("the shipped sample");
+        let mut gates: BTreeMap<String, std::collections::BTreeSet<(String, String)>> =
+            BTreeMap::new();
+        for row in r.records() {
+            let row = row.unwrap();
+            if !row[4].is_empty() {
+                let gate = (row[2].to_string(), row[3].to_string());
+                gates.entry(row[4].to_string()).or_default().insert(gate);
+            }
+        }
+        assert!(gates.len() > 300, "{} compounds", gates.len());
+        let shared: Vec<_> = gates.iter().filter(|(_, g)| g.len() > 1).collect();
+        assert!(shared.is_empty(), "{shared:?}");
+    }
+
+    #[test]
+    fn a_name_already_given_becomes_the_next_unused_one() {
+        let mut given = HashSet::new();
+        let drawn = [0, 1, 2, 3];
+        let first = compound_name("", drawn, &mut given);
+        assert_eq!(first, "金华庭大厦");
+        // the next B part, then (after all ten) the next C part
+        assert_eq!(compound_name("", drawn, &mut given), "金华都大厦");
+        let mut all: Vec<String> = (2..50)
+            .map(|_| compound_name("", drawn, &mut given))
+            .collect();
+        assert_eq!(all.last().unwrap(), "金华园公寓");
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 48);
+        // all 50 B × C names given: a phase of the drawn name
+        assert_eq!(compound_name("", drawn, &mut given), "金华庭大厦二期");
+        assert_eq!(compound_name("", drawn, &mut given), "金华庭大厦三期");
+        // another tile's prefix is another name
+        assert_eq!(compound_name("东兴", drawn, &mut given), "东兴金华庭大厦");
     }
 }
