@@ -154,7 +154,8 @@ impl Framer {
                     }
                     return;
                 }
-                self.state = if self.tunnel {
+                // (both a length and chunked: ambiguous framing, RFC 9112 §6.3)
+                self.state = if self.tunnel || (self.chunked && self.content_length.is_some()) {
                     State::Passthrough
                 } else if self.chunked {
                     State::ChunkSize
@@ -170,7 +171,9 @@ impl Framer {
                 let digits = text.split(|&b| b == b';').next().unwrap_or_default();
                 let size = std::str::from_utf8(digits)
                     .ok()
-                    .and_then(|d| u64::from_str_radix(d.trim(), 16).ok());
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|d| u64::from_str_radix(d, 16).ok());
                 self.state = match size {
                     Some(0) => State::Trailers,
                     Some(n) => State::ChunkData(n),
@@ -206,8 +209,10 @@ impl Framer {
         let value = String::from_utf8_lossy(&text[colon + 1..]);
         let value = value.trim();
         if name.eq_ignore_ascii_case(b"content-length") {
+            // digits only (`parse` would take `+5`, which a codec may read otherwise)
+            let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
             match value.parse::<u64>() {
-                Ok(n) if self.content_length.is_none_or(|m| m == n) => {
+                Ok(n) if digits && self.content_length.is_none_or(|m| m == n) => {
                     self.content_length = Some(n)
                 }
                 _ => return false,
@@ -419,6 +424,16 @@ mod tests {
         // a bad length: everything after passes as sent (the codec answers 400 as before)
         let input = "POST /b HTTP/1.1\r\nContent-Length: x\r\n\r\nGET /p?q=路 HTTP/1.1\r\n\r\n";
         every_split(input, input, 0);
+        // a signed length, a signed chunk size, a length and chunked together
+        for input in [
+            "POST /b HTTP/1.1\r\nContent-Length: +2\r\n\r\nabGET /p?q=路 HTTP/1.1\r\n\r\n",
+            "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nab\r\n0\r\n\r\n\
+             GET /p?q=路 HTTP/1.1\r\n\r\n",
+            "POST /b HTTP/1.1\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n\
+             2\r\nab\r\n0\r\n\r\nGET /p?q=路 HTTP/1.1\r\n\r\n",
+        ] {
+            every_split(input, input, 0);
+        }
         // two different lengths
         let input = "POST /b HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab\
                      GET /p?q=路 HTTP/1.1\r\n\r\n";
@@ -432,5 +447,84 @@ mod tests {
         assert_eq!(run(long.as_bytes(), 4096).0, long.as_bytes());
         // an unfinished line at the end of the connection comes out as it is
         assert_eq!(run("GET /p?q=路".as_bytes(), 1).0, "GET /p?q=路".as_bytes());
+    }
+
+    /// Random connections of pipelined requests (raw and encoded targets; bodies by length and
+    /// chunked that hold UTF-8 and lines looking like request lines), cut at random places:
+    /// the output is each request with only its target encoded.
+    #[test]
+    fn random_pipelines_cut_anywhere() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let words = [
+            "福州路",
+            "12号",
+            "a",
+            "%E7%A6%8F",
+            "&x=黄浦",
+            "\r\nGET /q?福 HTTP/1.1\r\n",
+        ];
+        let text = |rng: &mut rand_chacha::ChaCha8Rng, body: bool| {
+            let n = rng.gen_range(0..6);
+            (0..n)
+                .map(|_| words[rng.gen_range(0..if body { 6 } else { 5 })])
+                .collect::<String>()
+        };
+        for _ in 0..300 {
+            let (mut input, mut want) = (Vec::new(), Vec::new());
+            for _ in 0..rng.gen_range(1..6) {
+                let q = text(&mut rng, false);
+                let enc: String = q
+                    .bytes()
+                    .map(|b| {
+                        if b > 0x7F {
+                            format!("%{b:02X}")
+                        } else {
+                            (b as char).to_string()
+                        }
+                    })
+                    .collect();
+                let body = text(&mut rng, true);
+                let head = |target: &str, kind: u32| match kind {
+                    0 => format!("GET /v1/parse?q={target} HTTP/1.1\r\nHost: h\r\n\r\n"),
+                    1 => format!(
+                        "POST /v1/geocode/batch?q={target} HTTP/1.1\r\nX: 福\r\n\
+                         Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    ),
+                    _ => {
+                        let mut h = format!(
+                            "POST /b?q={target} HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        );
+                        let third = (0..=body.len() / 3)
+                            .rev()
+                            .find(|&k| body.is_char_boundary(k))
+                            .unwrap_or(0);
+                        let mut at = 0;
+                        for (k, cut) in [third, body.len()].into_iter().enumerate() {
+                            if cut > at {
+                                h += &format!("{:x}{}\r\n", cut - at, [";e", ""][k]);
+                                h += &body[at..cut];
+                                h += "\r\n";
+                                at = cut;
+                            }
+                        }
+                        h + "0\r\n\r\n"
+                    }
+                };
+                let kind = rng.gen_range(0..3);
+                let (i, w) = (head(&q, kind), head(&enc, kind));
+                input.extend_from_slice(i.as_bytes());
+                want.extend_from_slice(w.as_bytes());
+            }
+            for step in [1, 5, 17, rng.gen_range(1..200)] {
+                let (out, _) = run(&input, step);
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&want),
+                    "step {step}"
+                );
+            }
+        }
     }
 }
