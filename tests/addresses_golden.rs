@@ -189,6 +189,21 @@ fn fixed_readings_of_real_rows() {
     assert_eq!(parse("慈谿市北三環西路").2.as_deref(), Some("330282"));
     // the conflict rule still takes a three-character county (jionlp's 柳州地区忻城县)
     assert_eq!(parse("柳州地区忻城县").2.as_deref(), Some("451321"));
+    // a county of another province read alike a county of the province named (黄埔区 is
+    // Guangzhou's, 黄浦区 Shanghai's: the real row 上海市黄埔区南京东路300号 went to
+    // Guangzhou): the one of the province named, both ways round
+    for (q, want) in [
+        ("上海市黄埔区南京东路300号名人商业大厦10楼", "310101"),
+        ("上海黄埔区福州路100号", "310101"),
+        ("广州市黄浦区科学城", "440112"),
+    ] {
+        assert_eq!(parse(q).2.as_deref(), Some(want), "{q}");
+    }
+    // not a name that differs by more than a slip of the pen: 朝阳区 after 杭州 stays 朝阳区
+    // (Beijing's or Changchun's, by the conflict rule), not 富阳区 (one character away, read
+    // otherwise); 西城区 stays Beijing's, not 西湖区
+    assert_eq!(parse("浙江省杭州市朝阳区").3.as_deref(), Some("朝阳区"));
+    assert_eq!(parse("杭州市西城区").2.as_deref(), Some("110102"));
 }
 
 /// Every county of the code lists, written after its city's full name and after its city's
@@ -379,4 +394,77 @@ fn township_short_names_in_real_rows() {
             "{q}: {county:?} {town:?}"
         );
     }
+}
+
+/// Every county written with one character replaced by one read alike so that the name is a
+/// county of another province (黄浦区 → 黄埔区, Guangzhou's), after its city's full name, reads
+/// as that county, with a `fuzzy` correction: not as the other province's county.
+#[test]
+fn every_county_read_alike_as_another_provinces_after_its_city() {
+    use pinyin::ToPinyinMulti;
+    let (d, p) = parser();
+    let divs = &d.tree.divs;
+    let homophones = |x: char, z: char| {
+        let (Some(a), Some(b)) = (x.to_pinyin_multi(), z.to_pinyin_multi()) else {
+            return false;
+        };
+        a.into_iter()
+            .any(|a| b.into_iter().any(|b| a.plain() == b.plain()))
+    };
+    let province = |mut i: usize| {
+        while let Some(up) = divs[i].parent {
+            i = up as usize;
+        }
+        i
+    };
+    let counties: Vec<usize> = (0..divs.len())
+        .filter(|&i| divs[i].level == Level::County && !divs[i].statistical_only)
+        .collect();
+    // a character apart, read alike, the suffix the same
+    let alike = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        a.len() == b.len()
+            && a.last() == b.last()
+            && a.iter().zip(&b).filter(|(x, z)| x != z).count() == 1
+            && a.iter().zip(&b).all(|(x, z)| x == z || homophones(*x, *z))
+    };
+    let mut cases = Vec::new();
+    for &c in &counties {
+        let Some(city) = divs[c].parent.map(|x| x as usize) else {
+            continue;
+        };
+        if divs[city].level != Level::City || divs[city].statistical_only {
+            continue;
+        }
+        for &o in &counties {
+            let other = &divs[o].name;
+            if province(o) == province(c)
+                || other.chars().count() < 3
+                || !alike(&divs[c].name, other)
+            {
+                continue;
+            }
+            // the name must not be a county of this province too, and only `c` of the city
+            // may be read alike
+            let here = |n: &str| {
+                counties
+                    .iter()
+                    .any(|&x| province(x) == province(c) && divs[x].name == n)
+            };
+            let under_city = counties
+                .iter()
+                .filter(|&&x| divs[x].parent == Some(city as u32) && alike(&divs[x].name, other))
+                .count();
+            if here(other) || under_city != 1 {
+                continue;
+            }
+            cases.push((
+                format!("{}{other}人民路1号", divs[city].name),
+                divs[c].code(),
+            ));
+        }
+    }
+    cases.sort();
+    cases.dedup();
+    sweep(&p, cases.into_iter(), 250, |m| m.county());
 }

@@ -373,6 +373,42 @@ fn a_road_elsewhere_does_not_answer_for_the_divisions_named() {
     assert_eq!(qingdao[0]["division"]["code"], "370203");
 }
 
+/// 黄埔区 written for 黄浦区 (the two read alike; 黄埔区 is Guangzhou's) after 上海 is Shanghai's
+/// district with a `fuzzy` correction, and the house is found there: before, the conflict rule
+/// moved the address 1,200 km to Guangzhou's 黄埔区.
+#[test]
+fn a_county_of_another_province_read_alike_is_the_one_of_the_province_named() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let rows = sample_rows();
+    let row = plain_house_number(&rows);
+    let (code, road, number) = (&row[0], &row[2], &row[3]);
+    let (s, v) = get(
+        &c,
+        &format!("{}/v1/geocode?q=上海黄埔区{road}{number}", srv.base),
+    );
+    assert_eq!(s, 200, "{v}");
+    let top = &v["candidates"][0];
+    assert_eq!(top["code"], code.to_string(), "{top}");
+    assert_eq!(top["level"], "house_number", "{top}");
+    let fuzzy: Vec<&Value> = top["corrections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kind"] == "fuzzy")
+        .collect();
+    assert_eq!(fuzzy.len(), 1, "{top}");
+    assert_eq!(fuzzy[0]["from"], "黄埔区");
+    assert_eq!(fuzzy[0]["to"], "上海市黄浦区");
+    // /v1/parse says the same
+    let (s, p) = get(
+        &c,
+        &format!("{}/v1/parse?q=上海黄埔区{road}{number}", srv.base),
+    );
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["county"]["code"], "310101", "{p}");
+}
+
 /// A road name one edit from a road of the sample is a typo of it only when the edit is not a
 /// direction or an ordinal: 南京东路 and 中山东二路 (not in the sample) are other roads than the
 /// sample's 南京西路 and 中山东一路, kilometres away, and get the district, while 南京酉路 and

@@ -154,6 +154,10 @@ pub struct DivisionParser {
     /// (`town_pair`), asked before the map: most positions a fallback looks at start none
     town_firsts: super::PairBits,
     town_pairs: super::PairBits,
+    /// the counties of each province of the code lists: where a county named after a province
+    /// or city lies in another province, one of these a character away may be the one meant
+    /// (上海黄埔区 for 上海黄浦区)
+    counties_of: HashMap<u32, Vec<u32>, foldhash::fast::FixedState>,
 }
 
 /// Townships' short names by (county, first character, second character): each name and its
@@ -263,6 +267,8 @@ enum FixKind {
     ShortName,
     Conflict,
     Noise,
+    /// a county name one character away from a county of the province named before it
+    Fuzzy,
 }
 
 type Fixes = SmallVec<[Fix; 2]>;
@@ -386,6 +392,7 @@ impl<'a> DivisionMatch<'a> {
                         Correction::new("conflict", from, self.parser.full_name(f.node))
                     }
                     FixKind::Noise => Correction::new("noise", from, ""),
+                    FixKind::Fuzzy => Correction::new("fuzzy", from, self.parser.full_name(f.node)),
                 }
             })
             .collect()
@@ -461,6 +468,17 @@ struct Hit {
     key: u32,
     chars: u32,
     bytes: u32,
+}
+
+/// Do two characters share a reading, tones aside (埔 pǔ/bù and 浦 pǔ)? The commonest slip in a
+/// division name is a character of the same sound.
+fn homophones(x: char, z: char) -> bool {
+    use pinyin::ToPinyinMulti;
+    let (Some(px), Some(pz)) = (x.to_pinyin_multi(), z.to_pinyin_multi()) else {
+        return false;
+    };
+    px.into_iter()
+        .any(|a| pz.into_iter().any(|b| a.plain() == b.plain()))
 }
 
 /// Byte length of the UTF-8 character whose lead byte is `b`.
@@ -838,6 +856,14 @@ impl DivisionParser {
         self.county_pairs = super::PairBits::with_log2(15);
         for n in self.nodes.iter().filter(|n| n.level == Level::County) {
             self.county_pairs.insert_prefix(&n.name);
+        }
+        self.counties_of.clear();
+        for i in 0..self.n_tree {
+            let n = &self.nodes[i as usize];
+            if n.level == Level::County && !is_placeholder_name(&n.name) {
+                let p = self.province_of(i);
+                self.counties_of.entry(p).or_default().push(i);
+            }
         }
     }
 
@@ -1265,6 +1291,8 @@ impl DivisionParser {
                         }
                     }
                     if !next.is_empty() {
+                        // (a county of the province named, read alike, before the conflict)
+                        self.fuzzy_county(text, pos, h, hyps, next, cells);
                         return Fallback::Take {
                             at: pos,
                             bytes: h.bytes as usize,
@@ -1338,6 +1366,57 @@ impl DivisionParser {
             }
         }
         Fallback::Stop
+    }
+
+    /// A full county name at byte `pos` (the key `h`, whose conflicting readings are in
+    /// `next`) that lies in another province than a reading so far, where a county of the
+    /// province or city read is one character away from it, read alike (上海黄埔区: 黄埔区 is
+    /// Guangzhou's, 黄浦区 Shanghai's): the county of the province named, with a `fuzzy`
+    /// correction, replaces the conflict readings in `next` (which would move the address
+    /// across the country).
+    #[cold]
+    #[inline(never)]
+    fn fuzzy_county(
+        &self,
+        text: &str,
+        pos: usize,
+        h: &Hit,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+    ) {
+        let end = pos + h.bytes as usize;
+        let named: SmallVec<[u32; 2]> = self
+            .entries_of(h.key)
+            .as_slice()
+            .iter()
+            .filter(|e| e.kind == Kind::Full && e.level == Level::County)
+            .map(|e| e.node)
+            .collect();
+        let mut fuzzy: SmallVec<[Hyp; 2]> = SmallVec::new();
+        for y in hyps {
+            if y.node == NO_NODE
+                || y.node >= self.n_tree
+                || self.info[y.node as usize].level >= Level::County
+                || named
+                    .iter()
+                    .any(|&n| self.province_of(n) == self.province_of(y.node))
+            {
+                continue;
+            }
+            for c in self.counties_one_char_away(y.node, &text[pos..end]) {
+                let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, pos, end, c));
+                fuzzy.push(Hyp {
+                    node: c,
+                    score: y.score + Kind::Old.weight() * h.chars,
+                    fix: f,
+                });
+            }
+        }
+        if !fuzzy.is_empty() {
+            next.clear();
+            next.extend(fuzzy);
+        }
     }
 
     /// A township's short name at byte `pos` right after its county (黄浦区外滩, 西湖区蒋村),
@@ -1461,6 +1540,50 @@ impl DivisionParser {
             }
         }
         None
+    }
+
+    /// The province `idx` lies in (itself for a province).
+    fn province_of(&self, mut idx: u32) -> u32 {
+        loop {
+            let p = self.info[idx as usize].parent;
+            if p == NO_PARENT {
+                return idx;
+            }
+            idx = p;
+        }
+    }
+
+    /// Counties under the reading `y` (a province or city) whose full name is `name` with one
+    /// character other than its last (the suffix) replaced by one read alike: 黄浦区 for
+    /// 黄埔区 after 上海 (not 富阳区 for 朝阳区: a different name, not a slip of the pen).
+    fn counties_one_char_away(&self, y: u32, name: &str) -> SmallVec<[u32; 2]> {
+        let mut out = SmallVec::new();
+        let Some(cs) = self.counties_of.get(&self.province_of(y)) else {
+            return out;
+        };
+        for &c in cs {
+            let cn = self.nodes[c as usize].name.as_str();
+            if cn.len() != name.len() || !self.is_within(c, y) {
+                continue;
+            }
+            let (mut a, mut b) = (cn.chars(), name.chars());
+            let mut diff = None;
+            let mut n = 0;
+            let mut last_same = true;
+            while let (Some(x), Some(z)) = (a.next(), b.next()) {
+                last_same = x == z;
+                if !last_same {
+                    diff = Some((x, z));
+                    n += 1;
+                }
+            }
+            if let (Some((x, z)), 1, true) = (diff, n, last_same) {
+                if homophones(x, z) {
+                    out.push(c);
+                }
+            }
+        }
+        out
     }
 
     /// The node at each level (province … village) on the way down to `idx`.
