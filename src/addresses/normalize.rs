@@ -841,7 +841,13 @@ pub fn cn_number(s: &[char]) -> Option<u32> {
                 '千' | '仟' => 1000,
                 _ => return None,
             };
-            let n = if cur == 0 && unit == 10 { 1 } else { cur };
+            // a unit without a digit before it counts once: 十二 is 12, and 百号 (百 first) is
+            // 100, not 0
+            let n = if cur == 0 && (unit == 10 || total == 0) {
+                1
+            } else {
+                cur
+            };
             total += n * unit;
             cur = 0;
             seen = true;
@@ -910,6 +916,13 @@ mod tests {
         assert_eq!(s, "黄浦区福州路12号");
         assert_eq!(cn_number(&['二', '〇', '八']), Some(208));
         assert_eq!(cn_number(&['三', '十']), Some(30));
+        // a leading unit alone counts once (百号 was house 0)
+        assert_eq!(cn_number(&['百']), Some(100));
+        assert_eq!(cn_number(&['百', '零', '五']), Some(105));
+        assert_eq!(cn_number(&['千', '二', '百']), Some(1200));
+        assert_eq!(cn_number(&['一', '千', '零', '十']), Some(1010));
+        let (s, _) = normalize("福州路百号");
+        assert_eq!(s, "福州路100号");
     }
 
     /// The scan only skips steps that would change nothing: the gated normaliser equals the
