@@ -757,3 +757,67 @@ fn raw_utf8_in_the_request_line_is_answered() {
     assert_eq!(err["error"]["field"], "q", "{err}");
     assert!(err["error"]["message"].as_str().unwrap().contains("UTF-8"));
 }
+
+/// `GET /v1/addresses/{code}`: every retired record of the sample answers with its status and
+/// its successor's code and text (the successor's own record agrees), a record with an alias
+/// lists it, coordinates follow `crs`, and bad or unknown codes are a 400 or a 404 naming
+/// `code`.
+#[test]
+fn an_address_is_looked_up_by_its_code() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let rows = sample_rows();
+    let retired: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[8] == "retired").collect();
+    assert!(retired.len() >= 5, "{}", retired.len());
+    for r in retired {
+        let (s, v) = get(&c, &format!("{}/v1/addresses/{}", srv.base, &r[0]));
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["status"], "retired", "{v}");
+        assert_eq!(v["code"], &r[0]);
+        assert_eq!(v["road"], &r[2]);
+        assert_eq!(v["number"], &r[3]);
+        assert_eq!(v["successor"]["code"], &r[9], "{v}");
+        let (s, succ) = get(&c, &format!("{}/v1/addresses/{}", srv.base, &r[9]));
+        assert_eq!(s, 200, "{succ}");
+        assert_eq!(succ["status"], "current");
+        assert_eq!(succ["address"], v["successor"]["address"]);
+        assert!(succ["successor"].is_null());
+    }
+    let aliased = rows.iter().find(|r| !r[10].is_empty()).unwrap();
+    let (s, v) = get(&c, &format!("{}/v1/addresses/{}", srv.base, &aliased[0]));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["aliases"],
+        json!(aliased[10].split('|').collect::<Vec<_>>())
+    );
+    let (lon, lat): (f64, f64) = (aliased[6].parse().unwrap(), aliased[7].parse().unwrap());
+    assert!((v["lon"].as_f64().unwrap() - lon).abs() < 1e-6, "{v}");
+    assert!((v["lat"].as_f64().unwrap() - lat).abs() < 1e-6, "{v}");
+    assert_eq!(v["crs"], "wgs84");
+    // GCJ-02 is several hundred metres off WGS84 in Shanghai
+    let (_, g) = get(
+        &c,
+        &format!("{}/v1/addresses/{}?crs=gcj02", srv.base, &aliased[0]),
+    );
+    let d = ((g["lon"].as_f64().unwrap() - lon).powi(2)
+        + (g["lat"].as_f64().unwrap() - lat).powi(2))
+    .sqrt();
+    assert!(d > 0.003 && d < 0.01, "{g}");
+    // a code that cannot be one, and one that is not in the book
+    for (code, status) in [("31010100257875884076x", 400), ("3101", 400)] {
+        let (s, e) = get(&c, &format!("{}/v1/addresses/{code}", srv.base));
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (status, Some("code")),
+            "{e}"
+        );
+    }
+    let mut unknown = aliased[0].to_string();
+    unknown.replace_range(20.., if unknown.ends_with('0') { "1" } else { "0" });
+    let (s, e) = get(&c, &format!("{}/v1/addresses/{unknown}", srv.base));
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (404, Some("code")),
+        "{e}"
+    );
+}

@@ -164,6 +164,8 @@ pub struct AddressBook {
     max_compound_chars: usize,
     by_code: FastMap<String, u32>,
     aliases: FastMap<String, u32>,
+    /// the aliases of each record that has any, as given (for the lookup by code)
+    rec_aliases: FastMap<u32, Vec<Box<str>>>,
     rtree: RTree<GeomWithData<[f64; 2], u32>>,
     /// division node → (sum lon, sum lat, count) of its addresses (and its descendants')
     centroids: FastMap<u32, (f64, f64, u32)>,
@@ -332,6 +334,10 @@ impl AddressBook {
                 let (n, _) = normalize::normalize(al);
                 self.aliases.insert(n.into_owned(), ri);
             }
+            if !a.aliases.is_empty() {
+                self.rec_aliases
+                    .insert(ri, a.aliases.iter().map(|x| x.as_str().into()).collect());
+            }
             let retired = a.status == "retired";
             if let Some(s) = &a.successor {
                 successors.push((ri, s.clone()));
@@ -468,7 +474,12 @@ impl AddressBook {
                 .values()
                 .map(|v| v.len() * 4 + 64)
                 .sum::<usize>()
-            + self.aliases.len() * 72;
+            + self.aliases.len() * 72
+            + self
+                .rec_aliases
+                .values()
+                .map(|v| 4 + 24 + 16 + v.iter().map(|x| x.len() + 16).sum::<usize>())
+                .sum::<usize>();
         recs + roads + rtree + codes + names
     }
 
@@ -485,6 +496,7 @@ impl AddressBook {
         v
     }
 
+    /// The standard address of a record (its aliases are left out: [`Self::aliases_of`]).
     pub fn address(&self, ri: u32) -> Address {
         let r = &self.recs[ri as usize];
         let div = self.parser.nodes[r.node as usize]
@@ -503,6 +515,7 @@ impl AddressBook {
             lat: r.lat,
             status: if r.retired { "retired" } else { "current" }.into(),
             successor: (r.successor != NONE).then(|| self.code_of(r.successor)),
+            // (left empty here, on the geocoder's path: `aliases_of`)
             aliases: Vec::new(),
             synthetic: r.synthetic,
         }
@@ -539,6 +552,17 @@ impl AddressBook {
     /// Record index of a code.
     pub fn find_code(&self, code: &str) -> Option<u32> {
         self.by_code.get(code).copied()
+    }
+
+    /// The aliases of a record, as given.
+    pub fn aliases_of(&self, ri: u32) -> &[Box<str>] {
+        self.rec_aliases.get(&ri).map_or(&[], |v| v.as_slice())
+    }
+
+    /// Record index of a retired record's successor.
+    pub fn successor_of(&self, ri: u32) -> Option<u32> {
+        let s = self.recs[ri as usize].successor;
+        (s != NONE).then_some(s)
     }
 
     /// Nearest current address within `radius_m` of a WGS84 point: (record, metres).

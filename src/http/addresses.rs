@@ -25,7 +25,61 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(batch))
                 .default_service(web::to(super::not_found)),
         )
-        .route("/v1/parse", web::get().to(parse));
+        .route("/v1/parse", web::get().to(parse))
+        .route("/v1/addresses/{code}", web::get().to(by_code));
+}
+
+/// A record of the book as JSON: its standard text, code, elements, division, coordinates in
+/// `crs`, status and successor (code and text), aliases.
+fn address_json(b: &AddressBook, ri: u32, crs: Crs) -> Value {
+    let a = b.address(ri);
+    let node = &b.parser.nodes[b.node_of(ri) as usize];
+    let (x, y) = crs.from_wgs84(a.lon, a.lat);
+    json!({
+        "address": b.full_text(ri),
+        "code": a.code,
+        "division": {"code": node.code, "name": node.name, "level": node.level},
+        "road": a.road,
+        "number": a.number,
+        "compound": a.compound,
+        "building": a.building,
+        "lon": r7(x), "lat": r7(y),
+        "status": a.status,
+        "successor": b.successor_of(ri).map(|s| json!({
+            "code": b.code_of(s),
+            "address": b.full_text(s),
+        })),
+        "aliases": b.aliases_of(ri),
+        "synthetic": a.synthetic,
+    })
+}
+
+/// `GET /v1/addresses/{code}?crs=`: the standard address with this code (a retired one too,
+/// with its successor). 400 for a code that cannot be one (digits: a 6-, 9- or 12-digit
+/// division code and a 12-digit serial), 404 for one the book does not hold.
+async fn by_code(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let p = Params::from_req(&req)?;
+    let crs = p.crs()?;
+    let code = path.into_inner();
+    if !code.bytes().all(|c| c.is_ascii_digit()) || ![18, 21, 24].contains(&code.len()) {
+        return Err(ApiError::bad(
+            "code",
+            format!(
+                "'{code}' is not a standard address code (a 6-, 9- or 12-digit division code and a 12-digit serial: 18, 21 or 24 digits)"
+            ),
+        ));
+    }
+    let b = book(&state);
+    let ri = b
+        .find_code(&code)
+        .ok_or_else(|| ApiError::not_found("code", format!("no address with code {code}")))?;
+    let mut v = address_json(&b, ri, crs);
+    v["crs"] = json!(crs);
+    Ok(HttpResponse::Ok().json(v))
 }
 
 fn book(state: &AppState) -> Arc<AddressBook> {
@@ -388,21 +442,11 @@ pub fn reverse_hook(
     let b = book(state);
     Ok(Some(match b.nearest(lon, lat, radius) {
         Some((ri, dist)) => {
-            let a = b.address(ri);
-            let (x, y) = crs.from_wgs84(a.lon, a.lat);
-            json!({
-                "found": true,
-                "address": b.full_text(ri),
-                "code": a.code,
-                "road": a.road,
-                "number": a.number,
-                "compound": a.compound,
-                "building": a.building,
-                "lon": r7(x), "lat": r7(y),
-                "distance_m": (dist * 10.0).round() / 10.0,
-                "radius_m": radius,
-                "synthetic": a.synthetic,
-            })
+            let mut v = address_json(&b, ri, crs);
+            v["found"] = json!(true);
+            v["distance_m"] = json!((dist * 10.0).round() / 10.0);
+            v["radius_m"] = json!(radius);
+            v
         }
         None => json!({"found": false, "radius_m": radius}),
     }))

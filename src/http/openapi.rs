@@ -78,7 +78,10 @@ fn addresses_paths() -> Value {
         "/v1/parse": {"get": {"summary": "Structured parse only: divisions with codes (province … village), road, number, compound, building, unit, room; an ambiguous text lists the divisions it may name under alternatives",
             "parameters": [q("q", "address text", true, "string"),
                            q("city", "division context: a name or code the text lies in (杭州, 330100)", false, "string")],
-            "responses": ok("parsed elements")}}
+            "responses": ok("parsed elements")}},
+        "/v1/addresses/{code}": {"get": {"summary": "A standard address by its code (a retired one too, with its successor's code and text): text, elements, division, coordinates, status, aliases",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}, crs_param()],
+            "responses": {"200": {"description": "address"}, "400": {"description": "not an address code (18, 21 or 24 digits)"}, "404": {"description": "unknown code"}}}}
     })
 }
 
