@@ -249,7 +249,6 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(lines[3]["error"]["field"], "queries[3]");
 
     // batch CSV with a malformed row
-    let csv_body = format!("id,q\n1,{q}\n2,\"unterminated\n");
     let r = c
         .post(format!("{}/v1/geocode/batch", srv.base))
         .header("content-type", "text/csv")
@@ -276,7 +275,36 @@ fn geocode_parse_batch_reverse() {
         lines[1]
     );
     assert_eq!(lines[2]["candidates"][0]["level"], "road");
-    let _ = csv_body;
+    // rows are named by the line they start on, past blank lines and a quoted field over two
+    // lines; a quote left open (which the reader would run to the end of the body, joining
+    // every row after it into one address) is an error of its row, not a silent query
+    let r = c
+        .post(format!("{}/v1/geocode/batch?parse_only=true", srv.base))
+        .header("content-type", "text/csv")
+        .body(format!(
+            "q\n{q}\n\n\n{q}\n\"黄浦区\n{road}\"\n\"unterminated\n{q}\n"
+        ))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let lines: Vec<Value> = r
+        .text()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&Value> = lines.iter().map(|l| &l["id"]).collect();
+    assert_eq!(
+        ids,
+        [&json!(2), &json!(5), &json!(6), &json!(8)],
+        "{lines:?}"
+    );
+    assert_eq!(lines[2]["county"]["code"], "310101", "{}", lines[2]);
+    assert_eq!(lines[3]["error"]["field"], "line 8.q", "{}", lines[3]);
+    assert!(lines[3]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not closed"));
 
     // reverse with the nearest address
     let (s, v) = get(

@@ -311,8 +311,34 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
         .ok_or_else(|| ApiError::bad("body", "CSV needs a column named q, address or 原始地址"))?;
     let idcol = headers.iter().position(|h| h.trim() == "id");
     let mut rows = Vec::new();
-    for (i, r) in rdr.records().enumerate() {
-        let line = i + 2;
+    // where the last record starts: a quote left open there runs to the end of the body, which
+    // the reader takes as one field holding every line after it
+    let mut last_start = None;
+    let mut prev_line = 1;
+    for r in rdr.records() {
+        // the line a record starts on (a quoted field may span lines): the reader gives where
+        // it began to look, before the blank lines it skips
+        let pos = match &r {
+            Ok(r) => r.position(),
+            Err(e) => e.position(),
+        };
+        let (line, start) = match pos {
+            Some(p) => {
+                let from = (p.byte() as usize).min(body.len());
+                let skip = body[from..]
+                    .iter()
+                    .take_while(|&&c| c == b'\n' || c == b'\r')
+                    .count();
+                let nl = body[from..from + skip]
+                    .iter()
+                    .filter(|&&c| c == b'\n')
+                    .count();
+                (p.line() as usize + nl, Some(from + skip))
+            }
+            None => (prev_line + 1, None),
+        };
+        prev_line = line;
+        last_start = if r.is_ok() { start } else { None };
         match r {
             Ok(r) => {
                 let field = format!("line {line}.{}", &headers[qcol]);
@@ -335,6 +361,18 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
                     field,
                 })
             }
+        }
+    }
+    // (quotes come in pairs in a well-formed record: open, close and doubled ones)
+    if let (Some(at), Some(row)) = (last_start, rows.last_mut()) {
+        if body
+            .get(at..)
+            .is_some_and(|b| b.iter().filter(|&&c| c == b'"').count() % 2 == 1)
+        {
+            row.q = Err(ApiError::bad(
+                row.field.clone(),
+                "a quoted field is not closed: it runs to the end of the body",
+            ));
         }
     }
     Ok(rows)
