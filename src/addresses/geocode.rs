@@ -123,7 +123,7 @@ impl AddressBook {
     pub fn geocode(&self, q: &str, within: Option<u32>, limit: usize) -> Geocode {
         let (norm, mut corr0) = normalize(q);
         let mut cands: Vec<Candidate> = Vec::new();
-        if let Some(&ri) = self.aliases.get(norm.as_ref()) {
+        if let Some(ri) = self.alias_record(norm.as_ref()) {
             cands.push(self.rec_candidate(ri, "building", false, corr0.clone(), 0.0));
         }
         let m = self.parser.parse(&norm, within);

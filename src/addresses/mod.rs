@@ -57,6 +57,11 @@ const NONE: u32 = u32::MAX;
 /// that could be used to flood buckets: query text is only looked up, never inserted).
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
+fn alias_hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(s)
+}
+
 /// A bitmap over hashed character pairs (by default 2^18 bits, 32 KB: stays in cache):
 /// "surely absent" in front of a lookup that would miss the cache (a hash set, a large trie).
 #[derive(Clone)]
@@ -163,9 +168,13 @@ pub struct AddressBook {
     compound_by_name: FastMap<String, Vec<u32>>,
     max_compound_chars: usize,
     by_code: FastMap<String, u32>,
-    aliases: FastMap<String, u32>,
-    /// the aliases of each record that has any, as given (for the lookup by code)
-    rec_aliases: FastMap<u32, Vec<Box<str>>>,
+    /// normalised alias → its entry in `alias_list` (the last record given it): the text is
+    /// kept once, in `alias_text`
+    aliases: hashbrown::HashTable<u32>,
+    /// each alias as (record, byte range of its normalised text in `alias_text`), in record
+    /// order (records are only appended): a record's aliases for the lookup by code
+    alias_list: Vec<(u32, u32, u32)>,
+    alias_text: String,
     rtree: RTree<GeomWithData<[f64; 2], u32>>,
     /// division node → (sum lon, sum lat, count) of its addresses (and its descendants')
     centroids: FastMap<u32, (f64, f64, u32)>,
@@ -332,11 +341,9 @@ impl AddressBook {
             };
             for al in &a.aliases {
                 let (n, _) = normalize::normalize(al);
-                self.aliases.insert(n.into_owned(), ri);
-            }
-            if !a.aliases.is_empty() {
-                self.rec_aliases
-                    .insert(ri, a.aliases.iter().map(|x| x.as_str().into()).collect());
+                if let Err(m) = self.add_alias(&n, ri) {
+                    errs.push((i, "aliases", m));
+                }
             }
             let retired = a.status == "retired";
             if let Some(s) = &a.successor {
@@ -474,12 +481,9 @@ impl AddressBook {
                 .values()
                 .map(|v| v.len() * 4 + 64)
                 .sum::<usize>()
-            + self.aliases.len() * 72
-            + self
-                .rec_aliases
-                .values()
-                .map(|v| 4 + 24 + 16 + v.iter().map(|x| x.len() + 16).sum::<usize>())
-                .sum::<usize>();
+            + self.aliases.capacity() * 5
+            + self.alias_list.capacity() * 12
+            + self.alias_text.capacity();
         recs + roads + rtree + codes + names
     }
 
@@ -554,9 +558,53 @@ impl AddressBook {
         self.by_code.get(code).copied()
     }
 
-    /// The aliases of a record, as given.
-    pub fn aliases_of(&self, ri: u32) -> &[Box<str>] {
-        self.rec_aliases.get(&ri).map_or(&[], |v| v.as_slice())
+    /// Records `norm` (a normalised alias) for the record `ri`; a later record given the same
+    /// alias takes it over.
+    fn add_alias(&mut self, norm: &str, ri: u32) -> Result<(), String> {
+        let start = self.alias_text.len();
+        let (Ok(s), Ok(e), Ok(at)) = (
+            u32::try_from(start),
+            u32::try_from(start + norm.len()),
+            u32::try_from(self.alias_list.len()),
+        ) else {
+            return Err("alias not indexed: more than 4 GiB of alias text".into());
+        };
+        self.alias_text.push_str(norm);
+        self.alias_list.push((ri, s, e));
+        let (list, text) = (&self.alias_list, &self.alias_text);
+        let of = |i: u32| {
+            let (_, s, e) = list[i as usize];
+            &text[s as usize..e as usize]
+        };
+        let h = alias_hash(norm);
+        match self.aliases.find_mut(h, |&i| of(i) == norm) {
+            Some(slot) => *slot = at,
+            None => {
+                self.aliases.insert_unique(h, at, |&i| alias_hash(of(i)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The record of a normalised alias.
+    pub fn alias_record(&self, norm: &str) -> Option<u32> {
+        let i = *self
+            .aliases
+            .find(alias_hash(norm), |&i| self.alias_at(i) == norm)?;
+        Some(self.alias_list[i as usize].0)
+    }
+
+    fn alias_at(&self, i: u32) -> &str {
+        let (_, s, e) = self.alias_list[i as usize];
+        &self.alias_text[s as usize..e as usize]
+    }
+
+    /// The aliases of a record (normalised, as the book looks them up).
+    pub fn aliases_of(&self, ri: u32) -> impl Iterator<Item = &str> {
+        let from = self.alias_list.partition_point(|a| a.0 < ri);
+        (from..self.alias_list.len())
+            .take_while(move |&i| self.alias_list[i].0 == ri)
+            .map(|i| self.alias_at(i as u32))
     }
 
     /// Record index of a retired record's successor.

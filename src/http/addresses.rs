@@ -49,7 +49,7 @@ fn address_json(b: &AddressBook, ri: u32, crs: Crs) -> Value {
             "code": b.code_of(s),
             "address": b.full_text(s),
         })),
-        "aliases": b.aliases_of(ri),
+        "aliases": b.aliases_of(ri).collect::<Vec<_>>(),
         "synthetic": a.synthetic,
     })
 }
