@@ -500,3 +500,91 @@ fn every_county_read_alike_as_another_provinces_after_its_city() {
     cases.dedup();
     sweep(&p, cases.into_iter(), 250, |m| m.county());
 }
+
+/// Every county, written after its city with one character (not the suffix) replaced by
+/// another read alike so that the name is no division at all (上海市静按区, 杭州市西胡区: the
+/// slips of a pinyin input method), reads as that county with a `fuzzy` correction. The
+/// replacement is the first other character of the same reading in code point order that
+/// names nothing; names that two counties of the city are alike are left out.
+#[test]
+fn every_county_misspelt_alike_after_its_city() {
+    use pinyin::ToPinyinMulti;
+    let (d, p) = parser();
+    let divs = &d.tree.divs;
+    let reads = |c: char| -> Vec<&'static str> {
+        c.to_pinyin_multi()
+            .map(|m| m.into_iter().map(|x| x.plain()).collect())
+            .unwrap_or_default()
+    };
+    // characters of the common CJK block by reading
+    let mut by_reading: std::collections::HashMap<&str, Vec<char>> = Default::default();
+    for c in ('\u{4E00}'..='\u{9FA5}').filter(|c| !c.is_whitespace()) {
+        for r in reads(c) {
+            by_reading.entry(r).or_default().push(c);
+        }
+    }
+    let names: std::collections::HashSet<&str> = divs.iter().map(|x| x.name.as_str()).collect();
+    let alike = |a: &[char], b: &[char]| {
+        a.len() == b.len()
+            && a.last() == b.last()
+            && a.iter().zip(b).filter(|(x, z)| x != z).count() == 1
+            && a.iter()
+                .zip(b)
+                .all(|(x, z)| x == z || reads(*x).iter().any(|r| reads(*z).contains(r)))
+    };
+    let mut cases = Vec::new();
+    for (ci, c) in divs.iter().enumerate() {
+        if c.level != Level::County || c.statistical_only {
+            continue;
+        }
+        let Some(city) = c.parent.map(|x| &divs[x as usize]) else {
+            continue;
+        };
+        if city.level != Level::City || city.statistical_only {
+            continue;
+        }
+        let chars: Vec<char> = c.name.chars().collect();
+        if chars.len() < 3 || !matches!(chars.last(), Some('区' | '县' | '市' | '旗')) {
+            continue;
+        }
+        for k in 0..chars.len() - 1 {
+            let Some(sub) = reads(chars[k])
+                .iter()
+                .flat_map(|r| by_reading.get(r).into_iter().flatten())
+                .copied()
+                .find(|&z| {
+                    // a name the normaliser keeps (not 乾, which zhconv makes 干), that is no
+                    // division and in which nothing is read on its own (黄石亢区 holds the
+                    // city's short name 黄石, 科尔沁乍翼中旗 the county 科尔沁区)
+                    z != chars[k] && {
+                        let mut t = chars.clone();
+                        t[k] = z;
+                        let s: String = t.iter().collect();
+                        normalize(&s).0 == s
+                            && !names.contains(s.as_str())
+                            && p.parse(&s, None).hypotheses.is_empty()
+                    }
+                })
+            else {
+                continue;
+            };
+            let mut t = chars.clone();
+            t[k] = sub;
+            let siblings = divs
+                .iter()
+                .enumerate()
+                .filter(|(i, x)| {
+                    *i != ci
+                        && x.level == Level::County
+                        && x.parent == c.parent
+                        && alike(&x.name.chars().collect::<Vec<_>>(), &t)
+                })
+                .count();
+            if siblings == 0 {
+                let typo: String = t.iter().collect();
+                cases.push((format!("{}{typo}人民路1号", city.name), c.code()));
+            }
+        }
+    }
+    sweep(&p, cases.into_iter(), 5000, |m| m.county());
+}

@@ -154,10 +154,32 @@ pub struct DivisionParser {
     /// (`town_pair`), asked before the map: most positions a fallback looks at start none
     town_firsts: super::PairBits,
     town_pairs: super::PairBits,
-    /// the counties of each province of the code lists: where a county named after a province
-    /// or city lies in another province, one of these a character away may be the one meant
-    /// (上海黄埔区 for 上海黄浦区)
-    counties_of: HashMap<u32, Vec<u32>, foldhash::fast::FixedState>,
+    /// the counties of the code lists (names of three characters or more) by province and
+    /// `shape`: their first and their second character, each with the name's length and last
+    /// character. A name one character away from a county's, the last one kept, keeps one of
+    /// the two: where a county named after a province or city lies in another province, or is
+    /// no division at all, a county of the province a character away may be the one meant
+    /// (上海黄埔区 for 上海黄浦区, 上海市静按区 for 静安区)
+    counties_by_shape: HashMap<(u32, u32, u32), SmallVec<[u32; 2]>, foldhash::fast::FixedState>,
+    /// the same keys, for the fallbacks to rule most text out with a probe or two
+    county_shapes: super::PairBits,
+    /// the first and second characters of those names, each with its province: asked first
+    county_chars: super::PairBits,
+    /// the longest of those names in each province, in characters (the reach of the search)
+    county_max_chars: HashMap<u32, usize, foldhash::fast::FixedState>,
+    /// a county's name as the normaliser leaves it, where that differs (乾安县 → 干安县)
+    county_normalized: HashMap<u32, Box<str>, foldhash::fast::FixedState>,
+}
+
+/// The key of [`DivisionParser::counties_by_shape`]: a character of a name, the name's length
+/// in characters and its last character.
+fn shape(c: char, len: usize, last: char) -> (u32, u32) {
+    (c as u32 | (len.min(31) as u32) << 21, last as u32)
+}
+
+/// A province and a shape as one key of the [`DivisionParser::county_shapes`] bitmap.
+fn shape_bits(province: u32, (x, y): (u32, u32)) -> (u32, u32) {
+    (x ^ province.wrapping_mul(0x9E37_79B9), y)
 }
 
 /// Townships' short names by (county, first character, second character): each name and its
@@ -858,12 +880,37 @@ impl DivisionParser {
         for n in self.nodes.iter().filter(|n| n.level == Level::County) {
             self.county_pairs.insert_prefix(&n.name);
         }
-        self.counties_of.clear();
+        self.counties_by_shape.clear();
+        self.county_normalized.clear();
+        self.county_shapes = super::PairBits::with_log2(16);
+        self.county_chars = super::PairBits::with_log2(15);
+        self.county_max_chars.clear();
         for i in 0..self.n_tree {
             let n = &self.nodes[i as usize];
-            if n.level == Level::County && !is_placeholder_name(&n.name) {
-                let p = self.province_of(i);
-                self.counties_of.entry(p).or_default().push(i);
+            if n.level != Level::County || is_placeholder_name(&n.name) {
+                continue;
+            }
+            let p = self.province_of(i);
+            // (the name as the text comes normalised: 乾安县 is read as 干安县)
+            let norm = super::normalize::normalize_name(&n.name);
+            let name = norm.as_deref().unwrap_or(&n.name);
+            let cs: SmallVec<[char; 16]> = name.chars().collect();
+            if let ([a, b, _, ..], Some(&last)) = (cs.as_slice(), cs.last()) {
+                let m = self.county_max_chars.entry(p).or_default();
+                *m = (*m).max(cs.len());
+                for c in [*a, *b] {
+                    self.county_chars.insert_u32(c as u32, p);
+                    let k = shape(c, cs.len(), last);
+                    let (x, y) = shape_bits(p, k);
+                    self.county_shapes.insert_u32(x, y);
+                    let v = self.counties_by_shape.entry((p, k.0, k.1)).or_default();
+                    if !v.contains(&i) {
+                        v.push(i);
+                    }
+                }
+            }
+            if let Some(t) = norm {
+                self.county_normalized.insert(i, t.into());
             }
         }
     }
@@ -1349,6 +1396,9 @@ impl DivisionParser {
                 };
             }
         }
+        if let Some(bytes) = self.misspelt_county(text, pos, hyps, next, cells) {
+            return Fallback::Take { at: pos, bytes };
+        }
         if !any && pos == 0 && within.is_none() && text.chars().nth(4).is_some() {
             // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
             let one = next_char(b, 0);
@@ -1418,6 +1468,97 @@ impl DivisionParser {
             next.clear();
             next.extend(fuzzy);
         }
+    }
+
+    /// A county name at byte `pos` that is no division at all but one character away from a
+    /// county of the province or city read, the two characters read alike (上海市静按区 for
+    /// 静安区: the slip of a pinyin input method): that county, with a `fuzzy` correction.
+    /// The name runs to a division suffix (区, 县, 市, 旗) as far as the province's longest county
+    /// name reaches (鹰手营子矿区, 积石山保安族东乡族撒拉族自治县), the nearest that gives a county.
+    fn misspelt_county(
+        &self,
+        text: &str,
+        pos: usize,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+    ) -> Option<usize> {
+        if !hyps.iter().any(|y| {
+            y.node != NO_NODE
+                && y.node < self.n_tree
+                && self.info[y.node as usize].level < Level::County
+        }) {
+            return None;
+        }
+        // each division suffix in reach ends a possible name, the shortest first (西市区 holds
+        // 市 before its 区)
+        let mut cs = text[pos..].chars();
+        let (Some(c0), Some(c1)) = (cs.next(), cs.next()) else {
+            return None;
+        };
+        // (a name one character away keeps its first or its second character)
+        let provinces: SmallVec<[u32; 4]> = hyps
+            .iter()
+            .filter(|y| y.node != NO_NODE && y.node < self.n_tree)
+            .map(|y| self.province_of(y.node))
+            .filter(|&p| {
+                self.county_chars.may_contain_u32(c0 as u32, p)
+                    || self.county_chars.may_contain_u32(c1 as u32, p)
+            })
+            .collect();
+        if provinces.is_empty() {
+            return None;
+        }
+        let may = |n: usize, last: char| {
+            [c0, c1].into_iter().any(|c| {
+                provinces.iter().any(|&p| {
+                    let (x, y) = shape_bits(p, shape(c, n, last));
+                    self.county_shapes.may_contain_u32(x, y)
+                })
+            })
+        };
+        let reach = provinces
+            .iter()
+            .filter_map(|p| self.county_max_chars.get(p))
+            .max()
+            .copied()
+            .unwrap_or(0);
+        let b = text.as_bytes();
+        let (mut end, mut n) = (pos, 0);
+        while n < reach {
+            let Some((c, len)) = b.get(end..).and_then(decode) else {
+                break;
+            };
+            end += len;
+            n += 1;
+            let Some(last) = char::from_u32(c) else {
+                break;
+            };
+            if n < 3 || !matches!(last, '区' | '县' | '市' | '旗') || !may(n, last) {
+                continue;
+            }
+            let name = &text[pos..end];
+            for y in hyps {
+                if y.node == NO_NODE
+                    || y.node >= self.n_tree
+                    || self.info[y.node as usize].level >= Level::County
+                {
+                    continue;
+                }
+                for c in self.counties_one_char_away(y.node, name) {
+                    let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, pos, end, c));
+                    next.push(Hyp {
+                        node: c,
+                        score: y.score + Kind::Old.weight() * n as u32,
+                        fix: f,
+                    });
+                }
+            }
+            if !next.is_empty() {
+                return Some(end - pos);
+            }
+        }
+        None
     }
 
     /// A township's short name at byte `pos` right after its county (黄浦区外滩, 西湖区蒋村),
@@ -1558,13 +1699,38 @@ impl DivisionParser {
     /// character other than its last (the suffix) replaced by one read alike: 黄浦区 for
     /// 黄埔区 after 上海 (not 富阳区 for 朝阳区: a different name, not a slip of the pen).
     fn counties_one_char_away(&self, y: u32, name: &str) -> SmallVec<[u32; 2]> {
-        let mut out = SmallVec::new();
-        let Some(cs) = self.counties_of.get(&self.province_of(y)) else {
+        let mut out: SmallVec<[u32; 2]> = SmallVec::new();
+        let mut chars = name.chars();
+        let (Some(c0), Some(c1), Some(last)) = (chars.next(), chars.next(), name.chars().last())
+        else {
             return out;
         };
-        for &c in cs {
-            let cn = self.nodes[c as usize].name.as_str();
-            if cn.len() != name.len() || !self.is_within(c, y) {
+        let n = name.chars().count();
+        let p = self.province_of(y);
+        let mut cands: SmallVec<[u32; 4]> = SmallVec::new();
+        for c in [c0, c1] {
+            let k = shape(c, n, last);
+            let (bx, by) = shape_bits(p, k);
+            if !self.county_shapes.may_contain_u32(bx, by) {
+                continue;
+            }
+            if let Some(v) = self.counties_by_shape.get(&(p, k.0, k.1)) {
+                for &c in v {
+                    if !cands.contains(&c) {
+                        cands.push(c);
+                    }
+                }
+            }
+        }
+        for c in cands {
+            if !self.is_within(c, y) {
+                continue;
+            }
+            let cn = match self.county_normalized.get(&c) {
+                Some(t) => t,
+                None => self.nodes[c as usize].name.as_str(),
+            };
+            if cn.len() != name.len() {
                 continue;
             }
             let (mut a, mut b) = (cn.chars(), name.chars());
