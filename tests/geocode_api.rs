@@ -24,6 +24,17 @@ fn plain_house_number(rows: &[csv::StringRecord]) -> &csv::StringRecord {
         .unwrap()
 }
 
+/// POSTs a batch, asserts a 200 and reads the NDJSON lines of the answer.
+fn batch_lines(r: reqwest::blocking::RequestBuilder) -> Vec<Value> {
+    let r = r.send().unwrap();
+    assert_eq!(r.status(), 200);
+    r.text()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn get(c: &reqwest::blocking::Client, url: &str) -> (u16, Value) {
     let r = c.get(url).send().unwrap();
     let s = r.status().as_u16();
@@ -228,18 +239,10 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["elements"]["number"], 3028);
 
     // batch JSON with one bad row: results stream in order, the bad row gets an error
-    let r = c
-        .post(format!("{}/v1/geocode/batch", srv.base))
-        .json(&json!({"queries": [q.clone(), "", {"id": "x", "q": "黄浦区"}, 42], "crs": "bd09"}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let lines: Vec<Value> = r
-        .text()
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines =
+        batch_lines(c.post(format!("{}/v1/geocode/batch", srv.base)).json(
+            &json!({"queries": [q.clone(), "", {"id": "x", "q": "黄浦区"}, 42], "crs": "bd09"}),
+        ));
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["candidates"][0]["code"], code.to_string());
     assert_eq!(lines[0]["crs"], "bd09");
@@ -249,19 +252,11 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(lines[3]["error"]["field"], "queries[3]");
 
     // batch CSV with a malformed row
-    let r = c
-        .post(format!("{}/v1/geocode/batch", srv.base))
-        .header("content-type", "text/csv")
-        .body(format!("id,q\n1,{q}\n2\n3,黄浦区{road}\n4,\n"))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let lines: Vec<Value> = r
-        .text()
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = batch_lines(
+        c.post(format!("{}/v1/geocode/batch", srv.base))
+            .header("content-type", "text/csv")
+            .body(format!("id,q\n1,{q}\n2\n3,黄浦区{road}\n4,\n")),
+    );
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0]["candidates"][0]["code"], code.to_string());
     // an empty address is named by its CSV line and column
@@ -278,21 +273,13 @@ fn geocode_parse_batch_reverse() {
     // rows are named by the line they start on, past blank lines and a quoted field over two
     // lines; a quote left open (which the reader would run to the end of the body, joining
     // every row after it into one address) is an error of its row, not a silent query
-    let r = c
-        .post(format!("{}/v1/geocode/batch?parse_only=true", srv.base))
-        .header("content-type", "text/csv")
-        .body(format!(
-            "q\n{q}\n\n\n{q}\n\"黄浦区\n{road}\"\n\"unterminated\n{q}\n"
-        ))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let lines: Vec<Value> = r
-        .text()
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = batch_lines(
+        c.post(format!("{}/v1/geocode/batch?parse_only=true", srv.base))
+            .header("content-type", "text/csv")
+            .body(format!(
+                "q\n{q}\n\n\n{q}\n\"黄浦区\n{road}\"\n\"unterminated\n{q}\n"
+            )),
+    );
     let ids: Vec<&Value> = lines.iter().map(|l| &l["id"]).collect();
     assert_eq!(
         ids,

@@ -1444,29 +1444,47 @@ impl DivisionParser {
             .filter(|e| e.kind == Kind::Full && e.level == Level::County)
             .map(|e| e.node)
             .collect();
-        let mut fuzzy: SmallVec<[Hyp; 2]> = SmallVec::new();
+        let mut fuzzy = Vec::new();
+        self.read_alike(text, (pos, end), h.chars, hyps, &mut fuzzy, cells, |y| {
+            named
+                .iter()
+                .all(|&n| self.province_of(n) != self.province_of(y))
+        });
+        if !fuzzy.is_empty() {
+            *next = fuzzy;
+        }
+    }
+
+    /// For each reading of `hyps` above the county level that `take` accepts, the counties
+    /// under it one character from `text[start..end]` (of `chars` characters), read alike,
+    /// into `next`, each with a `fuzzy` correction.
+    #[allow(clippy::too_many_arguments)]
+    fn read_alike(
+        &self,
+        text: &str,
+        (start, end): (usize, usize),
+        chars: u32,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+        take: impl Fn(u32) -> bool,
+    ) {
         for y in hyps {
             if y.node == NO_NODE
                 || y.node >= self.n_tree
                 || self.info[y.node as usize].level >= Level::County
-                || named
-                    .iter()
-                    .any(|&n| self.province_of(n) == self.province_of(y.node))
+                || !take(y.node)
             {
                 continue;
             }
-            for c in self.counties_one_char_away(y.node, &text[pos..end]) {
-                let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, pos, end, c));
-                fuzzy.push(Hyp {
+            for c in self.counties_one_char_away(y.node, &text[start..end]) {
+                let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, start, end, c));
+                next.push(Hyp {
                     node: c,
-                    score: y.score + Kind::Old.weight() * h.chars,
+                    score: y.score + Kind::Old.weight() * chars,
                     fix: f,
                 });
             }
-        }
-        if !fuzzy.is_empty() {
-            next.clear();
-            next.extend(fuzzy);
         }
     }
 
@@ -1537,23 +1555,7 @@ impl DivisionParser {
             if n < 3 || !matches!(last, '区' | '县' | '市' | '旗') || !may(n, last) {
                 continue;
             }
-            let name = &text[pos..end];
-            for y in hyps {
-                if y.node == NO_NODE
-                    || y.node >= self.n_tree
-                    || self.info[y.node as usize].level >= Level::County
-                {
-                    continue;
-                }
-                for c in self.counties_one_char_away(y.node, name) {
-                    let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, pos, end, c));
-                    next.push(Hyp {
-                        node: c,
-                        score: y.score + Kind::Old.weight() * n as u32,
-                        fix: f,
-                    });
-                }
-            }
+            self.read_alike(text, (pos, end), n as u32, hyps, next, cells, |_| true);
             if !next.is_empty() {
                 return Some(end - pos);
             }
