@@ -163,7 +163,8 @@ pub struct DivisionParser {
     counties_by_shape: HashMap<(u32, u32, u32), SmallVec<[u32; 2]>, foldhash::fast::FixedState>,
     /// the same keys, for the fallbacks to rule most text out with a probe or two
     county_shapes: super::PairBits,
-    /// the first and second characters of those names, each with its province: asked first
+    /// the first characters of those names and their second characters (bit 21 set), each
+    /// with its province: asked first (a name one character away keeps one of them in place)
     county_chars: super::PairBits,
     /// the longest of those names in each province, in characters (the reach of the search)
     county_max_chars: HashMap<u32, usize, foldhash::fast::FixedState>,
@@ -898,8 +899,10 @@ impl DivisionParser {
             if let ([a, b, _, ..], Some(&last)) = (cs.as_slice(), cs.last()) {
                 let m = self.county_max_chars.entry(p).or_default();
                 *m = (*m).max(cs.len());
+                // (the first character as itself, the second with bit 21 set)
+                self.county_chars.insert_u32(*a as u32, p);
+                self.county_chars.insert_u32(*b as u32 | 1 << 21, p);
                 for c in [*a, *b] {
-                    self.county_chars.insert_u32(c as u32, p);
                     let k = shape(c, cs.len(), last);
                     let (x, y) = shape_bits(p, k);
                     self.county_shapes.insert_u32(x, y);
@@ -1396,8 +1399,13 @@ impl DivisionParser {
                 };
             }
         }
-        if let Some(bytes) = self.misspelt_county(text, pos, hyps, next, cells) {
-            return Fallback::Take { at: pos, bytes };
+        if hyps
+            .iter()
+            .any(|y| y.node < self.n_tree && self.info[y.node as usize].level < Level::County)
+        {
+            if let Some(bytes) = self.misspelt_county(text, pos, hyps, next, cells) {
+                return Fallback::Take { at: pos, bytes };
+            }
         }
         if !any && pos == 0 && within.is_none() && text.chars().nth(4).is_some() {
             // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
@@ -1493,6 +1501,9 @@ impl DivisionParser {
     /// 静安区: the slip of a pinyin input method): that county, with a `fuzzy` correction.
     /// The name runs to a division suffix (区, 县, 市, 旗) as far as the province's longest county
     /// name reaches (鹰手营子矿区, 积石山保安族东乡族撒拉族自治县), the nearest that gives a county.
+    /// (Asked only where a reading is above the county level.)
+    #[cold]
+    #[inline(never)]
     fn misspelt_county(
         &self,
         text: &str,
@@ -1501,13 +1512,6 @@ impl DivisionParser {
         next: &mut Vec<Hyp>,
         cells: &mut Vec<(Fix, u32)>,
     ) -> Option<usize> {
-        if !hyps.iter().any(|y| {
-            y.node != NO_NODE
-                && y.node < self.n_tree
-                && self.info[y.node as usize].level < Level::County
-        }) {
-            return None;
-        }
         // each division suffix in reach ends a possible name, the shortest first (西市区 holds
         // 市 before its 区)
         let mut cs = text[pos..].chars();
@@ -1521,7 +1525,7 @@ impl DivisionParser {
             .map(|y| self.province_of(y.node))
             .filter(|&p| {
                 self.county_chars.may_contain_u32(c0 as u32, p)
-                    || self.county_chars.may_contain_u32(c1 as u32, p)
+                    || self.county_chars.may_contain_u32(c1 as u32 | 1 << 21, p)
             })
             .collect();
         if provinces.is_empty() {
