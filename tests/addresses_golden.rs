@@ -49,6 +49,24 @@ fn listed(wrong: &[(String, Option<String>, String)]) -> String {
         .join("\n")
 }
 
+/// The readings of a character, tones aside (the `pinyin` crate, as the parser uses).
+fn reads(c: char) -> Vec<&'static str> {
+    use pinyin::ToPinyinMulti;
+    c.to_pinyin_multi()
+        .map(|m| m.into_iter().map(|x| x.plain()).collect())
+        .unwrap_or_default()
+}
+
+/// Two names of the same length and suffix, one character apart, the two read alike.
+fn read_alike(a: &[char], b: &[char]) -> bool {
+    a.len() == b.len()
+        && a.last() == b.last()
+        && a.iter().zip(b).filter(|(x, z)| x != z).count() == 1
+        && a.iter()
+            .zip(b)
+            .all(|(x, z)| x == z || reads(*x).iter().any(|r| reads(*z).contains(r)))
+}
+
 /// [`sweep_wrong`], asserting that there are more than `min` cases and none wrong.
 fn sweep(
     p: &DivisionParser,
@@ -433,16 +451,8 @@ fn township_short_names_in_real_rows() {
 /// as that county, with a `fuzzy` correction: not as the other province's county.
 #[test]
 fn every_county_read_alike_as_another_provinces_after_its_city() {
-    use pinyin::ToPinyinMulti;
     let (d, p) = parser();
     let divs = &d.tree.divs;
-    let homophones = |x: char, z: char| {
-        let (Some(a), Some(b)) = (x.to_pinyin_multi(), z.to_pinyin_multi()) else {
-            return false;
-        };
-        a.into_iter()
-            .any(|a| b.into_iter().any(|b| a.plain() == b.plain()))
-    };
     let province = |mut i: usize| {
         while let Some(up) = divs[i].parent {
             i = up as usize;
@@ -452,13 +462,11 @@ fn every_county_read_alike_as_another_provinces_after_its_city() {
     let counties: Vec<usize> = (0..divs.len())
         .filter(|&i| divs[i].level == Level::County && !divs[i].statistical_only)
         .collect();
-    // a character apart, read alike, the suffix the same
     let alike = |a: &str, b: &str| {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        a.len() == b.len()
-            && a.last() == b.last()
-            && a.iter().zip(&b).filter(|(x, z)| x != z).count() == 1
-            && a.iter().zip(&b).all(|(x, z)| x == z || homophones(*x, *z))
+        read_alike(
+            &a.chars().collect::<Vec<_>>(),
+            &b.chars().collect::<Vec<_>>(),
+        )
     };
     let mut cases = Vec::new();
     for &c in &counties {
@@ -508,14 +516,8 @@ fn every_county_read_alike_as_another_provinces_after_its_city() {
 /// names nothing; names that two counties of the city are alike are left out.
 #[test]
 fn every_county_misspelt_alike_after_its_city() {
-    use pinyin::ToPinyinMulti;
     let (d, p) = parser();
     let divs = &d.tree.divs;
-    let reads = |c: char| -> Vec<&'static str> {
-        c.to_pinyin_multi()
-            .map(|m| m.into_iter().map(|x| x.plain()).collect())
-            .unwrap_or_default()
-    };
     // characters of the common CJK block by reading
     let mut by_reading: std::collections::HashMap<&str, Vec<char>> = Default::default();
     for c in ('\u{4E00}'..='\u{9FA5}').filter(|c| !c.is_whitespace()) {
@@ -524,14 +526,6 @@ fn every_county_misspelt_alike_after_its_city() {
         }
     }
     let names: std::collections::HashSet<&str> = divs.iter().map(|x| x.name.as_str()).collect();
-    let alike = |a: &[char], b: &[char]| {
-        a.len() == b.len()
-            && a.last() == b.last()
-            && a.iter().zip(b).filter(|(x, z)| x != z).count() == 1
-            && a.iter()
-                .zip(b)
-                .all(|(x, z)| x == z || reads(*x).iter().any(|r| reads(*z).contains(r)))
-    };
     let mut cases = Vec::new();
     for (ci, c) in divs.iter().enumerate() {
         if c.level != Level::County || c.statistical_only {
@@ -577,7 +571,7 @@ fn every_county_misspelt_alike_after_its_city() {
                     *i != ci
                         && x.level == Level::County
                         && x.parent == c.parent
-                        && alike(&x.name.chars().collect::<Vec<_>>(), &t)
+                        && read_alike(&x.name.chars().collect::<Vec<_>>(), &t)
                 })
                 .count();
             if siblings == 0 {

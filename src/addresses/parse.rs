@@ -1459,7 +1459,9 @@ impl DivisionParser {
                 .all(|&n| self.province_of(n) != self.province_of(y))
         });
         if !fuzzy.is_empty() {
-            *next = fuzzy;
+            // (the working set keeps its buffer)
+            next.clear();
+            next.append(&mut fuzzy);
         }
     }
 
@@ -1736,21 +1738,10 @@ impl DivisionParser {
                 Some(t) => t,
                 None => self.nodes[c as usize].name.as_str(),
             };
-            if cn.len() != name.len() {
-                continue;
-            }
-            let (mut a, mut b) = (cn.chars(), name.chars());
-            let mut diff = None;
-            let mut n = 0;
-            let mut last_same = true;
-            while let (Some(x), Some(z)) = (a.next(), b.next()) {
-                last_same = x == z;
-                if !last_same {
-                    diff = Some((x, z));
-                    n += 1;
-                }
-            }
-            if let (Some((x, z)), 1, true) = (diff, n, last_same) {
+            // (the index keys hold the length in characters and the last character: one pair
+            // of characters may differ, read alike)
+            let mut diff = cn.chars().zip(name.chars()).filter(|(x, z)| x != z);
+            if let (Some((x, z)), None) = (diff.next(), diff.next()) {
                 if homophones(x, z) {
                     out.push(c);
                 }
