@@ -424,6 +424,80 @@ fn a_county_of_another_province_read_alike_is_the_one_of_the_province_named() {
     assert_eq!(p["county"]["code"], "310101", "{p}");
 }
 
+/// Without a province, a county name of another province read alike a county of the book, with
+/// the road named there, is that county: 黄埔区福州路100号 sent to a Shanghai bureau is
+/// Shanghai's 黄浦区, found to the house with a `fuzzy` correction, and Guangzhou's 黄埔区 (the
+/// name as written, where the book has no such road) comes after it. With 广州市 named the
+/// address stays in Guangzhou. Before, the answer was Guangzhou's county alone.
+#[test]
+fn a_county_read_alike_a_county_of_the_book_with_the_road_is_that_county() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let rows = sample_rows();
+    let row = plain_house_number(&rows);
+    let (code, road, number) = (&row[0], &row[2], &row[3]);
+    let (s, v) = get(
+        &c,
+        &format!("{}/v1/geocode?q=黄埔区{road}{number}", srv.base),
+    );
+    assert_eq!(s, 200, "{v}");
+    let cands = v["candidates"].as_array().unwrap();
+    let top = &cands[0];
+    assert_eq!(top["code"], code.to_string(), "{v}");
+    assert_eq!(top["level"], "house_number", "{top}");
+    let fuzzy: Vec<&Value> = top["corrections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kind"] == "fuzzy")
+        .collect();
+    assert_eq!(fuzzy.len(), 1, "{top}");
+    assert_eq!(fuzzy[0]["from"], "黄埔区");
+    assert_eq!(fuzzy[0]["to"], "上海市黄浦区");
+    let guangzhou = cands
+        .iter()
+        .position(|k| k["code"] == "440112")
+        .expect("Guangzhou's 黄埔区 stays a candidate");
+    assert!(guangzhou > 0, "{v}");
+    assert_eq!(cands[guangzhou]["level"], "county");
+    // a city named: no other county is read
+    let (s, v) = get(
+        &c,
+        &format!("{}/v1/geocode?q=广州市黄埔区{road}{number}", srv.base),
+    );
+    assert_eq!(s, 200, "{v}");
+    let cands = v["candidates"].as_array().unwrap();
+    assert_eq!(cands[0]["code"], "440112", "{v}");
+    assert!(cands.iter().all(|k| k["code"] != code.to_string()), "{v}");
+}
+
+/// A road name with one character replaced by one read alike (福洲路 for 福州路, the slip of a
+/// pinyin input method) is surer than one with any other character replaced (福川路): with
+/// only two characters before 路, half the name is then wrong. Before, both got 0.8.
+#[test]
+fn a_road_typo_read_alike_is_surer_than_another_character() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let top = |q: &str| {
+        let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
+        assert_eq!(s, 200, "{v}");
+        v["candidates"][0].clone()
+    };
+    let alike = top("黄浦区福洲路100号");
+    let other = top("黄浦区福川路100号");
+    for (t, from) in [(&alike, "福洲路"), (&other, "福川路")] {
+        assert!(
+            t["address"].as_str().unwrap().ends_with("福州路100号"),
+            "{t}"
+        );
+        assert_eq!(t["corrections"][0]["kind"], "fuzzy", "{t}");
+        assert_eq!(t["corrections"][0]["from"], from, "{t}");
+    }
+    let conf = |t: &Value| t["confidence"].as_f64().unwrap();
+    assert!(conf(&alike) >= 0.7, "{alike}");
+    assert!(conf(&other) <= 0.55, "{other}");
+}
+
 /// A road name one edit from a road of the sample is a typo of it only when the edit is not a
 /// direction or an ordinal: 南京东路 and 中山东二路 (not in the sample) are other roads than the
 /// sample's 南京西路 and 中山东一路, kilometres away, and get the district, while 南京酉路 and

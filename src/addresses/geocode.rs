@@ -3,7 +3,7 @@
 //! the road between the nearest numbers of the same parity), the compound and building.
 
 use super::normalize::{normalize, Correction};
-use super::parse::{parse_elements, Elements};
+use super::parse::{parse_elements, DivisionMatch, Elements};
 use super::AddressBook;
 use crate::divisions::Level;
 use serde::Serialize;
@@ -83,7 +83,7 @@ fn level_conf(level: &str) -> f64 {
 fn corr_penalty(c: &[Correction]) -> f64 {
     c.iter()
         .map(|c| match c.kind {
-            "fuzzy" => 0.15,
+            "fuzzy" => fuzzy_penalty(&c.from, &c.to),
             "conflict" => 0.2,
             // the house is on the same road in a neighbouring street of the county
             "other_township" => 0.1,
@@ -92,6 +92,32 @@ fn corr_penalty(c: &[Correction]) -> f64 {
             _ => 0.0,
         })
         .sum()
+}
+
+/// What a `fuzzy` correction of `from` to `to` costs: a character replaced by one read alike
+/// (福洲路 for 福州路, 黄埔区 for 黄浦区: the slip of a pinyin input method) costs least; any
+/// other character replaced in a name with only two characters besides its suffix (黄埔路 read
+/// as 黄河路) costs most, half the name being wrong; the rest (a character replaced in a longer
+/// name, one added or left out) in between. `to` may be a full name ending with the name
+/// corrected (上海市黄浦区 for 黄埔区).
+fn fuzzy_penalty(from: &str, to: &str) -> f64 {
+    let f: Vec<char> = from.chars().collect();
+    let t: Vec<char> = to.chars().collect();
+    let t = &t[t.len().saturating_sub(f.len())..];
+    if f.len() != t.len() {
+        return 0.15;
+    }
+    let mut diff = f.iter().zip(t).filter(|(a, b)| a != b);
+    match (diff.next(), diff.next()) {
+        (Some((&a, &b)), None) if super::parse::homophones(a, b) => 0.1,
+        (Some(_), None) if f.len() <= 3 => 0.3,
+        _ => 0.15,
+    }
+}
+
+/// Is road name `to` the road-like word `from` with one character replaced by one read alike?
+fn read_alike(from: &str, to: &str) -> bool {
+    fuzzy_penalty(from, to) < 0.15 && from.chars().count() == to.chars().count()
 }
 
 /// Words between two roads named as crossing (广东路与河南中路).
@@ -235,6 +261,21 @@ impl AddressBook {
                 }
             }
         }
+        // no road nor compound of the county read, which names nothing above or below it:
+        // the road in a county of the book whose name reads alike (黄埔区福州路100号 sent to
+        // Shanghai: 黄埔区 is Guangzhou's, and Shanghai's 黄浦区 has the 福州路), with a
+        // `fuzzy` correction; the county read stays a candidate
+        let mut alike = None;
+        if hits.is_empty() && compound.is_none() && m.steps().len() == 1 {
+            if let Some((county, h)) = self.roads_of_county_read_alike(&m) {
+                alike = Some(Correction::new(
+                    "fuzzy",
+                    self.parser.nodes[m.hypotheses[0] as usize].name.clone(),
+                    self.parser.full_name(county),
+                ));
+                hits = h;
+            }
+        }
         // a fallback reads the tokens from `detail` on as an address element, not as the
         // divisions they were first read as: their name corrections go
         let keep_fix = |x: &Correction| {
@@ -257,6 +298,7 @@ impl AddressBook {
                             self.roads[h.road as usize].name.clone(),
                         ));
                     }
+                    c.extend(alike.clone());
                     if let Some(t) = named_township {
                         c.push(Correction::new(
                             "other_township",
@@ -283,7 +325,9 @@ impl AddressBook {
                     cands.push(cand);
                     cands.extend(more.into_iter().flatten());
                 }
-                continue;
+                if alike.is_none() {
+                    continue;
+                }
             }
             let mut corr = corr.clone();
             if let Some((c, detail)) = compound {
@@ -502,6 +546,41 @@ impl AddressBook {
     }
 
     /// The county that division `n` lies in, when `n` is below county level.
+    /// The roads named at the start of `m`'s detail in the one county of the book whose name
+    /// is one character from the name of every county `m` reads (and nothing else), the two
+    /// characters read alike; None where no such county or several have such a road.
+    fn roads_of_county_read_alike(&self, m: &DivisionMatch) -> Option<(u32, Vec<RoadHit>)> {
+        let nodes = &self.parser.nodes;
+        let names: Vec<&str> = m
+            .hypotheses
+            .iter()
+            .map(|&n| &nodes[n as usize])
+            .filter(|n| n.level == Level::County)
+            .map(|n| n.name.as_str())
+            .collect();
+        if names.is_empty() || names.len() != m.hypotheses.len() {
+            return None;
+        }
+        let mut found = None;
+        for &c in self.centroids.keys() {
+            let cn = &nodes[c as usize];
+            if cn.level != Level::County
+                || m.hypotheses.contains(&c)
+                || !names.iter().all(|n| read_alike(n, &cn.name))
+            {
+                continue;
+            }
+            let h = self.find_roads(m.detail, &[c], false);
+            if h.iter().any(|h| h.start == 0) {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some((c, h));
+            }
+        }
+        found
+    }
+
     fn county_below(&self, n: u32) -> Option<u32> {
         let nodes = &self.parser.nodes;
         (nodes[n as usize].level > Level::County)
@@ -597,13 +676,15 @@ impl AddressBook {
                 }
             }
         }
-        // a substitution (same length) is likelier than an insertion or a deletion
-        if out
-            .iter()
-            .any(|h| self.roads[h.road as usize].name.chars().count() == w.len())
-        {
-            out.retain(|h| self.roads[h.road as usize].name.chars().count() == w.len());
-        }
+        // a substitution (same length) is likelier than an insertion or a deletion, and a
+        // character read alike likelier than any other (黄埔路: a 黄浦路 before a 黄河路)
+        let keep_first = |out: &mut Vec<RoadHit>, f: &dyn Fn(&str) -> bool| {
+            if out.iter().any(|h| f(&self.roads[h.road as usize].name)) {
+                out.retain(|h| f(&self.roads[h.road as usize].name));
+            }
+        };
+        keep_first(&mut out, &|n| n.chars().count() == w.len());
+        keep_first(&mut out, &|n| read_alike(word, n));
         out.sort_by_key(|h| h.road);
         out
     }
@@ -775,5 +856,23 @@ impl AddressBook {
         let t = (key as f64 - k0) / (k1 - k0);
         let (a, b) = (at(i - 1), at(i));
         Some((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fuzzy_penalty;
+
+    #[test]
+    fn a_fuzzy_correction_costs_by_what_changed() {
+        // a character read alike, in a road or a county (the full name ends with it)
+        assert_eq!(fuzzy_penalty("福洲路", "福州路"), 0.1);
+        assert_eq!(fuzzy_penalty("黄埔区", "上海市黄浦区"), 0.1);
+        // another character, half of a short name
+        assert_eq!(fuzzy_penalty("黄埔路", "黄河路"), 0.3);
+        // another character of a longer name; one added or left out
+        assert_eq!(fuzzy_penalty("中山西一路", "中山东一路"), 0.15);
+        assert_eq!(fuzzy_penalty("去福州路", "福州路"), 0.15);
+        assert_eq!(fuzzy_penalty("福州", "福州路"), 0.15);
     }
 }

@@ -495,7 +495,7 @@ struct Hit {
 
 /// Do two characters share a reading, tones aside (埔 pǔ/bù and 浦 pǔ)? The commonest slip in a
 /// division name is a character of the same sound.
-fn homophones(x: char, z: char) -> bool {
+pub(super) fn homophones(x: char, z: char) -> bool {
     use pinyin::ToPinyinMulti;
     let (Some(px), Some(pz)) = (x.to_pinyin_multi(), z.to_pinyin_multi()) else {
         return false;
