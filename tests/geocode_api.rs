@@ -468,7 +468,7 @@ fn a_county_read_alike_a_county_of_the_book_with_the_road_is_that_county() {
     assert_eq!(s, 200, "{v}");
     let cands = v["candidates"].as_array().unwrap();
     assert_eq!(cands[0]["code"], "440112", "{v}");
-    assert!(cands.iter().all(|k| k["code"] != code.to_string()), "{v}");
+    assert!(cands.iter().all(|k| k["code"] != *code), "{v}");
 }
 
 /// A road name with one character replaced by one read alike (福洲路 for 福州路, the slip of a
