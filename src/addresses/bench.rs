@@ -165,9 +165,15 @@ pub fn damaged_query(
 /// Ground truth of the county named in a text, by a rule independent of the parser: the
 /// county-level full names (≥ 3 characters) occurring anywhere in the text, narrowed to those
 /// under a province or city whose full name also occurs; determinable when exactly one remains.
+///
+/// A county is named as it was when the address was written: a street, town or township
+/// (街道, 镇, 乡) named right after it, of the same city but now of another county
+/// (余杭区南苑街道: 南苑街道 went to the new 临平区 in 2021), moves the truth to that county,
+/// the one the address lies in.
 pub struct CountyTruth {
     county: HashMap<String, Vec<u32>>,
     upper: HashMap<String, Vec<u32>>,
+    town: HashMap<String, Vec<u32>>,
     max: usize,
 }
 
@@ -175,6 +181,7 @@ impl CountyTruth {
     pub fn new(p: &DivisionParser) -> CountyTruth {
         let mut county: HashMap<String, Vec<u32>> = HashMap::new();
         let mut upper: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut town: HashMap<String, Vec<u32>> = HashMap::new();
         let mut max = 0;
         for (i, n) in p.nodes.iter().enumerate() {
             if n.code.is_none() || crate::divisions::tree::is_placeholder_name(&n.name) {
@@ -188,11 +195,21 @@ impl CountyTruth {
                 Level::Province | Level::City => {
                     upper.entry(n.name.clone()).or_default().push(i as u32)
                 }
+                Level::Township
+                    if len >= 3 && ["街道", "镇", "乡"].iter().any(|s| n.name.ends_with(s)) =>
+                {
+                    town.entry(n.name.clone()).or_default().push(i as u32)
+                }
                 _ => continue,
             }
             max = max.max(len);
         }
-        CountyTruth { county, upper, max }
+        CountyTruth {
+            county,
+            upper,
+            town,
+            max,
+        }
     }
 
     /// The 6-digit county code named in `text`, when determinable.
@@ -201,14 +218,20 @@ impl CountyTruth {
         let chars: Vec<char> = t.chars().collect();
         let mut found = Vec::new();
         let mut ups = Vec::new();
+        // (where each county name ends, where each township name starts)
+        let (mut ends, mut towns) = (Vec::new(), Vec::new());
         for i in 0..chars.len() {
             for l in 2..=self.max.min(chars.len() - i) {
                 let s: String = chars[i..i + l].iter().collect();
                 if let Some(v) = self.county.get(&s) {
                     found.extend(v.iter().copied());
+                    ends.extend(v.iter().map(|&c| (c, i + l)));
                 }
                 if let Some(v) = self.upper.get(&s) {
                     ups.extend(v.iter().copied());
+                }
+                if let Some(v) = self.town.get(&s) {
+                    towns.extend(v.iter().map(|&t| (t, i)));
                 }
             }
         }
@@ -224,11 +247,24 @@ impl CountyTruth {
                 found = narrowed;
             }
         }
-        if found.len() == 1 {
-            p.nodes[found[0] as usize].code.clone()
-        } else {
-            None
-        }
+        let [c] = found[..] else {
+            return None;
+        };
+        // the townships of the county's city named right after it, by their county
+        let parent = |x: u32| p.nodes[x as usize].parent;
+        let mut moved: Vec<u32> = towns
+            .iter()
+            .filter(|&&(_, at)| ends.contains(&(c, at)))
+            .filter_map(|&(t, _)| parent(t))
+            .filter(|&k| parent(k) == parent(c))
+            .collect();
+        moved.sort_unstable();
+        moved.dedup();
+        let c = match moved[..] {
+            [k] => k,
+            _ => c,
+        };
+        p.nodes[c as usize].code.clone()
     }
 }
 

@@ -1323,11 +1323,33 @@ impl DivisionParser {
                 let best = hyps.iter().map(|y| y.score).max().unwrap_or(0);
                 // (of three characters or more: a two-character county name such as
                 // Hong Kong's 南区 in 青岛市南区 is the overlap below, not a conflict)
+                let parent = |x: u32| self.nodes[x as usize].parent;
                 for h in hits.iter().rev().filter(|h| h.chars >= 3) {
                     for e in self.entries_of(h.key).as_slice() {
+                        // (or a full township name of another county of the city of the county
+                        // read: 余杭区临平街道, the street moved to 临平区 when 余杭区 was split
+                        // in 2021; addresses keep the county they were written with)
+                        let moved_town = || {
+                            e.kind == Kind::Full
+                                && e.level == Level::Township
+                                && cur_max == Level::County
+                                // (a street, town or township: not one of the zones named
+                                // alike in many counties, 经济开发区, 新技术产业园区)
+                                && ["街道", "镇", "乡"]
+                                    .iter()
+                                    .any(|s| self.nodes[e.node as usize].name.ends_with(s))
+                                && parent(e.node).is_some_and(|c| {
+                                    hyps.iter().any(|y| {
+                                        y.node < self.n_tree
+                                            && level(y.node) == Level::County
+                                            && parent(y.node) == parent(c)
+                                    })
+                                })
+                        };
                         if matches!(e.kind, Kind::Full | Kind::Old)
                             && e.level == Level::County
                             && e.level > cur_max
+                            || moved_town()
                         {
                             let f = push_fix(
                                 cells,
