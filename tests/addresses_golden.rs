@@ -381,24 +381,26 @@ fn every_village_after_its_township() {
 /// own: not shared by two townships of the county (东城街道 and 东城乡), nor the short name
 /// of one of the county's villages or a road's name (南京东路街道), nor followed by what
 /// would make it another name.
-#[test]
-fn every_township_by_its_short_name_after_its_county() {
-    let (d, p) = parser();
+/// For each township whose name without its suffix (`base`) is its own in its county, of two
+/// characters or more and not a road's: `make(front, base, suffix)` (front: its city's and
+/// county's names) and its code.
+fn townships_by_base(
+    d: &Divisions,
+    make: impl Fn(String, &str, &str) -> Option<String>,
+) -> Vec<(String, String)> {
     let div = |i: Option<u32>| i.map(|i| &d.tree.divs[i as usize]);
-    let base = |n: &str| {
+    let split = |n: &str| {
         ["街道", "镇", "乡"]
-            .iter()
-            .find_map(|s| n.strip_suffix(s))
-            .map(String::from)
+            .into_iter()
+            .find_map(|s| n.strip_suffix(s).map(|b| (b.to_string(), s)))
     };
     let mut per_county: std::collections::HashMap<(u32, String), usize> = Default::default();
     for t in d.tree.divs.iter().filter(|t| t.level == Level::Township) {
-        if let (Some(c), Some(b)) = (t.parent, base(&t.name)) {
+        if let (Some(c), Some((b, _))) = (t.parent, split(&t.name)) {
             *per_county.entry((c, b)).or_default() += 1;
         }
     }
-    let cases: Vec<(String, String)> = d
-        .tree
+    d.tree
         .divs
         .iter()
         .filter(|t| t.level == Level::Township)
@@ -411,7 +413,7 @@ fn every_township_by_its_short_name_after_its_county() {
             {
                 return None;
             }
-            let b = base(&t.name)?;
+            let (b, suffix) = split(&t.name)?;
             if b.chars().count() < 2
                 || b.ends_with(['路', '街', '巷', '弄', '里', '道'])
                 || per_county[&(t.parent?, b.clone())] > 1
@@ -419,10 +421,16 @@ fn every_township_by_its_short_name_after_its_county() {
                 return None;
             }
             let city = div(county.parent).filter(|c| !c.statistical_only);
-            let front = city.map_or("", |c| c.name.as_str());
-            Some((format!("{front}{}{b}人民路1号", county.name), t.code()))
+            let front = format!("{}{}", city.map_or("", |c| c.name.as_str()), county.name);
+            Some((make(front, &b, suffix)?, t.code()))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn every_township_by_its_short_name_after_its_county() {
+    let (d, p) = parser();
+    let cases = townships_by_base(&d, |front, b, _| Some(format!("{front}{b}人民路1号")));
     let (n, wrong) = sweep_wrong(&p, cases.into_iter(), |m| m.town());
     // the few others read a community of the same county named like the township (打浦桥,
     // 仙霞新村 in Shanghai): still that county, never another one
@@ -440,6 +448,50 @@ fn every_township_by_its_short_name_after_its_county() {
         wrong.len(),
         listed(&wrong)
     );
+}
+
+/// Every township after its county under the suffix it had before it became a street or a
+/// town (撤镇设街道, 撤乡设镇: 松陵镇 for 松陵街道, 某某乡 for 某某镇), as old addresses and
+/// company registrations keep it: that township, with an `old_name` correction. Before, the
+/// text stopped at the county.
+#[test]
+fn every_township_under_its_former_suffix_after_its_county() {
+    let (d, p) = parser();
+    let cases = townships_by_base(&d, |front, b, suffix| {
+        let old = match suffix {
+            "街道" => "镇",
+            "镇" => "乡",
+            _ => return None,
+        };
+        Some(format!("{front}{b}{old}人民路1号"))
+    });
+    let (n, wrong) = sweep_wrong(&p, cases.iter().cloned(), |m| m.town());
+    assert!(n > 25_000, "{n}");
+    // the others read a village or community of the county named alike (its short name
+    // followed by 镇 or 乡): the county is still right
+    for (text, got, want) in &wrong {
+        assert_eq!(
+            got.as_deref().map(|g| &g[..6]),
+            Some(&want[..6]),
+            "{text}: {got:?}, expected {want}"
+        );
+    }
+    assert!(
+        wrong.len() * 1000 <= n,
+        "{} of {n} wrong:\n{}",
+        wrong.len(),
+        listed(&wrong)
+    );
+    // the correction says so
+    let (text, _) = &cases[0];
+    let (norm, _) = normalize(text);
+    let kinds: Vec<&str> = p
+        .parse(&norm, None)
+        .corrections()
+        .iter()
+        .map(|c| c.kind)
+        .collect();
+    assert!(kinds.contains(&"old_name"), "{text}: {kinds:?}");
 }
 
 /// Real rows of `cpca_addr.csv` with a township's short name: it settles an ambiguous county

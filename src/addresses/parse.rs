@@ -1627,22 +1627,29 @@ impl DivisionParser {
                 let Some(after) = rest.strip_prefix(&**k) else {
                     continue;
                 };
-                if k.len() < best
-                    || after.starts_with(['区', '县', '市', '镇', '乡', '街', '村', '旗', '道'])
-                    || looks_like_road(after)
-                    || names_road_after_place(after)
+                // the township under the suffix it had before it became a street or a town
+                // (松陵镇 for 松陵街道, 撤镇设街道; 某某乡 for 某某镇, 撤乡设镇): an old name
+                let old = ["街道", "镇", "乡"]
+                    .into_iter()
+                    .find(|s| after.starts_with(s) && !self.nodes[*t as usize].name.ends_with(s));
+                let (len, kind) = match old {
+                    Some(s) => (k.len() + s.len(), FixKind::OldName),
+                    None => (k.len(), FixKind::ShortName),
+                };
+                if len < best
+                    || old.is_none()
+                        && (after
+                            .starts_with(['区', '县', '市', '镇', '乡', '街', '村', '旗', '道'])
+                            || looks_like_road(after)
+                            || names_road_after_place(after))
                 {
                     continue;
                 }
-                if k.len() > best {
-                    best = k.len();
+                if len > best {
+                    best = len;
                     next.clear();
                 }
-                let f = push_fix(
-                    cells,
-                    y.fix,
-                    Fix::new(FixKind::ShortName, pos, pos + best, *t),
-                );
+                let f = push_fix(cells, y.fix, Fix::new(kind, pos, pos + best, *t));
                 next.push(Hyp {
                     node: *t,
                     score: y.score + Kind::Short.weight() * k.chars().count() as u32,
