@@ -595,6 +595,99 @@ fn every_county_read_alike_as_another_provinces_after_its_city() {
     sweep(&p, cases.into_iter(), 250, |m| m.county());
 }
 
+/// The characters of the common CJK block by reading, and the names of the code lists: to
+/// write a division name with one character replaced by another read alike.
+struct Slips<'a> {
+    by_reading: std::collections::HashMap<&'static str, Vec<char>>,
+    names: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Slips<'a> {
+    fn new(d: &'a Divisions) -> Self {
+        let mut by_reading: std::collections::HashMap<&str, Vec<char>> = Default::default();
+        for c in '\u{4E00}'..='\u{9FA5}' {
+            for r in reads(c) {
+                by_reading.entry(r).or_default().push(c);
+            }
+        }
+        let names = d.tree.divs.iter().map(|x| x.name.as_str()).collect();
+        Slips { by_reading, names }
+    }
+
+    /// `chars` with character `k` replaced by the first other character of the same reading
+    /// in code point order that leaves a name the normaliser keeps (not 乾, which zhconv makes
+    /// 干), that is no division and in which nothing is read on its own (黄石亢区 holds the
+    /// city's short name 黄石, 科尔沁乍翼中旗 the county 科尔沁区).
+    fn at(&self, p: &DivisionParser, chars: &[char], k: usize) -> Option<Vec<char>> {
+        reads(chars[k])
+            .iter()
+            .flat_map(|r| self.by_reading.get(r).into_iter().flatten())
+            .copied()
+            .filter(|&z| z != chars[k])
+            .map(|z| {
+                let mut t = chars.to_vec();
+                t[k] = z;
+                t
+            })
+            .find(|t| {
+                let s: String = t.iter().collect();
+                normalize(&s).0 == s
+                    && !self.names.contains(s.as_str())
+                    && p.parse(&s, None).hypotheses.is_empty()
+            })
+    }
+}
+
+/// Every city, with one character of its full name (杭洲市) or of its short name (杭洲) replaced
+/// by another read alike, right before one of its counties (杭洲市西湖区: the county alone may be
+/// another city's, 西湖区 of Nanchang), reads as that city and county with a `fuzzy`
+/// correction. Before, nothing at all was read of 杭洲市西湖区文三路100号.
+#[test]
+fn every_city_misspelt_alike_before_one_of_its_counties() {
+    let (d, p) = parser();
+    let divs = &d.tree.divs;
+    let slip = Slips::new(&d);
+    let mut cases = Vec::new();
+    for (ci, c) in divs.iter().enumerate() {
+        if c.level != Level::City || c.statistical_only || !c.name.ends_with('市') {
+            continue;
+        }
+        // its first county with a name of three characters or more
+        let Some(county) = divs.iter().find(|x| {
+            x.parent == Some(ci as u32)
+                && x.level == Level::County
+                && !x.statistical_only
+                && x.name.chars().count() >= 3
+        }) else {
+            continue;
+        };
+        let full: Vec<char> = c.name.chars().collect();
+        for name in [&full[..], &full[..full.len() - 1]] {
+            if name.len() < 2 {
+                continue;
+            }
+            for k in 0..name.len() - usize::from(name.len() == full.len()) {
+                let Some(t) = slip.at(&p, name, k) else {
+                    continue;
+                };
+                let typo: String = t.iter().collect();
+                cases.push((format!("{typo}{}人民路1号", county.name), county.code()));
+            }
+        }
+    }
+    sweep(&p, cases.iter().cloned(), 800, |m| m.county());
+    // the correction names the city
+    let (text, _) = &cases[0];
+    let (norm, _) = normalize(text);
+    let fixes = p.parse(&norm, None).corrections();
+    assert!(
+        fixes
+            .iter()
+            .any(|f| f.kind == "fuzzy" && f.to.ends_with('市')),
+        "{text}: {fixes:?}"
+    );
+}
+
 /// Every county, written after its city with one character (not the suffix) replaced by
 /// another read alike so that the name is no division at all (上海市静按区, 杭州市西胡区: the
 /// slips of a pinyin input method), reads as that county with a `fuzzy` correction. The
@@ -604,14 +697,7 @@ fn every_county_read_alike_as_another_provinces_after_its_city() {
 fn every_county_misspelt_alike_after_its_city() {
     let (d, p) = parser();
     let divs = &d.tree.divs;
-    // characters of the common CJK block by reading
-    let mut by_reading: std::collections::HashMap<&str, Vec<char>> = Default::default();
-    for c in ('\u{4E00}'..='\u{9FA5}').filter(|c| !c.is_whitespace()) {
-        for r in reads(c) {
-            by_reading.entry(r).or_default().push(c);
-        }
-    }
-    let names: std::collections::HashSet<&str> = divs.iter().map(|x| x.name.as_str()).collect();
+    let slip = Slips::new(&d);
     let mut cases = Vec::new();
     for (ci, c) in divs.iter().enumerate() {
         if c.level != Level::County || c.statistical_only {
@@ -628,28 +714,9 @@ fn every_county_misspelt_alike_after_its_city() {
             continue;
         }
         for k in 0..chars.len() - 1 {
-            let Some(sub) = reads(chars[k])
-                .iter()
-                .flat_map(|r| by_reading.get(r).into_iter().flatten())
-                .copied()
-                .find(|&z| {
-                    // a name the normaliser keeps (not 乾, which zhconv makes 干), that is no
-                    // division and in which nothing is read on its own (黄石亢区 holds the
-                    // city's short name 黄石, 科尔沁乍翼中旗 the county 科尔沁区)
-                    z != chars[k] && {
-                        let mut t = chars.clone();
-                        t[k] = z;
-                        let s: String = t.iter().collect();
-                        normalize(&s).0 == s
-                            && !names.contains(s.as_str())
-                            && p.parse(&s, None).hypotheses.is_empty()
-                    }
-                })
-            else {
+            let Some(t) = slip.at(&p, &chars, k) else {
                 continue;
             };
-            let mut t = chars.clone();
-            t[k] = sub;
             let siblings = divs
                 .iter()
                 .enumerate()

@@ -170,6 +170,9 @@ pub struct DivisionParser {
     county_max_chars: HashMap<u32, usize, foldhash::fast::FixedState>,
     /// a county's name as the normaliser leaves it, where that differs (乾安县 → 干安县)
     county_normalized: HashMap<u32, Box<str>, foldhash::fast::FixedState>,
+    /// the first characters (with 0) and the second characters (with 1) of the cities' full
+    /// and short names: a name one character away from one keeps one of the two in place
+    city_chars: super::PairBits,
 }
 
 /// The key of [`DivisionParser::counties_by_shape`]: a character of a name, the name's length
@@ -916,6 +919,19 @@ impl DivisionParser {
                 self.county_normalized.insert(i, t.into());
             }
         }
+        self.city_chars = super::PairBits::with_log2(14);
+        for i in 0..self.n_tree {
+            let n = &self.nodes[i as usize];
+            if n.level != Level::City {
+                continue;
+            }
+            for name in std::iter::once(n.name.clone()).chain(short_names(&n.name, Level::City)) {
+                let name = super::normalize::normalize_name(&name).unwrap_or(name);
+                for (k, c) in name.chars().take(2).enumerate() {
+                    self.city_chars.insert_u32(c as u32, k as u32);
+                }
+            }
+        }
     }
 
     /// Number of dictionary keys and the heap bytes of the trie and entry table.
@@ -1429,6 +1445,14 @@ impl DivisionParser {
                 return Fallback::Take { at: pos, bytes };
             }
         }
+        if hyps.iter().all(|y| {
+            y.node == NO_NODE
+                || y.node < self.n_tree && self.info[y.node as usize].level < Level::City
+        }) {
+            if let Some(bytes) = self.misspelt_city(text, pos, hyps, next, cells, alt) {
+                return Fallback::Take { at: pos, bytes };
+            }
+        }
         if !any && pos == 0 && within.is_none() && text.chars().nth(4).is_some() {
             // one or two stray characters before a full county name (深罗湖区, 州市荔湾区)
             let one = next_char(b, 0);
@@ -1586,6 +1610,88 @@ impl DivisionParser {
             self.read_alike(text, (pos, end), n as u32, hyps, next, cells, |_| true);
             if !next.is_empty() {
                 return Some(end - pos);
+            }
+        }
+        None
+    }
+
+    /// A city's full or short name at byte `pos` with one character replaced by one read alike
+    /// (杭洲市 for 杭州市, 杭洲 for 杭州), under a province read (or nothing read), right before
+    /// the full name of one of its counties (杭洲市西湖区, 浙江杭洲西湖区: the county alone may be
+    /// ambiguous, 西湖区 of Hangzhou or of Nanchang, and without a county after it a word such as
+    /// 福洲路 is not taken for a city): that city, with a `fuzzy` correction; its length in bytes.
+    /// The county is looked for first, two to five characters on (most text has none there, a
+    /// bitmap probe each), and only its city's names are compared.
+    #[cold]
+    #[inline(never)]
+    fn misspelt_city(
+        &self,
+        text: &str,
+        pos: usize,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+        alt: &mut Vec<Hit>,
+    ) -> Option<usize> {
+        let mut cs = text[pos..].chars();
+        let (c0, c1) = (cs.next()?, cs.next()?);
+        if !self.city_chars.may_contain_u32(c0 as u32, 0)
+            && !self.city_chars.may_contain_u32(c1 as u32, 1)
+        {
+            return None;
+        }
+        let b = text.as_bytes();
+        let (mut end, mut n) = (next_char(b, pos), 1);
+        let mut best = 0;
+        while n < 5 && end < b.len() {
+            let Some((last, len)) = decode(&b[end..]) else {
+                break;
+            };
+            end += len;
+            n += 1;
+            // (a short name of two to four characters, or a full name: 市, 自治州, 地区, 盟
+            // last)
+            if n > 4 && !matches!(char::from_u32(last), Some('市' | '州' | '区' | '盟')) {
+                continue;
+            }
+            self.county_hits(text, end, alt);
+            let typed = &text[pos..end];
+            for h in alt.iter() {
+                for e in self.entries_of(h.key).as_slice() {
+                    let city = self.info[e.node as usize].parent;
+                    if e.kind != Kind::Full || e.level != Level::County || city == NO_PARENT {
+                        continue;
+                    }
+                    let cn = &self.nodes[city as usize];
+                    if cn.level != Level::City
+                        || next.iter().any(|y| y.node == city)
+                        || !std::iter::once(cn.name.clone())
+                            .chain(short_names(&cn.name, Level::City))
+                            .any(|name| {
+                                let name = super::normalize::normalize_name(&name).unwrap_or(name);
+                                let mut diff = name.chars().zip(typed.chars()).filter(|(x, z)| x != z);
+                                name.chars().count() == n
+                                    && matches!((diff.next(), diff.next()), (Some((x, z)), None) if homophones(x, z))
+                            })
+                    {
+                        continue;
+                    }
+                    for y in hyps {
+                        if y.node != NO_NODE && !self.is_within(city, y.node) {
+                            continue;
+                        }
+                        let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, pos, end, city));
+                        next.push(Hyp {
+                            node: city,
+                            score: y.score + Kind::Old.weight() * n as u32,
+                            fix: f,
+                        });
+                        best = end - pos;
+                    }
+                }
+            }
+            if best > 0 {
+                return Some(best);
             }
         }
         None
