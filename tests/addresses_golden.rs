@@ -163,6 +163,9 @@ fn fixed_readings_of_real_rows() {
         ("上海市闸北区天目西路", "310106"),
         ("南汇区惠南镇", "310115"),
         ("上海卢湾淡水路", "310101"),
+        // 萝岗区 went into Guangzhou's 黄埔区 in 2014; 浦东新区 is often written 浦东区
+        ("广州市萝岗区九佛西路1389号", "440112"),
+        ("上海市浦东区峨山路91弄", "310115"),
     ] {
         assert_eq!(parse(q).2.as_deref(), Some(want), "{q}");
     }

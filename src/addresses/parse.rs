@@ -740,6 +740,14 @@ impl DivisionParser {
             }
             match level {
                 Level::County => {
+                    // a new area with 新 left out, as it is often written (上海市浦东区 for
+                    // 浦东新区), where that names no division
+                    if let Some(base) = name.strip_suffix("新区") {
+                        let a = format!("{base}区");
+                        if base.chars().count() >= 2 && !p.nodes.iter().any(|n| n.name == a) {
+                            p.add(&a, i, Kind::Alias);
+                        }
+                    }
                     // functional zones named after their city (秦皇岛市经济技术开发区)
                     if let Some(par) = parent {
                         let pn = p.nodes[par as usize].name.clone();
