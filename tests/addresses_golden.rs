@@ -166,6 +166,9 @@ fn fixed_readings_of_real_rows() {
         // 萝岗区 went into Guangzhou's 黄埔区 in 2014; 浦东新区 is often written 浦东区
         ("广州市萝岗区九佛西路1389号", "440112"),
         ("上海市浦东区峨山路91弄", "310115"),
+        // a high-tech zone of the code lists as it is written, 高新区
+        ("济南高新区万科金域中心A栋1705", "370176"),
+        ("郑州市高新区科学大道169号", "410172"),
     ] {
         assert_eq!(parse(q).2.as_deref(), Some(want), "{q}");
     }

@@ -748,13 +748,26 @@ impl DivisionParser {
                             p.add(&a, i, Kind::Alias);
                         }
                     }
-                    // functional zones named after their city (秦皇岛市经济技术开发区)
+                    // functional zones named after their city (秦皇岛市经济技术开发区), and a
+                    // high-tech zone as it is written, 高新区 (济南高新区, 长春净月高新区)
+                    let hi_tech = ["高新技术产业开发区", "高新技术开发区"]
+                        .iter()
+                        .find_map(|s| name.strip_suffix(s))
+                        .map(|base| format!("{base}高新区"));
+                    let mut names = vec![name.clone()];
+                    names.extend(hi_tech.clone());
+                    for a in hi_tech.iter().filter(|a| a.chars().count() >= 5) {
+                        p.add(a, i, Kind::Alias);
+                    }
                     if let Some(par) = parent {
                         let pn = p.nodes[par as usize].name.clone();
                         let mut prefixes = vec![pn.clone()];
                         prefixes.extend(short_names(&pn, Level::City));
-                        for pre in prefixes {
-                            if let Some(rest) = name.strip_prefix(&pre) {
+                        for (pre, n) in prefixes
+                            .iter()
+                            .flat_map(|x| names.iter().map(move |n| (x, n)))
+                        {
+                            if let Some(rest) = n.strip_prefix(pre.as_str()) {
                                 if rest.chars().count() >= 3 {
                                     p.add(rest, i, Kind::Alias);
                                 }
