@@ -388,9 +388,27 @@ fn a_road_elsewhere_does_not_answer_for_the_divisions_named() {
     assert_eq!(qingdao[0]["division"]["code"], "370203");
 }
 
+/// The top candidate of geocode answer `v` is the house numbered `code`, with one `fuzzy`
+/// correction, `from` → `to`.
+fn top_is_house_with_one_fuzzy(v: &Value, code: &str, (from, to): (&str, &str)) {
+    let top = &v["candidates"][0];
+    assert_eq!(top["code"], code, "{v}");
+    assert_eq!(top["level"], "house_number", "{top}");
+    let fuzzy: Vec<&Value> = top["corrections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kind"] == "fuzzy")
+        .collect();
+    assert_eq!(fuzzy.len(), 1, "{top}");
+    assert_eq!(fuzzy[0]["from"], from);
+    assert_eq!(fuzzy[0]["to"], to);
+}
+
 /// 黄埔区 written for 黄浦区 (the two read alike; 黄埔区 is Guangzhou's) after 上海 is Shanghai's
 /// district with a `fuzzy` correction, and the house is found there: before, the conflict rule
-/// moved the address 1,200 km to Guangzhou's 黄埔区.
+/// moved the address 1,200 km to Guangzhou's 黄埔区. Without a province, the county of the book
+/// read alike that has the road named comes first.
 #[test]
 fn a_county_of_another_province_read_alike_is_the_one_of_the_province_named() {
     let srv = common::spawn_server(&[]);
@@ -403,18 +421,7 @@ fn a_county_of_another_province_read_alike_is_the_one_of_the_province_named() {
         &format!("{}/v1/geocode?q=上海黄埔区{road}{number}", srv.base),
     );
     assert_eq!(s, 200, "{v}");
-    let top = &v["candidates"][0];
-    assert_eq!(top["code"], code.to_string(), "{top}");
-    assert_eq!(top["level"], "house_number", "{top}");
-    let fuzzy: Vec<&Value> = top["corrections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| k["kind"] == "fuzzy")
-        .collect();
-    assert_eq!(fuzzy.len(), 1, "{top}");
-    assert_eq!(fuzzy[0]["from"], "黄埔区");
-    assert_eq!(fuzzy[0]["to"], "上海市黄浦区");
+    top_is_house_with_one_fuzzy(&v, code, ("黄埔区", "上海市黄浦区"));
     // /v1/parse says the same
     let (s, p) = get(
         &c,
@@ -422,38 +429,17 @@ fn a_county_of_another_province_read_alike_is_the_one_of_the_province_named() {
     );
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["county"]["code"], "310101", "{p}");
-}
-
-/// Without a province, a county name of another province read alike a county of the book, with
-/// the road named there, is that county: 黄埔区福州路100号 sent to a Shanghai bureau is
-/// Shanghai's 黄浦区, found to the house with a `fuzzy` correction, and Guangzhou's 黄埔区 (the
-/// name as written, where the book has no such road) comes after it. With 广州市 named the
-/// address stays in Guangzhou. Before, the answer was Guangzhou's county alone.
-#[test]
-fn a_county_read_alike_a_county_of_the_book_with_the_road_is_that_county() {
-    let srv = common::spawn_server(&[]);
-    let c = reqwest::blocking::Client::new();
-    let rows = sample_rows();
-    let row = plain_house_number(&rows);
-    let (code, road, number) = (&row[0], &row[2], &row[3]);
+    // without a province, a county of the book read alike that has the road named: 黄埔区福州路
+    // 100号 sent to a Shanghai bureau is Shanghai's 黄浦区, found to the house, and Guangzhou's
+    // 黄埔区 (the name as written, where the book has no such road) comes after it; with 广州市
+    // named the address stays in Guangzhou (before, the answer was Guangzhou's county alone)
     let (s, v) = get(
         &c,
         &format!("{}/v1/geocode?q=黄埔区{road}{number}", srv.base),
     );
     assert_eq!(s, 200, "{v}");
+    top_is_house_with_one_fuzzy(&v, code, ("黄埔区", "上海市黄浦区"));
     let cands = v["candidates"].as_array().unwrap();
-    let top = &cands[0];
-    assert_eq!(top["code"], code.to_string(), "{v}");
-    assert_eq!(top["level"], "house_number", "{top}");
-    let fuzzy: Vec<&Value> = top["corrections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| k["kind"] == "fuzzy")
-        .collect();
-    assert_eq!(fuzzy.len(), 1, "{top}");
-    assert_eq!(fuzzy[0]["from"], "黄埔区");
-    assert_eq!(fuzzy[0]["to"], "上海市黄浦区");
     let guangzhou = cands
         .iter()
         .position(|k| k["code"] == "440112")
@@ -471,6 +457,13 @@ fn a_county_read_alike_a_county_of_the_book_with_the_road_is_that_county() {
     assert!(cands.iter().all(|k| k["code"] != *code), "{v}");
 }
 
+/// The top candidate of `GET /v1/geocode?q=` (answered 200).
+fn top_candidate(c: &reqwest::blocking::Client, base: &str, q: &str) -> Value {
+    let (s, v) = get(c, &format!("{base}/v1/geocode?q={q}"));
+    assert_eq!(s, 200, "{v}");
+    v["candidates"][0].clone()
+}
+
 /// A road name with one character replaced by one read alike (福洲路 for 福州路, the slip of a
 /// pinyin input method) is surer than one with any other character replaced (福川路): with
 /// only two characters before 路, half the name is then wrong. Before, both got 0.8.
@@ -478,11 +471,7 @@ fn a_county_read_alike_a_county_of_the_book_with_the_road_is_that_county() {
 fn a_road_typo_read_alike_is_surer_than_another_character() {
     let srv = common::spawn_server(&[]);
     let c = reqwest::blocking::Client::new();
-    let top = |q: &str| {
-        let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
-        assert_eq!(s, 200, "{v}");
-        v["candidates"][0].clone()
-    };
+    let top = |q: &str| top_candidate(&c, &srv.base, q);
     let alike = top("黄浦区福洲路100号");
     let other = top("黄浦区福川路100号");
     for (t, from) in [(&alike, "福洲路"), (&other, "福川路")] {
@@ -506,11 +495,7 @@ fn a_road_typo_read_alike_is_surer_than_another_character() {
 fn a_direction_or_ordinal_apart_is_another_road_not_a_typo() {
     let srv = common::spawn_server(&[]);
     let c = reqwest::blocking::Client::new();
-    let top = |q: &str| {
-        let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
-        assert_eq!(s, 200, "{v}");
-        v["candidates"][0].clone()
-    };
+    let top = |q: &str| top_candidate(&c, &srv.base, q);
     for q in ["上海市黄浦区南京东路100号", "黄浦区中山东二路3号"] {
         let t = top(q);
         assert_eq!(t["level"], "county", "{q}: {t}");

@@ -1641,8 +1641,8 @@ impl DivisionParser {
     /// the full name of one of its counties (杭洲市西湖区, 浙江杭洲西湖区: the county alone may be
     /// ambiguous, 西湖区 of Hangzhou or of Nanchang, and without a county after it a word such as
     /// 福洲路 is not taken for a city): that city, with a `fuzzy` correction; its length in bytes.
-    /// The county is looked for first, two to five characters on (most text has none there, a
-    /// bitmap probe each), and only its city's names are compared.
+    /// The county is looked for first, two to four characters on, or five after a suffix (most
+    /// text has none there, a bitmap probe each), and only its city's names are compared.
     #[cold]
     #[inline(never)]
     fn misspelt_city(
