@@ -748,28 +748,30 @@ impl DivisionParser {
                             p.add(&a, i, Kind::Alias);
                         }
                     }
-                    // functional zones named after their city (秦皇岛市经济技术开发区), and a
-                    // high-tech zone as it is written, 高新区 (济南高新区, 长春净月高新区)
-                    let hi_tech = ["高新技术产业开发区", "高新技术开发区"]
-                        .iter()
-                        .find_map(|s| name.strip_suffix(s))
-                        .map(|base| format!("{base}高新区"));
-                    let mut names = vec![name.clone()];
-                    names.extend(hi_tech.clone());
-                    for a in hi_tech.iter().filter(|a| a.chars().count() >= 5) {
-                        p.add(a, i, Kind::Alias);
-                    }
+                    // functional zones named after their city (秦皇岛市经济技术开发区)
                     if let Some(par) = parent {
                         let pn = p.nodes[par as usize].name.clone();
                         let mut prefixes = vec![pn.clone()];
                         prefixes.extend(short_names(&pn, Level::City));
-                        for (pre, n) in prefixes
-                            .iter()
-                            .flat_map(|x| names.iter().map(move |n| (x, n)))
-                        {
-                            if let Some(rest) = n.strip_prefix(pre.as_str()) {
+                        for pre in &prefixes {
+                            if let Some(rest) = name.strip_prefix(pre.as_str()) {
                                 if rest.chars().count() >= 3 {
                                     p.add(rest, i, Kind::Alias);
+                                }
+                            }
+                        }
+                        // a high-tech zone as it is written, after its city's full or short
+                        // name (济南高新区, 济南市高新区, 长春净月高新区): not 高新区 alone,
+                        // whose readings every text with it would then weigh
+                        if let Some(base) = ["高新技术产业开发区", "高新技术开发区"]
+                            .iter()
+                            .find_map(|s| name.strip_suffix(s))
+                        {
+                            for pre in &prefixes {
+                                if let Some(rest) =
+                                    prefixes.iter().find_map(|q| base.strip_prefix(q.as_str()))
+                                {
+                                    p.add(&format!("{pre}{rest}高新区"), i, Kind::Alias);
                                 }
                             }
                         }
