@@ -196,7 +196,10 @@ impl CountyTruth {
                     upper.entry(n.name.clone()).or_default().push(i as u32)
                 }
                 Level::Township
-                    if len >= 3 && ["街道", "镇", "乡"].iter().any(|s| n.name.ends_with(s)) =>
+                    if len >= 3
+                        && super::parse::TOWNSHIP_SUFFIXES
+                            .iter()
+                            .any(|s| n.name.ends_with(s)) =>
                 {
                     town.entry(n.name.clone()).or_default().push(i as u32)
                 }

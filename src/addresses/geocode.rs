@@ -3,7 +3,7 @@
 //! the road between the nearest numbers of the same parity), the compound and building.
 
 use super::normalize::{normalize, Correction};
-use super::parse::{parse_elements, DivisionMatch, Elements};
+use super::parse::{one_read_alike_apart, parse_elements, DivisionMatch, Elements};
 use super::AddressBook;
 use crate::divisions::Level;
 use serde::Serialize;
@@ -101,23 +101,23 @@ fn corr_penalty(c: &[Correction]) -> f64 {
 /// name, one added or left out) in between. `to` may be a full name ending with the name
 /// corrected (上海市黄浦区 for 黄埔区).
 fn fuzzy_penalty(from: &str, to: &str) -> f64 {
-    let f: Vec<char> = from.chars().collect();
-    let t: Vec<char> = to.chars().collect();
-    let t = &t[t.len().saturating_sub(f.len())..];
-    if f.len() != t.len() {
-        return 0.15;
+    let n = from.chars().count();
+    // (the end of `to` as long as `from`)
+    let to = to
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or("", |(i, _)| &to[i..]);
+    if one_read_alike_apart(from, to) {
+        0.1
+    } else if n <= 3
+        && to.chars().count() == n
+        && from.chars().zip(to.chars()).filter(|(x, z)| x != z).count() == 1
+    {
+        0.3
+    } else {
+        0.15
     }
-    let mut diff = f.iter().zip(t).filter(|(a, b)| a != b);
-    match (diff.next(), diff.next()) {
-        (Some((&a, &b)), None) if super::parse::homophones(a, b) => 0.1,
-        (Some(_), None) if f.len() <= 3 => 0.3,
-        _ => 0.15,
-    }
-}
-
-/// Is road name `to` the road-like word `from` with one character replaced by one read alike?
-fn read_alike(from: &str, to: &str) -> bool {
-    fuzzy_penalty(from, to) < 0.15 && from.chars().count() == to.chars().count()
 }
 
 /// Words between two roads named as crossing (广东路与河南中路).
@@ -545,7 +545,6 @@ impl AddressBook {
             .any(|h| h.0 .0 == lane && h.0 .1 == number && h.0 .2 == sub)
     }
 
-    /// The county that division `n` lies in, when `n` is below county level.
     /// The roads named at the start of `m`'s detail in the one county of the book whose name
     /// is one character from the name of every county `m` reads (and nothing else), the two
     /// characters read alike; None where no such county or several have such a road.
@@ -566,7 +565,7 @@ impl AddressBook {
             let cn = &nodes[c as usize];
             if cn.level != Level::County
                 || m.hypotheses.contains(&c)
-                || !names.iter().all(|n| read_alike(n, &cn.name))
+                || !names.iter().all(|n| one_read_alike_apart(n, &cn.name))
             {
                 continue;
             }
@@ -581,6 +580,7 @@ impl AddressBook {
         found
     }
 
+    /// The county that division `n` lies in, when `n` is below county level.
     fn county_below(&self, n: u32) -> Option<u32> {
         let nodes = &self.parser.nodes;
         (nodes[n as usize].level > Level::County)
@@ -684,7 +684,7 @@ impl AddressBook {
             }
         };
         keep_first(&mut out, &|n| n.chars().count() == w.len());
-        keep_first(&mut out, &|n| read_alike(word, n));
+        keep_first(&mut out, &|n| one_read_alike_apart(word, n));
         out.sort_by_key(|h| h.road);
         out
     }

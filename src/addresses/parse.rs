@@ -507,6 +507,25 @@ pub(super) fn homophones(x: char, z: char) -> bool {
         .any(|a| pz.into_iter().any(|b| a.plain() == b.plain()))
 }
 
+/// Are `a` and `b` of the same length, apart in one character only, the two read alike
+/// (黄埔区 and 黄浦区, 杭洲 and 杭州)?
+pub(super) fn one_read_alike_apart(a: &str, b: &str) -> bool {
+    let mut diff = a.chars().zip(b.chars()).filter(|(x, z)| x != z);
+    a.chars().count() == b.chars().count()
+        && matches!((diff.next(), diff.next()), (Some((x, z)), None) if homophones(x, z))
+}
+
+/// The suffixes of a street (街道), a town (镇) and a township (乡), the townships that change
+/// their suffix or their county (not the zones named alike in many counties, 经济开发区).
+pub(crate) const TOWNSHIP_SUFFIXES: [&str; 3] = ["街道", "镇", "乡"];
+
+/// A city's full name and its short names (杭州市, 杭州) as the normaliser leaves them.
+fn city_names(name: &str) -> impl Iterator<Item = String> {
+    std::iter::once(name.to_string())
+        .chain(short_names(name, Level::City))
+        .map(|n| super::normalize::normalize_name(&n).unwrap_or(n))
+}
+
 /// Byte length of the UTF-8 character whose lead byte is `b`.
 #[inline]
 fn utf8_len(b: u8) -> usize {
@@ -948,8 +967,7 @@ impl DivisionParser {
             if n.level != Level::City {
                 continue;
             }
-            for name in std::iter::once(n.name.clone()).chain(short_names(&n.name, Level::City)) {
-                let name = super::normalize::normalize_name(&name).unwrap_or(name);
+            for name in city_names(&n.name) {
                 for (k, c) in name.chars().take(2).enumerate() {
                     self.city_chars.insert_u32(c as u32, k as u32);
                 }
@@ -1372,9 +1390,7 @@ impl DivisionParser {
                             e.kind == Kind::Full
                                 && e.level == Level::Township
                                 && cur_max == Level::County
-                                // (a street, town or township: not one of the zones named
-                                // alike in many counties, 经济开发区, 新技术产业园区)
-                                && ["街道", "镇", "乡"]
+                                && TOWNSHIP_SUFFIXES
                                     .iter()
                                     .any(|s| self.nodes[e.node as usize].name.ends_with(s))
                                 && parent(e.node).is_some_and(|c| {
@@ -1688,14 +1704,7 @@ impl DivisionParser {
                     let cn = &self.nodes[city as usize];
                     if cn.level != Level::City
                         || next.iter().any(|y| y.node == city)
-                        || !std::iter::once(cn.name.clone())
-                            .chain(short_names(&cn.name, Level::City))
-                            .any(|name| {
-                                let name = super::normalize::normalize_name(&name).unwrap_or(name);
-                                let mut diff = name.chars().zip(typed.chars()).filter(|(x, z)| x != z);
-                                name.chars().count() == n
-                                    && matches!((diff.next(), diff.next()), (Some((x, z)), None) if homophones(x, z))
-                            })
+                        || !city_names(&cn.name).any(|name| one_read_alike_apart(&name, typed))
                     {
                         continue;
                     }
@@ -1758,7 +1767,7 @@ impl DivisionParser {
                 };
                 // the township under the suffix it had before it became a street or a town
                 // (松陵镇 for 松陵街道, 撤镇设街道; 某某乡 for 某某镇, 撤乡设镇): an old name
-                let old = ["街道", "镇", "乡"]
+                let old = TOWNSHIP_SUFFIXES
                     .into_iter()
                     .find(|s| after.starts_with(s) && !self.nodes[*t as usize].name.ends_with(s));
                 let (len, kind) = match old {
@@ -1896,13 +1905,8 @@ impl DivisionParser {
                 Some(t) => t,
                 None => self.nodes[c as usize].name.as_str(),
             };
-            // (the index keys hold the length in characters and the last character: one pair
-            // of characters may differ, read alike)
-            let mut diff = cn.chars().zip(name.chars()).filter(|(x, z)| x != z);
-            if let (Some((x, z)), None) = (diff.next(), diff.next()) {
-                if homophones(x, z) {
-                    out.push(c);
-                }
+            if one_read_alike_apart(cn, name) {
+                out.push(c);
             }
         }
         out
