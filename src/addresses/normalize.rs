@@ -244,28 +244,35 @@ pub fn may_be_traditional(text: &str) -> bool {
 /// `text` with its full-width forms made half-width (step 1 of `normalize`): runs without
 /// them are copied whole.
 pub fn to_half_width(text: &str) -> String {
-    replace_chars(text, |c| half_width(c).map(Some)).unwrap_or_else(|| text.to_string())
-}
-
-/// `s` with each character for which `f` answers `Some` replaced by what it holds (`None`:
-/// dropped); None when no character is. Runs of kept characters are copied whole.
-fn replace_chars(s: &str, f: impl Fn(char) -> Option<Option<char>>) -> Option<String> {
-    let mut t = String::new();
+    // every full-width form is three bytes led by EF (U+FF01…U+FF5E) or E3 (U+3000): only
+    // those bytes are looked at
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
     let mut kept = 0;
-    for (i, c) in s.char_indices() {
-        if let Some(r) = f(c) {
-            if t.capacity() == 0 {
-                t.reserve(s.len());
-            }
-            t.push_str(&s[kept..i]);
-            t.extend(r);
-            kept = i + c.len_utf8();
+    for i in memchr::memchr2_iter(0xEF, 0xE3, b) {
+        if let Some(h) = b
+            .get(i..i + 3)
+            .and_then(|c| half_width(char::from_u32(decode3_of(c))?))
+        {
+            out.push_str(&text[kept..i]);
+            out.push(h);
+            kept = i + 3;
         }
     }
-    (kept > 0).then(|| {
-        t.push_str(&s[kept..]);
-        t
-    })
+    out.push_str(&text[kept..]);
+    out
+}
+
+/// The character of three bytes `c` (a three-byte UTF-8 sequence).
+fn decode3_of(c: &[u8]) -> u32 {
+    super::parse::decode3(c[0], c[1], c[2])
+}
+
+/// The first place of `w` in `s` (as `str::find`, without its searcher's set-up: the words
+/// looked for are short, and the text holds their first byte rarely).
+fn find_word(s: &str, w: &str) -> Option<usize> {
+    let (b, w) = (s.as_bytes(), w.as_bytes());
+    memchr::memchr_iter(w[0], b).find(|&i| b[i..].starts_with(w))
 }
 
 /// Full-width form → half-width (U+FF01…U+FF5E, ideographic space); None if not full-width.
@@ -600,7 +607,7 @@ fn run_steps(
     // 4. phone numbers and contact words
     if f.contact {
         for w in ["联系电话", "电话", "手机", "tel", "TEL", "Tel"] {
-            if let Some(p) = s.find(w) {
+            if let Some(p) = find_word(&s, w) {
                 if p > 0 {
                     corr.push(Correction::new("noise", &s[p..], ""));
                     cut_back(&mut s, p);
@@ -754,8 +761,31 @@ fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<(String, bool)>
 /// without punctuation are copied whole.
 fn strip_punctuation(s: &str) -> Option<String> {
     let k = classes();
-    replace_chars(s, |c| {
-        k.is_punct(c).then(|| is_other_dash(c).then_some('-'))
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let (mut i, mut kept) = (0, 0);
+    // one table read a character, decoded by hand
+    while let Some((c, len)) = super::parse::decode(&b[i..]) {
+        let punct = if len == 1 {
+            k.ascii[c as usize] & A_PUNCT != 0
+        } else {
+            k.bmp.get(c as usize).is_some_and(|&x| x & C_PUNCT != 0)
+        };
+        if punct {
+            if out.capacity() == 0 {
+                out.reserve(s.len());
+            }
+            out.push_str(&s[kept..i]);
+            if char::from_u32(c).is_some_and(is_other_dash) {
+                out.push('-');
+            }
+            kept = i + len;
+        }
+        i += len;
+    }
+    (kept > 0).then(|| {
+        out.push_str(&s[kept..]);
+        out
     })
 }
 
@@ -859,6 +889,21 @@ pub fn cn_number(s: &[char]) -> Option<u32> {
     Some(total + cur)
 }
 
+/// `v` in decimal digits at the end of `out` (without the formatter).
+fn push_decimal(out: &mut String, mut v: u32) {
+    let mut buf = [0u8; 10];
+    let mut n = buf.len();
+    loop {
+        n -= 1;
+        buf[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend(buf[n..].iter().map(|&d| d as char));
+}
+
 fn is_numeral_char(c: char) -> bool {
     digit_of(c).is_some() || matches!(c, '十' | '百' | '千' | '拾' | '佰' | '仟')
 }
@@ -885,8 +930,11 @@ fn chinese_numerals(s: &str) -> Option<String> {
         }
         let digits: SmallVec<[char; 16]> = s[r..i].chars().collect();
         if let Some(v) = cn_number(&digits) {
+            if out.capacity() == 0 {
+                out.reserve(s.len());
+            }
             out.push_str(&s[kept..r]);
-            out.push_str(&v.to_string());
+            push_decimal(&mut out, v);
             kept = i;
         }
     }
@@ -899,6 +947,46 @@ fn chinese_numerals(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_level_steps_agree_with_the_character_rules() {
+        // every full-width form, between characters of every length, is made half-width;
+        // punctuation is dropped (dashes become '-') character by character
+        let mut text = String::new();
+        let mut half = String::new();
+        let mut stripped = String::new();
+        for (i, c) in (0xFF00u32..=0xFF60)
+            .chain([0x3000, 0x3001])
+            .filter_map(char::from_u32)
+            .enumerate()
+        {
+            let filler = ["a", "é", "路", "𠀀"][i % 4];
+            text.push(c);
+            text.push_str(filler);
+            half.push(half_width(c).unwrap_or(c));
+            half.push_str(filler);
+            if is_other_dash(c) {
+                stripped.push('-');
+            } else if !(is_dropped_punct(c) || is_other_dash(c)) {
+                stripped.push(c);
+            }
+            stripped.push_str(filler);
+        }
+        assert_eq!(to_half_width(&text), half);
+        assert_eq!(strip_punctuation(&text).as_deref(), Some(stripped.as_str()));
+        assert_eq!(strip_punctuation("南京路100号"), None);
+        assert_eq!(
+            find_word("上海电话联系电话021", "联系电话"),
+            Some("上海电话".len())
+        );
+        assert_eq!(find_word("上海电台", "电话"), None);
+        for v in [0, 7, 10, 305, u32::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, v);
+            assert_eq!(s, format!("x{v}"));
+        }
+    }
+
     #[test]
     fn cleans_dirty_text() {
         let (s, c) = normalize("青浦區(qū)盈浦街道");
