@@ -175,16 +175,23 @@ pub struct DivisionParser {
     city_chars: super::PairBits,
 }
 
-/// The key of [`DivisionParser::counties_by_shape`]: a character of a name, the name's length
-/// in characters and its last character.
-fn shape(c: char, len: usize, last: char) -> (u32, u32) {
-    (c as u32 | (len.min(31) as u32) << 21, last as u32)
+/// The key of [`DivisionParser::counties_by_shape`]: a character of a name and where it is
+/// (`at`: 0 or 1), the name's length in characters and its last character.
+fn shape(c: char, at: usize, len: usize, last: char) -> (u32, u32) {
+    (
+        c as u32 | (len.min(31) as u32) << 21 | (at as u32) << 26,
+        last as u32,
+    )
 }
 
 /// A province and a shape as one key of the [`DivisionParser::county_shapes`] bitmap.
 fn shape_bits(province: u32, (x, y): (u32, u32)) -> (u32, u32) {
     (x ^ province.wrapping_mul(0x9E37_79B9), y)
 }
+
+/// The scope of the county slips' tables that holds every county of the country (the other
+/// scopes are provinces, by node): for a name with nothing read before it (静按区南京西路).
+const NATION: u32 = u32::MAX - 1;
 
 /// Townships' short names by (county, first character, second character): each name and its
 /// township.
@@ -928,8 +935,9 @@ impl DivisionParser {
         }
         self.counties_by_shape.clear();
         self.county_normalized.clear();
-        self.county_shapes = super::PairBits::with_log2(16);
-        self.county_chars = super::PairBits::with_log2(15);
+        // (each county twice: in its province's scope and in the country's)
+        self.county_shapes = super::PairBits::with_log2(17);
+        self.county_chars = super::PairBits::with_log2(16);
         self.county_max_chars.clear();
         for i in 0..self.n_tree {
             let n = &self.nodes[i as usize];
@@ -944,16 +952,18 @@ impl DivisionParser {
             if let ([a, b, _, ..], Some(&last)) = (cs.as_slice(), cs.last()) {
                 let m = self.county_max_chars.entry(p).or_default();
                 *m = (*m).max(cs.len());
-                // (the first character as itself, the second with bit 21 set)
-                self.county_chars.insert_u32(*a as u32, p);
-                self.county_chars.insert_u32(*b as u32 | 1 << 21, p);
-                for c in [*a, *b] {
-                    let k = shape(c, cs.len(), last);
-                    let (x, y) = shape_bits(p, k);
-                    self.county_shapes.insert_u32(x, y);
-                    let v = self.counties_by_shape.entry((p, k.0, k.1)).or_default();
-                    if !v.contains(&i) {
-                        v.push(i);
+                for p in [p, NATION] {
+                    // (the first character as itself, the second with bit 21 set)
+                    self.county_chars.insert_u32(*a as u32, p);
+                    self.county_chars.insert_u32(*b as u32 | 1 << 21, p);
+                    for (at, c) in [*a, *b].into_iter().enumerate() {
+                        let k = shape(c, at, cs.len(), last);
+                        let (x, y) = shape_bits(p, k);
+                        self.county_shapes.insert_u32(x, y);
+                        let v = self.counties_by_shape.entry((p, k.0, k.1)).or_default();
+                        if !v.contains(&i) {
+                            v.push(i);
+                        }
                     }
                 }
             }
@@ -1509,6 +1519,14 @@ impl DivisionParser {
                 return Fallback::Skip(s);
             }
         }
+        if !any && hyps.iter().all(|y| y.node == NO_NODE) {
+            // a county's name misspelt alike with nothing read before it (静按区南京西路 for
+            // 静安区): the counties of the whole country one character away (all of them, when
+            // several are)
+            if let Some(bytes) = self.misspelt_county(text, pos, hyps, next, cells) {
+                return Fallback::Take { at: pos, bytes };
+            }
+        }
         Fallback::Stop
     }
 
@@ -1552,7 +1570,8 @@ impl DivisionParser {
 
     /// For each reading of `hyps` above the county level that `take` accepts, the counties
     /// under it one character from `text[start..end]` (of `chars` characters), read alike,
-    /// into `next`, each with a `fuzzy` correction.
+    /// into `next`, each with a `fuzzy` correction; for the reading of nothing (nothing read
+    /// yet), the counties of the whole country.
     #[allow(clippy::too_many_arguments)]
     fn read_alike(
         &self,
@@ -1565,14 +1584,13 @@ impl DivisionParser {
         take: impl Fn(u32) -> bool,
     ) {
         for y in hyps {
-            if y.node == NO_NODE
-                || y.node >= self.n_tree
-                || self.info[y.node as usize].level >= Level::County
-                || !take(y.node)
-            {
+            let Some(scope) = self.slip_scope(y.node) else {
+                continue;
+            };
+            if y.node != NO_NODE && !take(y.node) {
                 continue;
             }
-            for c in self.counties_one_char_away(y.node, &text[start..end]) {
+            for c in self.counties_one_char_away(scope, y.node, &text[start..end]) {
                 let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, start, end, c));
                 next.push(Hyp {
                     node: c,
@@ -1608,8 +1626,7 @@ impl DivisionParser {
         // (a name one character away keeps its first or its second character)
         let provinces: SmallVec<[u32; 4]> = hyps
             .iter()
-            .filter(|y| y.node != NO_NODE && y.node < self.n_tree)
-            .map(|y| self.province_of(y.node))
+            .filter_map(|y| self.slip_scope(y.node))
             .filter(|&p| {
                 self.county_chars.may_contain_u32(c0 as u32, p)
                     || self.county_chars.may_contain_u32(c1 as u32 | 1 << 21, p)
@@ -1619,31 +1636,40 @@ impl DivisionParser {
             return None;
         }
         let may = |n: usize, last: char| {
-            [c0, c1].into_iter().any(|c| {
+            [c0, c1].into_iter().enumerate().any(|(at, c)| {
                 provinces.iter().any(|&p| {
-                    let (x, y) = shape_bits(p, shape(c, n, last));
+                    let (x, y) = shape_bits(p, shape(c, at, n, last));
                     self.county_shapes.may_contain_u32(x, y)
                 })
             })
         };
+        // (with nothing read, names of up to four characters: 静按区, 浦冬新区; 87 % of the
+        // counties, and the search stays short in the text that reaches it, a twentieth of
+        // all, most of it no county at all)
         let reach = provinces
             .iter()
-            .filter_map(|p| self.county_max_chars.get(p))
+            .filter_map(|&p| match p {
+                NATION => Some(4),
+                _ => self.county_max_chars.get(&p).copied(),
+            })
             .max()
-            .copied()
             .unwrap_or(0);
         let b = text.as_bytes();
         let (mut end, mut n) = (pos, 0);
-        while n < reach {
-            let Some((c, len)) = b.get(end..).and_then(decode) else {
-                break;
-            };
-            end += len;
+        while n < reach && end < b.len() {
+            let x = b[end];
+            end += utf8_len(x);
             n += 1;
-            let Some(last) = char::from_u32(c) else {
-                break;
+            // (a suffix by its bytes, the character decoded only there)
+            let last = match b.get(end.saturating_sub(3)..end) {
+                _ if n < 3 || !matches!(x, 0xE5 | 0xE6) => continue,
+                Some([0xE5, 0x8C, 0xBA]) => '区',
+                Some([0xE5, 0x8E, 0xBF]) => '县',
+                Some([0xE5, 0xB8, 0x82]) => '市',
+                Some([0xE6, 0x97, 0x97]) => '旗',
+                _ => continue,
             };
-            if n < 3 || !matches!(last, '区' | '县' | '市' | '旗') || !may(n, last) {
+            if !may(n, last) {
                 continue;
             }
             self.read_alike(text, (pos, end), n as u32, hyps, next, cells, |_| true);
@@ -1870,10 +1896,24 @@ impl DivisionParser {
         }
     }
 
-    /// Counties under the reading `y` (a province or city) whose full name is `name` with one
-    /// character other than its last (the suffix) replaced by one read alike: 黄浦区 for
-    /// 黄埔区 after 上海 (not 富阳区 for 朝阳区: a different name, not a slip of the pen).
-    fn counties_one_char_away(&self, y: u32, name: &str) -> SmallVec<[u32; 2]> {
+    /// Where the counties a reading `y` may have a misspelt one under are looked for: its
+    /// province for a province or city of the code lists, the country for nothing read
+    /// (`NO_NODE`); None for anything else.
+    fn slip_scope(&self, y: u32) -> Option<u32> {
+        if y == NO_NODE {
+            Some(NATION)
+        } else if y < self.n_tree && self.info[y as usize].level < Level::County {
+            Some(self.province_of(y))
+        } else {
+            None
+        }
+    }
+
+    /// Counties under the reading `y` (a province or city, or `NO_NODE`: any), of the scope
+    /// `p` ([`Self::slip_scope`] of `y`), whose full name is `name` with one character other
+    /// than its last (the suffix) replaced by one read alike: 黄浦区 for 黄埔区 after 上海 (not
+    /// 富阳区 for 朝阳区: a different name, not a slip of the pen).
+    fn counties_one_char_away(&self, p: u32, y: u32, name: &str) -> SmallVec<[u32; 2]> {
         let mut out: SmallVec<[u32; 2]> = SmallVec::new();
         let mut chars = name.chars();
         let (Some(c0), Some(c1), Some(last)) = (chars.next(), chars.next(), name.chars().last())
@@ -1881,10 +1921,9 @@ impl DivisionParser {
             return out;
         };
         let n = name.chars().count();
-        let p = self.province_of(y);
         let mut cands: SmallVec<[u32; 4]> = SmallVec::new();
-        for c in [c0, c1] {
-            let k = shape(c, n, last);
+        for (at, c) in [c0, c1].into_iter().enumerate() {
+            let k = shape(c, at, n, last);
             let (bx, by) = shape_bits(p, k);
             if !self.county_shapes.may_contain_u32(bx, by) {
                 continue;
@@ -1898,7 +1937,7 @@ impl DivisionParser {
             }
         }
         for c in cands {
-            if !self.is_within(c, y) {
+            if y != NO_NODE && !self.is_within(c, y) {
                 continue;
             }
             let cn = match self.county_normalized.get(&c) {
