@@ -169,6 +169,11 @@ fn fixed_readings_of_real_rows() {
         // a high-tech zone of the code lists as it is written, 高新区
         ("济南高新区万科金域中心A栋1705", "370176"),
         ("郑州市高新区科学大道169号", "410172"),
+        // two characters ending in 市 or 省 after a province or city: a character of the
+        // name typed twice, or the end of a city's name that lost its start
+        ("广州州市海珠区逸景西路珠江国际纺织城", "440105"),
+        ("浙江江省杭州市西湖区文三路", "330106"),
+        ("广东省圳市福田区福华三路", "440304"),
     ] {
         assert_eq!(parse(q).2.as_deref(), Some(want), "{q}");
     }
@@ -277,6 +282,10 @@ fn fixed_readings_of_real_rows() {
         assert_eq!(parse(q).0, None, "{q}");
         assert_eq!(detail(q), q);
     }
+    // two characters ending in 市 with no city or county of the province after them are
+    // not dropped (城市花园 is a compound)
+    assert_eq!(parse("广东省城市花园小区3栋").2, None);
+    assert_eq!(detail("广东省城市花园小区3栋"), "城市花园小区3栋");
     // the conflict rule still takes a three-character county (jionlp's 柳州地区忻城县)
     assert_eq!(parse("柳州地区忻城县").2.as_deref(), Some("451321"));
     // a county of another province read alike a county of the province named (黄埔区 is

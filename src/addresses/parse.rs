@@ -1464,6 +1464,16 @@ impl DivisionParser {
                     bytes: bytes as usize,
                 };
             }
+            // two ending in 市 or 省 after a province or a city (out of line: rare; the bytes
+            // of the second first)
+            if matches!(
+                b.get(after..after + 3),
+                Some([0xE5, 0xB8, 0x82] | [0xE7, 0x9C, 0x81])
+            ) {
+                if let Some(taken) = self.two_stray(text, pos, hyps, next, cells, alt) {
+                    return taken;
+                }
+            }
         }
         if pos > 0
             && any
@@ -1528,6 +1538,47 @@ impl DivisionParser {
             }
         }
         Fallback::Stop
+    }
+
+    /// Two characters at byte `pos`, the second 市 or 省, after a reading of a province or a city
+    /// (`hyps`), before the full name of a city or county in it: a character of the name typed
+    /// twice (广州州市海珠区, 浙江江省杭州市) or the end of a city's name that lost its start
+    /// (广东省圳市福田区). The name's readings go to `next`, the two characters dropped as noise.
+    #[cold]
+    #[inline(never)]
+    fn two_stray(
+        &self,
+        text: &str,
+        pos: usize,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+        alt: &mut Vec<Hit>,
+    ) -> Option<Fallback> {
+        let b = text.as_bytes();
+        let after = next_char(b, pos);
+        let after2 = next_char(b, after);
+        let level = |x: u32| self.info[x as usize].level;
+        if after2 >= b.len()
+            || !matches!(text[after..after2].chars().next(), Some('市' | '省'))
+            || hyps
+                .iter()
+                .any(|y| y.node == NO_NODE || level(y.node) >= Level::County)
+        {
+            return None;
+        }
+        self.hits(text, after2, 3, alt);
+        let bytes = self.extend_first(alt, hyps, next, |e, y| {
+            (e.kind == Kind::Full
+                && e.level > level(y.node)
+                && e.level <= Level::County
+                && self.is_within(e.node, y.node))
+            .then(|| push_fix(cells, y.fix, Fix::new(FixKind::Noise, pos, after2, e.node)))
+        })?;
+        Some(Fallback::Take {
+            at: after2,
+            bytes: bytes as usize,
+        })
     }
 
     /// A full county name at byte `pos` (the key `h`, whose conflicting readings are in
