@@ -1453,16 +1453,10 @@ impl DivisionParser {
             }) {
                 return Fallback::Skip(pos + h.bytes as usize);
             }
-            self.hits(text, after, 3, alt);
-            let taken = self.extend_first(alt, hyps, next, |e, y| {
-                (e.kind == Kind::Full && e.level > level(y.node) && self.is_within(e.node, y.node))
-                    .then(|| push_fix(cells, y.fix, Fix::new(FixKind::Noise, pos, after, e.node)))
-            });
-            if let Some(bytes) = taken {
-                return Fallback::Take {
-                    at: after,
-                    bytes: bytes as usize,
-                };
+            if let Some(taken) =
+                self.deeper_after_noise(text, (pos, after), |_| true, hyps, next, cells, alt)
+            {
+                return taken;
             }
             // two ending in 市 or 省 after a province or a city (out of line: rare; the bytes
             // of the second first)
@@ -1558,25 +1552,51 @@ impl DivisionParser {
         let b = text.as_bytes();
         let after = next_char(b, pos);
         let after2 = next_char(b, after);
-        let level = |x: u32| self.info[x as usize].level;
         if after2 >= b.len()
             || !matches!(text[after..after2].chars().next(), Some('市' | '省'))
             || hyps
                 .iter()
-                .any(|y| y.node == NO_NODE || level(y.node) >= Level::County)
+                .any(|y| y.node == NO_NODE || self.info[y.node as usize].level >= Level::County)
         {
             return None;
         }
-        self.hits(text, after2, 3, alt);
+        self.deeper_after_noise(
+            text,
+            (pos, after2),
+            |e| e.level <= Level::County,
+            hyps,
+            next,
+            cells,
+            alt,
+        )
+    }
+
+    /// The text from byte `noise` to byte `at` dropped as noise, a full name at `at` of three
+    /// characters or more, deeper than a reading of `hyps` and within it, that `take` accepts:
+    /// its readings into `next` (`alt`: working set).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn deeper_after_noise(
+        &self,
+        text: &str,
+        (noise, at): (usize, usize),
+        take: impl Fn(&Entry) -> bool,
+        hyps: &[Hyp],
+        next: &mut Vec<Hyp>,
+        cells: &mut Vec<(Fix, u32)>,
+        alt: &mut Vec<Hit>,
+    ) -> Option<Fallback> {
+        let level = |x: u32| self.info[x as usize].level;
+        self.hits(text, at, 3, alt);
         let bytes = self.extend_first(alt, hyps, next, |e, y| {
             (e.kind == Kind::Full
                 && e.level > level(y.node)
-                && e.level <= Level::County
+                && take(e)
                 && self.is_within(e.node, y.node))
-            .then(|| push_fix(cells, y.fix, Fix::new(FixKind::Noise, pos, after2, e.node)))
+            .then(|| push_fix(cells, y.fix, Fix::new(FixKind::Noise, noise, at, e.node)))
         })?;
         Some(Fallback::Take {
-            at: after2,
+            at,
             bytes: bytes as usize,
         })
     }
