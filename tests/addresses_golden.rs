@@ -631,8 +631,8 @@ impl<'a> Slips<'a> {
 
     /// `chars` with character `k` replaced by the first other character of the same reading
     /// in code point order that leaves a name the normaliser keeps (not 乾, which zhconv makes
-    /// 干), that is no division and in which nothing is read on its own but the slip as a whole (黄石亢区 holds the
-    /// city's short name 黄石, 科尔沁乍翼中旗 the county 科尔沁区).
+    /// 干), that is no division and in which nothing is read on its own but the slip as a
+    /// whole (黄石亢区 holds the city's short name 黄石, 科尔沁乍翼中旗 the county 科尔沁区).
     fn at(&self, p: &DivisionParser, chars: &[char], k: usize) -> Option<Vec<char>> {
         reads(chars[k])
             .iter()

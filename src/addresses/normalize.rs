@@ -250,9 +250,8 @@ pub fn to_half_width(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut kept = 0;
     for i in memchr::memchr2_iter(0xEF, 0xE3, b) {
-        if let Some(h) = b
-            .get(i..i + 3)
-            .and_then(|c| half_width(char::from_u32(decode3_of(c))?))
+        if let Some(h) =
+            super::parse::decode(&b[i..]).and_then(|(c, _)| half_width(char::from_u32(c)?))
         {
             out.push_str(&text[kept..i]);
             out.push(h);
@@ -261,11 +260,6 @@ pub fn to_half_width(text: &str) -> String {
     }
     out.push_str(&text[kept..]);
     out
-}
-
-/// The character of three bytes `c` (a three-byte UTF-8 sequence).
-fn decode3_of(c: &[u8]) -> u32 {
-    super::parse::decode3(c[0], c[1], c[2])
 }
 
 /// The first place of `w` in `s` (as `str::find`, without its searcher's set-up: the words
@@ -764,19 +758,15 @@ fn strip_punctuation(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = String::new();
     let (mut i, mut kept) = (0, 0);
-    // one table read a character, decoded by hand
+    // (characters decoded by hand, one table read each)
     while let Some((c, len)) = super::parse::decode(&b[i..]) {
-        let punct = if len == 1 {
-            k.ascii[c as usize] & A_PUNCT != 0
-        } else {
-            k.bmp.get(c as usize).is_some_and(|&x| x & C_PUNCT != 0)
-        };
-        if punct {
+        let c = char::from_u32(c).unwrap_or_default();
+        if k.is_punct(c) {
             if out.capacity() == 0 {
                 out.reserve(s.len());
             }
             out.push_str(&s[kept..i]);
-            if char::from_u32(c).is_some_and(is_other_dash) {
+            if is_other_dash(c) {
                 out.push('-');
             }
             kept = i + len;

@@ -1464,7 +1464,7 @@ impl DivisionParser {
                 b.get(after..after + 3),
                 Some([0xE5, 0xB8, 0x82] | [0xE7, 0x9C, 0x81])
             ) {
-                if let Some(taken) = self.two_stray(text, pos, hyps, next, cells, alt) {
+                if let Some(taken) = self.two_stray(text, (pos, after), hyps, next, cells, alt) {
                     return taken;
                 }
             }
@@ -1534,26 +1534,25 @@ impl DivisionParser {
         Fallback::Stop
     }
 
-    /// Two characters at byte `pos`, the second 市 or 省, after a reading of a province or a city
-    /// (`hyps`), before the full name of a city or county in it: a character of the name typed
-    /// twice (广州州市海珠区, 浙江江省杭州市) or the end of a city's name that lost its start
-    /// (广东省圳市福田区). The name's readings go to `next`, the two characters dropped as noise.
+    /// Two characters at byte `pos`, the second (at byte `after`) 市 or 省 as the caller found,
+    /// after a reading of a province or a city (`hyps`), before the full name of a city or
+    /// county in it: a character of the name typed twice (广州州市海珠区, 浙江江省杭州市) or the
+    /// end of a city's name that lost its start (广东省圳市福田区). The name's readings go to
+    /// `next`, the two characters dropped as noise.
     #[cold]
     #[inline(never)]
     fn two_stray(
         &self,
         text: &str,
-        pos: usize,
+        (pos, after): (usize, usize),
         hyps: &[Hyp],
         next: &mut Vec<Hyp>,
         cells: &mut Vec<(Fix, u32)>,
         alt: &mut Vec<Hit>,
     ) -> Option<Fallback> {
-        let b = text.as_bytes();
-        let after = next_char(b, pos);
-        let after2 = next_char(b, after);
-        if after2 >= b.len()
-            || !matches!(text[after..after2].chars().next(), Some('市' | '省'))
+        // (市 and 省 are three bytes)
+        let after2 = after + 3;
+        if after2 >= text.len()
             || hyps
                 .iter()
                 .any(|y| y.node == NO_NODE || self.info[y.node as usize].level >= Level::County)
@@ -1655,13 +1654,11 @@ impl DivisionParser {
         take: impl Fn(u32) -> bool,
     ) {
         for y in hyps {
-            let Some(scope) = self.slip_scope(y.node) else {
-                continue;
-            };
+            // (none under a reading of a county or deeper)
             if y.node != NO_NODE && !take(y.node) {
                 continue;
             }
-            for c in self.counties_one_char_away(scope, y.node, &text[start..end]) {
+            for c in self.counties_one_char_away(y.node, &text[start..end]) {
                 let f = push_fix(cells, y.fix, Fix::new(FixKind::Fuzzy, start, end, c));
                 next.push(Hyp {
                     node: c,
@@ -1731,13 +1728,15 @@ impl DivisionParser {
             let x = b[end];
             end += utf8_len(x);
             n += 1;
-            // (a suffix by its bytes, the character decoded only there)
-            let last = match b.get(end.saturating_sub(3)..end) {
-                _ if n < 3 || !matches!(x, 0xE5 | 0xE6) => continue,
-                Some([0xE5, 0x8C, 0xBA]) => '区',
-                Some([0xE5, 0x8E, 0xBF]) => '县',
-                Some([0xE5, 0xB8, 0x82]) => '市',
-                Some([0xE6, 0x97, 0x97]) => '旗',
+            // (a suffix by its bytes, all four led by E5 or E6: decoded only there)
+            if n < 3 || !matches!(x, 0xE5 | 0xE6) {
+                continue;
+            }
+            let last = match &b[end - 3..end] {
+                [0xE5, 0x8C, 0xBA] => '区',
+                [0xE5, 0x8E, 0xBF] => '县',
+                [0xE5, 0xB8, 0x82] => '市',
+                [0xE6, 0x97, 0x97] => '旗',
                 _ => continue,
             };
             if !may(n, last) {
@@ -1980,12 +1979,15 @@ impl DivisionParser {
         }
     }
 
-    /// Counties under the reading `y` (a province or city, or `NO_NODE`: any), of the scope
-    /// `p` ([`Self::slip_scope`] of `y`), whose full name is `name` with one character other
-    /// than its last (the suffix) replaced by one read alike: 黄浦区 for 黄埔区 after 上海 (not
-    /// 富阳区 for 朝阳区: a different name, not a slip of the pen).
-    fn counties_one_char_away(&self, p: u32, y: u32, name: &str) -> SmallVec<[u32; 2]> {
+    /// Counties under the reading `y` (a province or city, or `NO_NODE`: any) whose full name
+    /// is `name` with one character other than its last (the suffix) replaced by one read
+    /// alike: 黄浦区 for 黄埔区 after 上海 (not 富阳区 for 朝阳区: a different name, not a slip
+    /// of the pen). None under any other reading.
+    fn counties_one_char_away(&self, y: u32, name: &str) -> SmallVec<[u32; 2]> {
         let mut out: SmallVec<[u32; 2]> = SmallVec::new();
+        let Some(p) = self.slip_scope(y) else {
+            return out;
+        };
         let mut chars = name.chars();
         let (Some(c0), Some(c1), Some(last)) = (chars.next(), chars.next(), name.chars().last())
         else {
