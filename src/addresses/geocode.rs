@@ -8,31 +8,33 @@ use super::AddressBook;
 use crate::divisions::Level;
 use serde::Serialize;
 
-/// One ranked candidate (coordinates WGS84; the HTTP layer converts).
+/// One ranked candidate (coordinates WGS84; the HTTP layer converts). (Fields in alphabetical
+/// order: answers are serialised as they are, with the keys sorted as in a `serde_json` map.)
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub address: String,
     pub code: Option<String>,
-    pub lon: Option<f64>,
+    pub confidence: f64,
+    pub corrections: Vec<Correction>,
+    pub division: Option<DivRef>,
+    pub interpolated: bool,
     pub lat: Option<f64>,
     /// province, city, county, township, village, road, house_number, building
     pub level: &'static str,
-    pub confidence: f64,
-    pub corrections: Vec<Correction>,
-    pub interpolated: bool,
-    pub synthetic: bool,
-    pub division: Option<DivRef>,
-    pub status: Option<String>,
-    pub successor: Option<String>,
+    pub lon: Option<f64>,
     #[serde(skip)]
     pub rec: Option<u32>,
+    pub status: Option<String>,
+    pub successor: Option<String>,
+    pub synthetic: bool,
 }
 
+/// (Fields in alphabetical order, as in [`Candidate`].)
 #[derive(Debug, Clone, Serialize)]
 pub struct DivRef {
     pub code: Option<String>,
-    pub name: String,
     pub level: Level,
+    pub name: String,
 }
 
 /// The answer to one query.

@@ -6,13 +6,15 @@ use serde::Serialize;
 use smallvec::SmallVec;
 use std::borrow::Cow;
 
-/// One thing the normaliser or the parser changed, reported to the caller.
+/// One thing the normaliser or the parser changed, reported to the caller. (Fields in
+/// alphabetical order: answers are serialised as they are, with the keys sorted as in a
+/// `serde_json` map.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Correction {
+    pub from: String,
     /// `fullwidth`, `traditional`, `annotation`, `punctuation`, `numeral`, `noise`,
     /// `old_name`, `short_name`, `fuzzy`, `inferred`, `conflict`, `other_township`
     pub kind: &'static str,
-    pub from: String,
     pub to: String,
 }
 

@@ -264,11 +264,12 @@ struct NodeInfo {
     municipal: bool,
 }
 
-/// A division in a parse result (borrowed from the parser).
+/// A division in a parse result (borrowed from the parser). (Fields in alphabetical order:
+/// answers are serialised as they are, with the keys sorted as in a `serde_json` map.)
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Part<'a> {
-    pub name: &'a str,
     pub code: Option<&'a str>,
+    pub name: &'a str,
     #[serde(skip)]
     pub node: Option<u32>,
 }
@@ -2092,25 +2093,26 @@ impl DivisionParser {
 }
 
 /// Elements of an address below the divisions (GB/T 35639: 街路巷, 门牌号, 小区, 楼幢, 单元, 户室).
-/// Borrows the parsed text.
+/// Borrows the parsed text. (Fields in alphabetical order: answers are serialised as they are,
+/// with the keys sorted as in a `serde_json` map.)
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Elements<'a> {
-    pub road: Option<&'a str>,
+    /// building number (digits, leading zeros dropped)
+    pub building: Option<&'a str>,
+    pub compound: Option<&'a str>,
     /// 弄 (lane) number, Shanghai style `45弄6号`
     pub lane: Option<u32>,
     /// house number
     pub number: Option<u32>,
-    /// sub-number of `12-3号`, or the 支弄 of `45弄3支弄`
-    pub sub: Option<u32>,
-    pub compound: Option<&'a str>,
-    /// building number (digits, leading zeros dropped)
-    pub building: Option<&'a str>,
-    /// unit number (digits, leading zeros dropped)
-    pub unit: Option<&'a str>,
-    /// room number as written (010502 ≠ 10502)
-    pub room: Option<&'a str>,
     /// what is left over
     pub rest: &'a str,
+    pub road: Option<&'a str>,
+    /// room number as written (010502 ≠ 10502)
+    pub room: Option<&'a str>,
+    /// sub-number of `12-3号`, or the 支弄 of `45弄3支弄`
+    pub sub: Option<u32>,
+    /// unit number (digits, leading zeros dropped)
+    pub unit: Option<&'a str>,
 }
 
 /// A run of up to 8 ASCII digits at byte `i`: (value, end byte).

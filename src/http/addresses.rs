@@ -5,10 +5,13 @@ use super::error::ApiError;
 use super::params::{r7, Params};
 use super::AppState;
 use crate::addresses::geocode::Candidate;
-use crate::addresses::parse::ParseScratch;
+use crate::addresses::normalize::Correction;
+use crate::addresses::parse::{Elements, ParseScratch, Part};
 use crate::addresses::AddressBook;
 use crate::crs::Crs;
+use crate::divisions::Level;
 use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt as _;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -133,24 +136,92 @@ fn check_q(q: &str, field: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-pub fn candidate_json(c: &Candidate, crs: Crs) -> Value {
-    let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
-    if let (Some(lon), Some(lat)) = (c.lon, c.lat) {
-        let (x, y) = crs.from_wgs84(lon, lat);
-        v["lon"] = json!(r7(x));
-        v["lat"] = json!(r7(y));
-    }
-    v
+/// The answer of a geocode, serialised as it is. Fields in alphabetical order, as the keys of
+/// a `serde_json` map come out (the answer had been built as one).
+#[derive(serde::Serialize)]
+struct GeocodeAnswer<'a> {
+    candidates: Vec<CandidateAnswer<'a>>,
+    crs: Crs,
+    /// a batch row's id (null when it has none)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a Value>,
+    normalized: &'a str,
+    query: &'a str,
+    /// a batch row's index
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row: Option<usize>,
 }
 
-fn geocode_json(b: &AddressBook, q: &str, within: Option<u32>, limit: usize, crs: Crs) -> Value {
+/// A [`Candidate`] with its coordinates in the answer's CRS, rounded to 7 decimals (1 cm);
+/// fields in alphabetical order, as above.
+#[derive(serde::Serialize)]
+struct CandidateAnswer<'a> {
+    address: &'a str,
+    code: Option<&'a str>,
+    confidence: f64,
+    corrections: &'a [Correction],
+    division: Option<&'a crate::addresses::geocode::DivRef>,
+    interpolated: bool,
+    lat: Option<f64>,
+    level: &'a str,
+    lon: Option<f64>,
+    status: Option<&'a str>,
+    successor: Option<&'a str>,
+    synthetic: bool,
+}
+
+impl<'a> CandidateAnswer<'a> {
+    fn new(c: &'a Candidate, crs: Crs) -> CandidateAnswer<'a> {
+        let (lon, lat) = match (c.lon, c.lat) {
+            (Some(lon), Some(lat)) => {
+                let (x, y) = crs.from_wgs84(lon, lat);
+                (Some(r7(x)), Some(r7(y)))
+            }
+            other => other,
+        };
+        CandidateAnswer {
+            address: &c.address,
+            code: c.code.as_deref(),
+            confidence: c.confidence,
+            corrections: &c.corrections,
+            division: c.division.as_ref(),
+            interpolated: c.interpolated,
+            lat,
+            level: c.level,
+            lon,
+            status: c.status.as_deref(),
+            successor: c.successor.as_deref(),
+            synthetic: c.synthetic,
+        }
+    }
+}
+
+/// A geocode of `q` written as JSON to `out`, with the `row` and `id` of a batch row when
+/// given.
+fn write_geocode(
+    b: &AddressBook,
+    q: &str,
+    within: Option<u32>,
+    limit: usize,
+    crs: Crs,
+    row: Option<(usize, &Value)>,
+    out: &mut Vec<u8>,
+) {
     let g = b.geocode(q, within, limit);
-    json!({
-        "query": g.query,
-        "crs": crs,
-        "normalized": g.normalized,
-        "candidates": g.candidates.iter().map(|c| candidate_json(c, crs)).collect::<Vec<_>>(),
-    })
+    let a = GeocodeAnswer {
+        candidates: g
+            .candidates
+            .iter()
+            .map(|c| CandidateAnswer::new(c, crs))
+            .collect(),
+        crs,
+        id: row.map(|r| r.1),
+        normalized: &g.normalized,
+        query: &g.query,
+        row: row.map(|r| r.0),
+    };
+    // (writing to a Vec fails only for a serialiser error, which these types do not have)
+    let _ = serde_json::to_writer(out, &a);
 }
 
 async fn geocode(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -161,7 +232,11 @@ async fn geocode(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     let limit = p.usize_in("limit", 5, 1, 50)?;
     let b = book(&state);
     let w = within(&b, &p)?;
-    Ok(HttpResponse::Ok().json(geocode_json(&b, q, w, limit, crs)))
+    let mut out = Vec::new();
+    write_geocode(&b, q, w, limit, crs, None, &mut out);
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(out))
 }
 
 async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -170,7 +245,11 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     check_q(q, "q")?;
     let b = book(&state);
     let w = within(&b, &p)?;
-    Ok(HttpResponse::Ok().json(parse_json(&b, q, w, None)))
+    let mut out = Vec::new();
+    write_parse(&b, q, w, None, None, &mut out);
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(out))
 }
 
 /// The structured parse of one text (divisions with codes, elements, corrections), inside the
@@ -183,45 +262,109 @@ pub fn parse_json(
     within: Option<u32>,
     sc: Option<&mut ParseScratch>,
 ) -> Value {
+    with_parse(b, q, within, sc, None, |a| {
+        serde_json::to_value(a).unwrap_or(Value::Null)
+    })
+}
+
+/// [`parse_json`] written as JSON to `out` (no tree of values built), with the `row` and `id`
+/// of a batch row when given.
+pub fn write_parse(
+    b: &AddressBook,
+    q: &str,
+    within: Option<u32>,
+    sc: Option<&mut ParseScratch>,
+    row: Option<(usize, &Value)>,
+    out: &mut Vec<u8>,
+) {
+    with_parse(b, q, within, sc, row, |a| {
+        // (writing to a Vec fails only for a serialiser error, which these types do not have)
+        let _ = serde_json::to_writer(out, a);
+    })
+}
+
+/// The answer of a structured parse, serialised as it is. Fields in alphabetical order, as
+/// the keys of a `serde_json` map come out (the answer had been built as one).
+#[derive(serde::Serialize)]
+struct ParseAnswer<'a> {
+    alternatives: Vec<Alternative<'a>>,
+    ambiguous: bool,
+    city: Option<Part<'a>>,
+    corrections: Vec<Correction>,
+    county: Option<Part<'a>>,
+    detail: &'a str,
+    elements: Elements<'a>,
+    /// a batch row's id (null when it has none)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a Value>,
+    level: Option<Level>,
+    normalized: &'a str,
+    province: Option<Part<'a>>,
+    query: &'a str,
+    /// a batch row's index
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row: Option<usize>,
+    town: Option<Part<'a>>,
+    village: Option<Part<'a>>,
+}
+
+/// A division an ambiguous text may name.
+#[derive(serde::Serialize)]
+struct Alternative<'a> {
+    code: Option<&'a str>,
+    full_name: String,
+    level: Level,
+    name: &'a str,
+}
+
+fn with_parse<R>(
+    b: &AddressBook,
+    q: &str,
+    within: Option<u32>,
+    sc: Option<&mut ParseScratch>,
+    row: Option<(usize, &Value)>,
+    f: impl FnOnce(&ParseAnswer<'_>) -> R,
+) -> R {
     let (t, mut corr) = crate::addresses::normalize::normalize(q);
     let m = match sc {
         Some(sc) => b.parser.parse_with(&t, within, sc),
         None => b.parser.parse(&t, within),
     };
     let ambiguous = m.hypotheses.len() > 1 && m.level.is_none();
-    let alternatives: Vec<Value> = if ambiguous {
+    let alternatives = if ambiguous {
         m.hypotheses
             .iter()
             .map(|&n| {
                 let node = &b.parser.nodes[n as usize];
-                json!({
-                    "code": node.code,
-                    "name": node.name,
-                    "level": node.level,
-                    "full_name": b.parser.full_name(n),
-                })
+                Alternative {
+                    code: node.code.as_deref(),
+                    full_name: b.parser.full_name(n),
+                    level: node.level,
+                    name: &node.name,
+                }
             })
             .collect()
     } else {
         Vec::new()
     };
     let detail = m.road_detail();
-    let e = crate::addresses::parse::parse_elements(detail, None);
     corr.extend(m.corrections());
-    json!({
-        "query": q,
-        "normalized": t,
-        "province": m.province(),
-        "city": m.city(),
-        "county": m.county(),
-        "town": m.town(),
-        "village": m.village(),
-        "level": m.level,
-        "ambiguous": ambiguous,
-        "alternatives": alternatives,
-        "detail": detail,
-        "elements": e,
-        "corrections": corr,
+    f(&ParseAnswer {
+        alternatives,
+        ambiguous,
+        city: m.city(),
+        corrections: corr,
+        county: m.county(),
+        detail,
+        elements: crate::addresses::parse::parse_elements(detail, None),
+        id: row.map(|r| r.1),
+        level: m.level,
+        normalized: &t,
+        province: m.province(),
+        query: q,
+        row: row.map(|r| r.0),
+        town: m.town(),
+        village: m.village(),
     })
 }
 
@@ -424,44 +567,61 @@ async fn batch(
     }
     let w = within(&b, &pp)?;
     state.metrics.add("geocode_batch_rows", rows.len() as u64);
-    // stream in chunks of 200 rows, computed lazily
+    // stream in chunks of BATCH_CHUNK rows, in order; each chunk is computed on the blocking
+    // pool (not on the connection's event loop, which other requests share), as many at once
+    // as the machine has cores
     let rows = Arc::new(rows);
     let n = rows.len();
-    let chunks = (0..n).step_by(200).map(move |start| {
-        let b = b.clone();
-        let rows = rows.clone();
-        let mut out = Vec::new();
-        let mut sc = ParseScratch::default();
-        for (i, r) in rows.iter().enumerate().skip(start).take(200) {
-            let line = match r
-                .q
-                .as_ref()
-                .map_err(|e| e.clone())
-                .and_then(|q| check_q(q, &r.field).map(|_| q))
-            {
-                Ok(q) => {
-                    let mut v = if parse_only {
-                        parse_json(&b, q, w, Some(&mut sc))
-                    } else {
-                        geocode_json(&b, q, w, 1, crs)
-                    };
-                    v["row"] = json!(i);
-                    v["id"] = r.id.clone();
-                    v
-                }
-                Err(e) => {
-                    json!({"row": i, "id": r.id, "error": {"field": e.field, "message": e.message}})
-                }
-            };
-            let _ = serde_json::to_writer(&mut out, &line);
-            out.push(b'\n');
-        }
-        Ok::<_, actix_web::Error>(web::Bytes::from(out))
+    let chunks = (0..n).step_by(BATCH_CHUNK).map(move |start| {
+        let (b, rows) = (b.clone(), rows.clone());
+        web::block(move || batch_chunk(&b, &rows, start, w, crs, parse_only))
     });
+    let chunks = futures_util::stream::iter(chunks)
+        .buffered(batch_parallelism())
+        .map(|r| r.map(web::Bytes::from).map_err(actix_web::Error::from));
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
         .insert_header(("x-rows", n.to_string()))
-        .streaming(futures_util::stream::iter(chunks)))
+        .streaming(chunks))
+}
+
+/// Rows of a batch computed together (one task of the blocking pool).
+const BATCH_CHUNK: usize = 64;
+
+/// Chunks of one batch computed at once: the cores of the machine.
+fn batch_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The NDJSON lines of rows `start .. start + BATCH_CHUNK` of a batch.
+fn batch_chunk(
+    b: &AddressBook,
+    rows: &[Row],
+    start: usize,
+    w: Option<u32>,
+    crs: Crs,
+    parse_only: bool,
+) -> Vec<u8> {
+    // (about 650 bytes a row: one allocation)
+    let mut out = Vec::with_capacity(BATCH_CHUNK * 1024);
+    let mut sc = ParseScratch::default();
+    for (i, r) in rows.iter().enumerate().skip(start).take(BATCH_CHUNK) {
+        match r
+            .q
+            .as_ref()
+            .map_err(|e| e.clone())
+            .and_then(|q| check_q(q, &r.field).map(|_| q))
+        {
+            Ok(q) if parse_only => write_parse(b, q, w, Some(&mut sc), Some((i, &r.id)), &mut out),
+            Ok(q) => write_geocode(b, q, w, 1, crs, Some((i, &r.id)), &mut out),
+            Err(e) => {
+                let v = json!({"row": i, "id": r.id, "error": {"field": e.field, "message": e.message}});
+                let _ = serde_json::to_writer(&mut out, &v);
+            }
+        }
+        out.push(b'\n');
+    }
+    out
 }
 
 /// Hook for `GET /v1/reverse?address=true&radius=`: the nearest standard address (and its
@@ -488,4 +648,63 @@ pub fn reverse_hook(
         }
         None => json!({"found": false, "radius_m": radius}),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The answers are serialised from typed structs whose fields are declared in alphabetical
+    /// order, so that they come out as they did when built as `serde_json` maps (which sort
+    /// their keys). A field added out of order fails here.
+    #[test]
+    fn answers_are_written_with_their_keys_sorted() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let d = crate::divisions::Divisions::build(crate::store::load_embedded(&data).unwrap())
+            .unwrap();
+        let b = AddressBook::load_embedded(&d, &data).unwrap();
+        let sorted = |out: &[u8]| {
+            let v: Value = serde_json::from_slice(out).unwrap();
+            assert_eq!(serde_json::to_string(&v).unwrap().as_bytes(), out);
+            v
+        };
+        let id = json!("a-1");
+        // divisions, elements and a Traditional-character correction; an ambiguous text
+        // with its alternatives; a batch row's row and id
+        let mut out = Vec::new();
+        write_parse(
+            &b,
+            "青浦區(qū)盈浦街道城中东路12号",
+            None,
+            None,
+            None,
+            &mut out,
+        );
+        let v = sorted(&out);
+        assert_eq!(v["county"]["code"], "310118");
+        assert_eq!(v["elements"]["number"], 12);
+        assert_eq!(v["corrections"][0]["kind"], "traditional");
+        out.clear();
+        write_parse(&b, "西湖区", None, None, Some((7, &id)), &mut out);
+        let v = sorted(&out);
+        assert_eq!(v["alternatives"].as_array().unwrap().len(), 2);
+        assert_eq!((v["row"].clone(), v["id"].clone()), (json!(7), id.clone()));
+        // a house number of the sample book: coordinates in GCJ-02, its division
+        out.clear();
+        let q = "上海市黄浦区中山东一路3号";
+        write_geocode(&b, q, None, 3, Crs::Gcj02, Some((0, &id)), &mut out);
+        let v = sorted(&out);
+        let c = &v["candidates"][0];
+        assert_eq!(c["level"], "house_number");
+        assert_eq!(c["division"]["level"], "township");
+        let (lon, lat) = (c["lon"].as_f64().unwrap(), c["lat"].as_f64().unwrap());
+        let g = b.geocode(q, None, 1);
+        let (x, y) =
+            Crs::Gcj02.from_wgs84(g.candidates[0].lon.unwrap(), g.candidates[0].lat.unwrap());
+        assert_eq!((lon, lat), (r7(x), r7(y)));
+        assert!(
+            (lon - g.candidates[0].lon.unwrap()).abs() > 1e-3,
+            "GCJ-02 is shifted"
+        );
+    }
 }
