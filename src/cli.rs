@@ -439,7 +439,7 @@ pub struct ParseArgs {
 }
 
 pub fn parse(a: ParseArgs) -> Result<()> {
-    use std::io::BufRead;
+    use std::io::{BufRead, Write};
     let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
     let book = if a.geocode {
         diming::addresses::AddressBook::load_embedded(&d, &a.data)?
@@ -455,14 +455,19 @@ pub fn parse(a: ParseArgs) -> Result<()> {
         a.texts
     };
     let mut sc = diming::addresses::parse::ParseScratch::default();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut line = Vec::new();
     for t in texts.iter().filter(|t| !t.trim().is_empty()) {
-        let v = if a.geocode {
-            serde_json::to_value(book.geocode(t, None, 3))?
+        line.clear();
+        if a.geocode {
+            serde_json::to_writer(&mut line, &serde_json::to_value(book.geocode(t, None, 3))?)?;
         } else {
-            diming::http::addresses::parse_json(&book, t, None, Some(&mut sc))
-        };
-        println!("{}", serde_json::to_string(&v)?);
+            diming::http::addresses::write_parse(&book, t, None, Some(&mut sc), None, &mut line);
+        }
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
+    out.flush()?;
     Ok(())
 }
 include!("cli_coverage.rs");
