@@ -322,6 +322,46 @@ fn http_get(
     Ok(len)
 }
 
+/// POSTs a JSON body to `path` on a new connection and reads the whole answer (chunked, as the
+/// batch endpoint streams it); returns the number of NDJSON lines.
+fn http_post_lines(port: u16, path: &str, body: &[u8]) -> Result<usize> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    s.write_all(body)?;
+    let mut rd = BufReader::new(s);
+    let mut line = String::new();
+    rd.read_line(&mut line)?;
+    anyhow::ensure!(line.contains(" 200 "), "HTTP status: {line}");
+    let mut chunked = false;
+    loop {
+        line.clear();
+        rd.read_line(&mut line)?;
+        if line == "\r\n" {
+            break;
+        }
+        chunked |= line
+            .to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked");
+    }
+    anyhow::ensure!(chunked, "expected a chunked answer");
+    let (mut lines, mut buf) = (0, Vec::new());
+    loop {
+        line.clear();
+        rd.read_line(&mut line)?;
+        let n = usize::from_str_radix(line.trim(), 16).context("chunk size")?;
+        buf.resize(n + 2, 0);
+        rd.read_exact(&mut buf)?;
+        if n == 0 {
+            return Ok(lines);
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count();
+    }
+}
+
 fn pct_encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -454,6 +494,21 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
     }
     let t_http = t0.elapsed().as_secs_f64();
     let rate_http = done as f64 / t_http;
+    // one batch request of as many of the queries as the endpoint takes, geocoded and parsed
+    let nb = qs.len().min(crate::http::addresses::MAX_BATCH_ROWS);
+    let queries: Vec<&str> = qs.iter().take(nb).map(|(q, _)| q.as_str()).collect();
+    let mut batch_rates = Vec::new();
+    for parse_only in [false, true] {
+        let body = serde_json::to_vec(&serde_json::json!({
+            "queries": queries,
+            "parse_only": parse_only,
+        }))?;
+        let t0 = Instant::now();
+        let got = http_post_lines(port, "/v1/geocode/batch", &body)?;
+        let dt = t0.elapsed().as_secs_f64();
+        anyhow::ensure!(got == nb, "batch answered {got} lines for {nb} rows");
+        batch_rates.push(nb as f64 / dt);
+    }
 
     println!(
         "diming bench geocode — synthetic city of {n} addresses (seed {}), 2 cores shared",
@@ -479,6 +534,14 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
         );
     }
     println!("| HTTP GET /v1/geocode, 2 keep-alive clients | {rate_http:.0} /s ({done} queries) |");
+    println!(
+        "| HTTP POST /v1/geocode/batch, one request of {nb} rows (chunks on every core) | {:.0} rows/s |",
+        batch_rates[0]
+    );
+    println!(
+        "| the same batch with `parse_only` | {:.0} rows/s |",
+        batch_rates[1]
+    );
     pr.print();
     Ok(())
 }
