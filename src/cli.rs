@@ -407,10 +407,16 @@ pub struct ImportAddressesArgs {
     /// Data directory with the division lists (to validate division codes)
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
+    /// Text encoding of CSV files (utf-8; gb18030, gbk or gb2312 for what Excel writes on
+    /// Chinese Windows; big5)
+    #[arg(long, default_value = "utf-8")]
+    pub encoding: String,
 }
 
 pub fn import_addresses(a: ImportAddressesArgs) -> Result<()> {
     let crs = diming::crs::Crs::parse(&a.crs).map_err(|e| anyhow::anyhow!("--crs: {e}"))?;
+    let enc = diming::addresses::import::encoding_for(&a.encoding)
+        .map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
     let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
     let rt = tokio::runtime::Runtime::new()?;
     let r = rt.block_on(diming::addresses::import::import_postgis(
@@ -419,6 +425,7 @@ pub fn import_addresses(a: ImportAddressesArgs) -> Result<()> {
         &d,
         &a.files,
         crs,
+        enc,
     ))?;
     print!("{r}");
     if !r.committed {
@@ -436,10 +443,15 @@ pub struct ParseArgs {
     pub geocode: bool,
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
+    /// Text encoding of stdin (utf-8, gb18030, gbk, gb2312, big5)
+    #[arg(long, default_value = "utf-8")]
+    pub encoding: String,
 }
 
 pub fn parse(a: ParseArgs) -> Result<()> {
-    use std::io::{BufRead, Write};
+    use std::io::{Read, Write};
+    let enc = diming::addresses::import::encoding_for(&a.encoding)
+        .map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
     let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
     let book = if a.geocode {
         diming::addresses::AddressBook::load_embedded(&d, &a.data)?
@@ -447,10 +459,21 @@ pub fn parse(a: ParseArgs) -> Result<()> {
         diming::addresses::AddressBook::empty(&d)
     };
     let texts: Vec<String> = if a.texts.is_empty() {
-        std::io::stdin()
-            .lock()
-            .lines()
-            .collect::<std::io::Result<_>>()?
+        let mut raw = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut raw)?;
+        let text = diming::addresses::import::to_utf8(&raw, enc)
+            .map_err(|e| anyhow::anyhow!("stdin: {e}"))?;
+        let text = std::str::from_utf8(&text).map_err(|e| {
+            let line = 1 + text[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            anyhow::anyhow!(
+                "stdin line {line}: not valid UTF-8 (a GBK/GB18030 file needs --encoding gb18030)"
+            )
+        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        text.lines().map(String::from).collect()
     } else {
         a.texts
     };

@@ -1,7 +1,7 @@
 //! PostGIS import of standard addresses: a file with a bad row is rejected as a whole with a
 //! report naming line and field; a good file imports in one transaction; re-importing it is
-//! idempotent; GeoJSON in GCJ-02 is converted. Needs DIMING_TEST_DATABASE_URL; each run uses
-//! its own schema.
+//! idempotent; GeoJSON in GCJ-02 is converted; a CSV in GB18030 is read with `--encoding`.
+//! Needs DIMING_TEST_DATABASE_URL; each run uses its own schema.
 
 mod common;
 
@@ -82,6 +82,25 @@ fn import_reject_idempotent_transaction() {
     let (ok, out, err) = common::run_cli(&a, &[]);
     assert!(ok, "{out}{err}");
 
+    // a CSV in GB18030 (what Excel writes on Chinese Windows): read with --encoding; as
+    // UTF-8 (the default) its row is rejected with its line, and nothing is imported
+    let gb = dir.path().join("gb.csv");
+    let text = format!("{HEADER},310101002,汉口路,8号,,,121.4830000,31.2360000,current,,,true\n");
+    let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
+    std::fs::write(&gb, &bytes).unwrap();
+    let (ok, out, err) = run(&gb);
+    assert!(!ok, "GB18030 read as UTF-8 must fail: {out}{err}");
+    assert!(
+        out.contains("line 2: row") && out.contains("UTF-8"),
+        "{out}"
+    );
+    let a = args(&gb);
+    let mut a: Vec<&str> = a.iter().map(|s| s.as_str()).collect();
+    a.extend(["--encoding", "gb18030"]);
+    let (ok, out, err) = common::run_cli(&a, &[]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("1 inserted, 0 updated"), "{out}");
+
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
@@ -89,7 +108,14 @@ fn import_reject_idempotent_transaction() {
             .fetch_one(&mut c)
             .await
             .unwrap();
-        assert_eq!(n.0, 4);
+        assert_eq!(n.0, 5);
+        let (number,): (String,) = sqlx::query_as(&format!(
+            "SELECT number FROM {schema}.addresses WHERE road = '汉口路'"
+        ))
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        assert_eq!(number, "8号");
         let (x, y): (f64, f64) = sqlx::query_as(&format!(
             "SELECT ST_X(geom), ST_Y(geom) FROM {schema}.addresses WHERE road = '福州路'"
         ))

@@ -895,3 +895,76 @@ fn an_address_is_looked_up_by_its_code() {
         "{e}"
     );
 }
+
+/// A CSV batch in GB18030 (what Excel writes on Chinese Windows), named by the content type's
+/// charset or by `?encoding=`, reads as the same text in UTF-8 would; without either, every
+/// row is an error line that says what to send; an unknown encoding and bytes that are not
+/// valid in the one named are a 400 naming the field and the line.
+#[test]
+fn batch_csv_in_gb18030() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let text = "id,q\na,上海市黄浦区中山东一路3号\nb,浙江省杭州市西湖区\nc,青浦區盈浦街道\n";
+    let (gb, _, unmappable) = encoding_rs::GB18030.encode(text);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&gb).is_err(), "the body is not UTF-8");
+    let url = format!("{}/v1/geocode/batch?parse_only=true", srv.base);
+    let counties = |lines: &[Value]| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l["county"]["code"].as_str().unwrap_or("-").to_string())
+            .collect()
+    };
+    for (ct, u) in [
+        ("text/csv; charset=GB18030", url.clone()),
+        ("text/csv; charset=\"gbk\"", url.clone()),
+        ("text/csv", format!("{url}&encoding=gb2312")),
+    ] {
+        let lines = batch_lines(
+            c.post(&u)
+                .header("content-type", ct)
+                .body(gb.clone().into_owned()),
+        );
+        assert_eq!(counties(&lines), ["310101", "330106", "310118"], "{ct} {u}");
+        assert_eq!(lines[0]["elements"]["number"], 3);
+        assert_eq!(lines[2]["id"], "c");
+    }
+    // no encoding named: each row says what to send
+    let lines = batch_lines(
+        c.post(&url)
+            .header("content-type", "text/csv")
+            .body(gb.clone().into_owned()),
+    );
+    assert_eq!(lines.len(), 3);
+    for l in &lines {
+        let m = l["error"]["message"].as_str().unwrap();
+        assert!(m.contains("charset=gb18030"), "{m}");
+    }
+    // an unknown encoding; bytes that are not GB18030 (0xFF) on line 3
+    let r = c
+        .post(&url)
+        .header("content-type", "text/csv; charset=klingon")
+        .body(gb.clone().into_owned())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().unwrap()["error"]["field"], "charset");
+    let mut bad = b"id,q\na,x\nb,\xff\xff\n".to_vec();
+    bad.extend_from_slice(&gb);
+    let r = c
+        .post(&url)
+        .header("content-type", "text/csv; charset=gb18030")
+        .body(bad)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["error"]["field"], "body");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3:"),
+        "{v}"
+    );
+}

@@ -8,8 +8,51 @@ use super::Address;
 use crate::crs::Crs;
 use crate::divisions::Divisions;
 use anyhow::{Context, Result};
+use encoding_rs::Encoding;
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// The text encoding named by `label`: any WHATWG label (`utf-8`; `gbk`, `gb2312`, `gb18030`
+/// and `cp936`, which all read as GB18030, what Excel writes CSV in on Chinese Windows;
+/// `big5` for Taiwan and Hong Kong files). CSV input only: JSON, GeoJSON and FlatGeobuf are
+/// UTF-8 by their specifications.
+pub fn encoding_for(label: &str) -> Result<&'static Encoding, String> {
+    let label = label.trim();
+    // (Windows' and Python's name for GBK, not a WHATWG label)
+    if label.eq_ignore_ascii_case("cp936") {
+        return Ok(encoding_rs::GBK);
+    }
+    Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+        format!("unknown text encoding '{label}' (utf-8, gb18030, gbk, gb2312, big5, …)")
+    })
+}
+
+/// `bytes` written in `enc`, as UTF-8. UTF-8 is passed through as it is (the CSV reader then
+/// reports an invalid row by its line, and a leading byte order mark is skipped); another
+/// encoding is decoded whole, and a byte sequence that is not valid in it is an error naming
+/// its line: nothing is replaced by guesswork.
+pub fn to_utf8<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Result<Cow<'a, [u8]>, String> {
+    if enc == encoding_rs::UTF_8 {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let mut dec = enc.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(dec.max_utf8_buffer_length(bytes.len()).unwrap_or(0));
+    let (res, read) = dec.decode_to_string_without_replacement(bytes, &mut out, true);
+    match res {
+        encoding_rs::DecoderResult::InputEmpty => Ok(Cow::Owned(out.into_bytes())),
+        encoding_rs::DecoderResult::Malformed(bad, _) => {
+            let at = read.saturating_sub(bad as usize);
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+            Err(format!(
+                "line {line}: bytes that are not valid {} (byte {at})",
+                enc.name()
+            ))
+        }
+        // (the buffer holds the longest possible output)
+        encoding_rs::DecoderResult::OutputFull => Err("decoding buffer too small".into()),
+    }
+}
 
 /// A rejected input row.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -87,11 +130,16 @@ fn row_to_address(
 
 /// Reads a CSV (columns: code, division, road, number, compound, building, lon, lat, status,
 /// successor, aliases, synthetic; code may be empty). Returns rows and rejects.
-pub fn read_csv(path: &Path, crs: Crs) -> Result<(Vec<Address>, Vec<Reject>)> {
+pub fn read_csv(
+    path: &Path,
+    crs: Crs,
+    enc: &'static Encoding,
+) -> Result<(Vec<Address>, Vec<Reject>)> {
+    let raw = std::fs::read(path).with_context(|| format!("opening {}", path.display()))?;
+    let text = to_utf8(&raw, enc).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("opening {}", path.display()))?;
+        .from_reader(&text[..]);
     let headers = rdr.headers()?.clone();
     let mut out = Vec::new();
     let mut rej = Vec::new();
@@ -173,13 +221,14 @@ pub fn read_and_validate(
     d: &Divisions,
     files: &[PathBuf],
     crs: Crs,
+    enc: &'static Encoding,
 ) -> Result<(Vec<Address>, Vec<Reject>)> {
     let mut all = Vec::new();
     let mut rej = Vec::new();
     for f in files {
         let s = f.to_string_lossy().to_lowercase();
         let (rows, r) = if s.ends_with(".csv") {
-            read_csv(f, crs)?
+            read_csv(f, crs, enc)?
         } else {
             read_geo(f, crs)?
         };
@@ -254,13 +303,15 @@ impl fmt::Display for ImportReport {
 
 pub const MIGRATION: &str = include_str!("../../migrations/0002_addresses.sql");
 
-/// Imports into PostGIS (table `addresses` in `schema`, created if missing) in one transaction.
+/// Imports into PostGIS (table `addresses` in `schema`, created if missing) in one transaction;
+/// `enc`: the text encoding of CSV files.
 pub async fn import_postgis(
     url: &str,
     schema: &str,
     d: &Divisions,
     files: &[PathBuf],
     crs: Crs,
+    enc: &'static Encoding,
 ) -> Result<ImportReport> {
     use sqlx::Connection;
     anyhow::ensure!(
@@ -270,7 +321,7 @@ pub async fn import_postgis(
             && !schema.is_empty(),
         "schema '{schema}' must be letters, digits and _"
     );
-    let (rows, rejected) = read_and_validate(d, files, crs)?;
+    let (rows, rejected) = read_and_validate(d, files, crs, enc)?;
     let read = rows.len() + rejected.len();
     if !rejected.is_empty() {
         return Ok(ImportReport {
@@ -396,4 +447,28 @@ pub async fn load_postgis(url: &str, schema: Option<&str>) -> Result<Option<Vec<
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_text_in_gb18030_and_big5_reads_as_utf8() {
+        let text = "code,division\n,310101002\n# 臨安區 青浦區\n";
+        for label in ["gb18030", "GBK", "gb2312", "cp936", "big5"] {
+            let enc = encoding_for(label).unwrap();
+            let (bytes, _, unmappable) = enc.encode(text);
+            assert!(!unmappable, "{label}");
+            assert_ne!(&bytes[..], text.as_bytes());
+            assert_eq!(to_utf8(&bytes, enc).unwrap(), text.as_bytes(), "{label}");
+        }
+        // UTF-8 passes through untouched (the CSV reader reports its bad rows)
+        let utf8 = encoding_for("utf-8").unwrap();
+        assert!(matches!(to_utf8(b"a\xff", utf8), Ok(Cow::Borrowed(_))));
+        // the line of the first invalid sequence; an unknown label
+        let e = to_utf8(b"a\nb\n\xff\xff", encoding_for("gb18030").unwrap()).unwrap_err();
+        assert!(e.starts_with("line 3:"), "{e}");
+        assert!(encoding_for("klingon").unwrap_err().contains("klingon"));
+    }
 }

@@ -630,7 +630,7 @@ impl AddressBook {
 
     /// Loads addresses from a CSV written by the generator (or an import file) and builds the book.
     pub fn load_csv(d: &Divisions, path: &Path) -> Result<AddressBook> {
-        let (addrs, rejects) = import::read_csv(path, crate::crs::Crs::Wgs84)?;
+        let (addrs, rejects) = import::read_csv(path, crate::crs::Crs::Wgs84, encoding_rs::UTF_8)?;
         if let Some(r) = rejects.first() {
             bail!(
                 "{}: {} rejected rows, first: {r}",

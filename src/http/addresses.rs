@@ -498,9 +498,16 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
             }
             Err(e) => {
                 let field = format!("line {line}");
+                let mut msg = e.to_string();
+                if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    msg.push_str(
+                        " (a GBK/GB18030 file, as Excel writes on Chinese Windows, needs \
+                         Content-Type: text/csv; charset=gb18030)",
+                    );
+                }
                 rows.push(Row {
                     id: json!(line),
-                    q: Err(ApiError::bad(field.clone(), e.to_string())),
+                    q: Err(ApiError::bad(field.clone(), msg)),
                     field,
                 })
             }
@@ -538,8 +545,17 @@ async fn batch(
         .to_ascii_lowercase();
     let (rows, crs_s, city_s, parse_only) =
         if ct.starts_with("text/csv") || ct.starts_with("application/csv") {
+            // the text encoding: `?encoding=` or the content type's charset, else UTF-8
+            let (field, label) = match p.str("encoding") {
+                Some(e) => ("encoding", e),
+                None => ("charset", csv_charset(&ct).unwrap_or("utf-8")),
+            };
+            let enc = crate::addresses::import::encoding_for(label)
+                .map_err(|e| ApiError::bad(field, e))?;
+            let text = crate::addresses::import::to_utf8(&body, enc)
+                .map_err(|e| ApiError::bad("body", e))?;
             (
-                rows_from_csv(&body)?,
+                rows_from_csv(&text)?,
                 p.str("crs").map(String::from),
                 p.str("city").map(String::from),
                 p.bool("parse_only", false)?,
@@ -583,6 +599,14 @@ async fn batch(
         .content_type("application/x-ndjson")
         .insert_header(("x-rows", n.to_string()))
         .streaming(chunks))
+}
+
+/// The `charset` parameter of a (lowercased) content type, unquoted.
+fn csv_charset(ct: &str) -> Option<&str> {
+    ct.split(';')
+        .skip(1)
+        .find_map(|p| p.trim().strip_prefix("charset="))
+        .map(|v| v.trim().trim_matches('"'))
 }
 
 /// Rows of a batch computed together (one task of the blocking pool).

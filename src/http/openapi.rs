@@ -68,7 +68,7 @@ fn addresses_paths() -> Value {
                            crs_param(), q("limit", "max candidates (1-50, default 5)", false, "integer")],
             "responses": ok("{query, crs, normalized, candidates:[{address, code, lon, lat, level, confidence, corrections, interpolated, synthetic, division, status, successor}]}")}},
         "/v1/geocode/batch": {"post": {"summary": "Geocode (or parse) many addresses; streams NDJSON, one line per row in order; a bad row gets an error line",
-            "parameters": [crs_param(), q("city", "division context (CSV bodies)", false, "string"), q("parse_only", "parse instead of geocode (CSV bodies)", false, "boolean")],
+            "parameters": [crs_param(), q("city", "division context (CSV bodies)", false, "string"), q("parse_only", "parse instead of geocode (CSV bodies)", false, "boolean"), q("encoding", "text encoding of a CSV body (utf-8 default; gb18030, gbk, gb2312, big5); also read from the Content-Type charset", false, "string")],
             "requestBody": {"required": true, "content": {
                 "application/json": {"schema": {"type": "object", "required": ["queries"], "properties": {
                     "queries": {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"id": {}, "q": {"type": "string"}}}]}},
