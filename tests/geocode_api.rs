@@ -929,6 +929,16 @@ fn batch_csv_in_gb18030() {
         assert_eq!(lines[0]["elements"]["number"], 3);
         assert_eq!(lines[2]["id"], "c");
     }
+    // a spreadsheet's own column names
+    let lines = batch_lines(
+        c.post(&url)
+            .header("content-type", "text/csv")
+            .body("序号,单位,详细地址\n7,某公司,浙江省杭州市西湖区\n"),
+    );
+    assert_eq!(
+        (counties(&lines), lines[0]["id"].clone()),
+        (vec!["330106".to_string()], json!("7"))
+    );
     // no encoding named: each row says what to send
     let lines = batch_lines(
         c.post(&url)

@@ -442,6 +442,12 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
     Ok((rows, s("crs")?, s("city")?, parse_only))
 }
 
+/// Names of the address column of a CSV batch (the first found is taken): ours, and those of
+/// spreadsheets kept by bureaus and of the cpca sample.
+const ADDRESS_COLUMNS: [&str; 5] = ["q", "address", "地址", "详细地址", "原始地址"];
+/// Names of the optional id column.
+const ID_COLUMNS: [&str; 3] = ["id", "编号", "序号"];
+
 fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(body);
     let headers = rdr
@@ -450,9 +456,14 @@ fn rows_from_csv(body: &[u8]) -> Result<Vec<Row>, ApiError> {
         .clone();
     let qcol = headers
         .iter()
-        .position(|h| matches!(h.trim(), "q" | "address" | "原始地址"))
-        .ok_or_else(|| ApiError::bad("body", "CSV needs a column named q, address or 原始地址"))?;
-    let idcol = headers.iter().position(|h| h.trim() == "id");
+        .position(|h| ADDRESS_COLUMNS.contains(&h.trim()))
+        .ok_or_else(|| {
+            ApiError::bad(
+                "body",
+                format!("CSV needs a column named {}", ADDRESS_COLUMNS.join(", ")),
+            )
+        })?;
+    let idcol = headers.iter().position(|h| ID_COLUMNS.contains(&h.trim()));
     let mut rows = Vec::new();
     // where the last record starts: a quote left open there runs to the end of the body, which
     // the reader takes as one field holding every line after it
