@@ -253,22 +253,10 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
 }
 
 /// The structured parse of one text (divisions with codes, elements, corrections), inside the
-/// division `within` when given (`city=`); `sc`: the parser's working sets, kept by a caller
-/// that parses many texts (None: the per-thread ones). An ambiguous text (西湖区: of Hangzhou
-/// and of Nanchang) lists the divisions it may name under `alternatives`.
-pub fn parse_json(
-    b: &AddressBook,
-    q: &str,
-    within: Option<u32>,
-    sc: Option<&mut ParseScratch>,
-) -> Value {
-    with_parse(b, q, within, sc, None, |a| {
-        serde_json::to_value(a).unwrap_or(Value::Null)
-    })
-}
-
-/// [`parse_json`] written as JSON to `out` (no tree of values built), with the `row` and `id`
-/// of a batch row when given.
+/// division `within` when given (`city=`), written as JSON to `out`, with the `row` and `id`
+/// of a batch row when given; `sc`: the parser's working sets, kept by a caller that parses
+/// many texts (None: the per-thread ones). An ambiguous text (西湖区: of Hangzhou and of
+/// Nanchang) lists the divisions it may name under `alternatives`.
 pub fn write_parse(
     b: &AddressBook,
     q: &str,
@@ -277,10 +265,49 @@ pub fn write_parse(
     row: Option<(usize, &Value)>,
     out: &mut Vec<u8>,
 ) {
-    with_parse(b, q, within, sc, row, |a| {
-        // (writing to a Vec fails only for a serialiser error, which these types do not have)
-        let _ = serde_json::to_writer(out, a);
-    })
+    let (t, mut corr) = crate::addresses::normalize::normalize(q);
+    let m = match sc {
+        Some(sc) => b.parser.parse_with(&t, within, sc),
+        None => b.parser.parse(&t, within),
+    };
+    let ambiguous = m.hypotheses.len() > 1 && m.level.is_none();
+    let alternatives = if ambiguous {
+        m.hypotheses
+            .iter()
+            .map(|&n| {
+                let node = &b.parser.nodes[n as usize];
+                Alternative {
+                    code: node.code.as_deref(),
+                    full_name: b.parser.full_name(n),
+                    level: node.level,
+                    name: &node.name,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let detail = m.road_detail();
+    corr.extend(m.corrections());
+    let a = ParseAnswer {
+        alternatives,
+        ambiguous,
+        city: m.city(),
+        corrections: corr,
+        county: m.county(),
+        detail,
+        elements: crate::addresses::parse::parse_elements(detail, None),
+        id: row.map(|r| r.1),
+        level: m.level,
+        normalized: &t,
+        province: m.province(),
+        query: q,
+        row: row.map(|r| r.0),
+        town: m.town(),
+        village: m.village(),
+    };
+    // (writing to a Vec fails only for a serialiser error, which these types do not have)
+    let _ = serde_json::to_writer(out, &a);
 }
 
 /// The answer of a structured parse, serialised as it is. Fields in alphabetical order, as
@@ -315,57 +342,6 @@ struct Alternative<'a> {
     full_name: String,
     level: Level,
     name: &'a str,
-}
-
-fn with_parse<R>(
-    b: &AddressBook,
-    q: &str,
-    within: Option<u32>,
-    sc: Option<&mut ParseScratch>,
-    row: Option<(usize, &Value)>,
-    f: impl FnOnce(&ParseAnswer<'_>) -> R,
-) -> R {
-    let (t, mut corr) = crate::addresses::normalize::normalize(q);
-    let m = match sc {
-        Some(sc) => b.parser.parse_with(&t, within, sc),
-        None => b.parser.parse(&t, within),
-    };
-    let ambiguous = m.hypotheses.len() > 1 && m.level.is_none();
-    let alternatives = if ambiguous {
-        m.hypotheses
-            .iter()
-            .map(|&n| {
-                let node = &b.parser.nodes[n as usize];
-                Alternative {
-                    code: node.code.as_deref(),
-                    full_name: b.parser.full_name(n),
-                    level: node.level,
-                    name: &node.name,
-                }
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let detail = m.road_detail();
-    corr.extend(m.corrections());
-    f(&ParseAnswer {
-        alternatives,
-        ambiguous,
-        city: m.city(),
-        corrections: corr,
-        county: m.county(),
-        detail,
-        elements: crate::addresses::parse::parse_elements(detail, None),
-        id: row.map(|r| r.1),
-        level: m.level,
-        normalized: &t,
-        province: m.province(),
-        query: q,
-        row: row.map(|r| r.0),
-        town: m.town(),
-        village: m.village(),
-    })
 }
 
 /// One row of a batch: id (optional) and text.
