@@ -464,12 +464,9 @@ pub fn parse(a: ParseArgs) -> Result<()> {
         let text = diming::addresses::import::to_utf8(&raw, enc)
             .map_err(|e| anyhow::anyhow!("stdin: {e}"))?;
         let text = std::str::from_utf8(&text).map_err(|e| {
-            let line = 1 + text[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
             anyhow::anyhow!(
-                "stdin line {line}: not valid UTF-8 (a GBK/GB18030 file needs --encoding gb18030)"
+                "stdin line {}: not valid UTF-8 (a GBK/GB18030 file needs --encoding gb18030)",
+                diming::addresses::import::line_at(&text, e.valid_up_to())
             )
         })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);

@@ -297,6 +297,25 @@ fn rss_bytes() -> usize {
         .unwrap_or(0)
 }
 
+/// Reads an answer's status line (a 200, else an error) and its headers, each given to `f`
+/// lowercased.
+fn read_head(rd: &mut impl BufRead, mut f: impl FnMut(&str) -> Result<()>) -> Result<()> {
+    let mut line = String::new();
+    rd.read_line(&mut line)?;
+    anyhow::ensure!(line.contains(" 200 "), "HTTP status: {line}");
+    loop {
+        line.clear();
+        anyhow::ensure!(
+            rd.read_line(&mut line)? > 0,
+            "connection closed in the headers"
+        );
+        if line == "\r\n" {
+            return Ok(());
+        }
+        f(&line.to_ascii_lowercase())?;
+    }
+}
+
 fn http_get(
     stream: &mut std::net::TcpStream,
     rd: &mut BufReader<std::net::TcpStream>,
@@ -304,19 +323,12 @@ fn http_get(
 ) -> Result<usize> {
     write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")?;
     let mut len = 0usize;
-    let mut line = String::new();
-    rd.read_line(&mut line)?;
-    anyhow::ensure!(line.contains(" 200 "), "HTTP status: {line}");
-    loop {
-        line.clear();
-        rd.read_line(&mut line)?;
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+    read_head(rd, |h| {
+        if let Some(v) = h.strip_prefix("content-length:") {
             len = v.trim().parse()?;
         }
-    }
+        Ok(())
+    })?;
     let mut body = vec![0u8; len];
     rd.read_exact(&mut body)?;
     Ok(len)
@@ -333,22 +345,13 @@ fn http_post_lines(port: u16, path: &str, body: &[u8]) -> Result<usize> {
     )?;
     s.write_all(body)?;
     let mut rd = BufReader::new(s);
-    let mut line = String::new();
-    rd.read_line(&mut line)?;
-    anyhow::ensure!(line.contains(" 200 "), "HTTP status: {line}");
     let mut chunked = false;
-    loop {
-        line.clear();
-        rd.read_line(&mut line)?;
-        if line == "\r\n" {
-            break;
-        }
-        chunked |= line
-            .to_ascii_lowercase()
-            .starts_with("transfer-encoding: chunked");
-    }
+    read_head(&mut rd, |h| {
+        chunked |= h.starts_with("transfer-encoding: chunked");
+        Ok(())
+    })?;
     anyhow::ensure!(chunked, "expected a chunked answer");
-    let (mut lines, mut buf) = (0, Vec::new());
+    let (mut line, mut lines, mut buf) = (String::new(), 0, Vec::new());
     loop {
         line.clear();
         rd.read_line(&mut line)?;

@@ -43,15 +43,20 @@ pub fn to_utf8<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Result<Cow<'a, [u
         encoding_rs::DecoderResult::InputEmpty => Ok(Cow::Owned(out.into_bytes())),
         encoding_rs::DecoderResult::Malformed(bad, _) => {
             let at = read.saturating_sub(bad as usize);
-            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
             Err(format!(
-                "line {line}: bytes that are not valid {} (byte {at})",
+                "line {}: bytes that are not valid {} (byte {at})",
+                line_at(bytes, at),
                 enc.name()
             ))
         }
         // (the buffer holds the longest possible output)
         encoding_rs::DecoderResult::OutputFull => Err("decoding buffer too small".into()),
     }
+}
+
+/// The 1-based line of `text` that byte `at` is on.
+pub fn line_at(text: &[u8], at: usize) -> usize {
+    1 + memchr::memchr_iter(b'\n', &text[..at.min(text.len())]).count()
 }
 
 /// A rejected input row.

@@ -142,7 +142,7 @@ fn check_q(q: &str, field: &str) -> Result<(), ApiError> {
 struct GeocodeAnswer<'a> {
     candidates: Vec<CandidateAnswer<'a>>,
     crs: Crs,
-    /// a batch row's id (null when it has none)
+    /// a batch row's id (its index or CSV line when it was given none)
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a Value>,
     normalized: &'a str,
@@ -234,9 +234,7 @@ async fn geocode(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     let w = within(&b, &p)?;
     let mut out = Vec::new();
     write_geocode(&b, q, w, limit, crs, None, &mut out);
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(out))
+    Ok(json_body(out))
 }
 
 async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -247,9 +245,14 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     let w = within(&b, &p)?;
     let mut out = Vec::new();
     write_parse(&b, q, w, None, None, &mut out);
-    Ok(HttpResponse::Ok()
+    Ok(json_body(out))
+}
+
+/// A 200 answer of JSON already written.
+fn json_body(out: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type("application/json")
-        .body(out))
+        .body(out)
 }
 
 /// The structured parse of one text (divisions with codes, elements, corrections), inside the
@@ -321,7 +324,7 @@ struct ParseAnswer<'a> {
     county: Option<Part<'a>>,
     detail: &'a str,
     elements: Elements<'a>,
-    /// a batch row's id (null when it has none)
+    /// a batch row's id (its index or CSV line when it was given none)
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a Value>,
     level: Option<Level>,
@@ -599,9 +602,11 @@ fn csv_charset(ct: &str) -> Option<&str> {
 /// Rows of a batch computed together (one task of the blocking pool).
 const BATCH_CHUNK: usize = 64;
 
-/// Chunks of one batch computed at once: the cores of the machine.
+/// Chunks of one batch computed at once: the cores of the machine (asked once: on Linux the
+/// answer reads the cgroup's files).
 fn batch_parallelism() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// The NDJSON lines of rows `start .. start + BATCH_CHUNK` of a batch.
