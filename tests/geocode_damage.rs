@@ -61,3 +61,54 @@ fn damaged_queries_find_their_source() {
         misses.join("\n")
     );
 }
+
+/// The book keeps no code text: a code is read back into its division and serial. Every record
+/// of the sample is found by the code it answers with; a record given without a code is found
+/// by its standard one; a later record with the same code takes it over; a code that is not
+/// one finds nothing.
+#[test]
+fn every_code_finds_its_record() {
+    let data = common::root().join("data");
+    let d =
+        diming::divisions::Divisions::build(diming::store::load_embedded(&data).unwrap()).unwrap();
+    let book = AddressBook::load_embedded(&d, &data).unwrap();
+    let mut seen = std::collections::HashMap::new();
+    for ri in 0..book.len() as u32 {
+        let code = book.code_of(ri);
+        assert_eq!(book.address(ri).code, code);
+        // (the last record of a repeated code is the one found)
+        seen.insert(code, ri);
+    }
+    assert!(seen.len() > 5000, "{} codes", seen.len());
+    for (code, &ri) in &seen {
+        assert_eq!(book.find_code(code), Some(ri), "{code}");
+    }
+    let (code, _) = seen.iter().next().unwrap();
+    let (div, serial) = code.split_at(code.len() - 12);
+    let other = (serial.parse::<u64>().unwrap() + 1) % 1_000_000_000_000;
+    for bad in [
+        format!("{div}{other:012}"),
+        format!("{div}+{}", &serial[1..]),
+        format!("{div}{serial}0"),
+        serial.to_string(),
+        String::new(),
+        format!("{}{serial}", &div[..div.len() - 1]),
+    ] {
+        if !seen.contains_key(&bad) {
+            assert_eq!(book.find_code(&bad), None, "{bad}");
+        }
+    }
+
+    let mut a = book.address(0);
+    let code = a.code.clone();
+    a.code = String::new();
+    let mut b = a.clone();
+    b.code = code.clone();
+    b.lon += 0.001;
+    let (small, errs) = AddressBook::build(&d, vec![a.clone(), b], "test");
+    assert!(errs.is_empty(), "{errs:?}");
+    assert_eq!(small.find_code(&code), Some(1));
+    let (small, _) = AddressBook::build(&d, vec![a], "test");
+    assert_eq!(small.find_code(&code), Some(0));
+    assert_eq!(small.address(0).code, code);
+}

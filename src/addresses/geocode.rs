@@ -525,7 +525,7 @@ impl AddressBook {
             confidence: (level_conf("intersection") - corr_penalty(corr)).clamp(0.01, 1.0),
             corrections: corr.to_vec(),
             interpolated: false,
-            synthetic: self.recs[pa.2 as usize].synthetic,
+            synthetic: self.recs[pa.2 as usize].synthetic(),
             division: Some(DivRef {
                 code: nd.code.clone(),
                 name: nd.name.clone(),
@@ -798,7 +798,7 @@ impl AddressBook {
                     confidence: (0.8 - corr_penalty(&corr) - pen).clamp(0.01, 1.0),
                     corrections: corr,
                     interpolated: true,
-                    synthetic: self.recs[r.houses[0].1 as usize].synthetic,
+                    synthetic: self.recs[r.houses[0].1 as usize].synthetic(),
                     division: Some(DivRef {
                         code: node.code.clone(),
                         name: node.name.clone(),
@@ -832,7 +832,7 @@ impl AddressBook {
             .iter()
             .filter(|h| h.0 .3 == 0 && h.0 .2 == 0)
             .map(|h| (if h.0 .0 != 0 { h.0 .0 } else { h.0 .1 }, h.1))
-            .filter(|(k, ri)| *k % 2 == key % 2 && *k != 0 && !self.recs[*ri as usize].retired)
+            .filter(|(k, ri)| *k % 2 == key % 2 && *k != 0 && !self.recs[*ri as usize].retired())
             .collect();
         if pts.is_empty() {
             return None;

@@ -124,7 +124,7 @@ impl PairBits {
     }
 }
 
-/// Compact in-memory record.
+/// Compact in-memory record (56 bytes).
 #[derive(Debug, Clone)]
 struct Rec {
     node: u32,
@@ -134,13 +134,32 @@ struct Rec {
     sub: u32,
     compound: u32,
     building: u32,
+    successor: u32,
     lon: f64,
     lat: f64,
-    /// 12-digit serial of the code
-    serial: u64,
-    retired: bool,
-    synthetic: bool,
-    successor: u32,
+    /// the 12-digit serial of the code (below 2^40), and the flags `RETIRED` and `SYNTHETIC`
+    serial_flags: u64,
+}
+
+const RETIRED: u64 = 1 << 62;
+const SYNTHETIC: u64 = 1 << 61;
+
+impl Rec {
+    fn serial(&self) -> u64 {
+        self.serial_flags & !(RETIRED | SYNTHETIC)
+    }
+    fn retired(&self) -> bool {
+        self.serial_flags & RETIRED != 0
+    }
+    fn synthetic(&self) -> bool {
+        self.serial_flags & SYNTHETIC != 0
+    }
+}
+
+/// The hash of a record's code by what it is made of: the division node and the serial.
+fn code_hash(node: u32, serial: u64) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one((node, serial))
 }
 
 /// A road: its name, the division it lies in and its houses sorted by (lane, number, sub, building).
@@ -167,7 +186,12 @@ pub struct AddressBook {
     compounds: Vec<String>,
     compound_by_name: FastMap<String, Vec<u32>>,
     max_compound_chars: usize,
-    by_code: FastMap<String, u32>,
+    /// records by their code, keyed by its division node and serial (the code's text is not
+    /// kept: it is the division's code and the serial); a later record with the same code
+    /// takes it over
+    by_code: hashbrown::HashTable<u32>,
+    /// division code → node, for the divisions that hold addresses (to read a code)
+    code_divisions: FastMap<String, u32>,
     /// normalised alias → its entry in `alias_list` (the last record given it): the text is
     /// kept once, in `alias_text`
     aliases: hashbrown::HashTable<u32>,
@@ -352,7 +376,12 @@ impl AddressBook {
             if a.synthetic {
                 self.synthetic_count += 1;
             }
-            self.by_code.insert(a.code.clone(), ri);
+            // (the code is the division's code as `code_of` writes it, and the serial)
+            if let Some(c) = &self.parser.nodes[node as usize].code {
+                if !self.code_divisions.contains_key(c) {
+                    self.code_divisions.insert(c.clone(), node);
+                }
+            }
             if !retired {
                 let mut cur = Some(node);
                 while let Some(c) = cur {
@@ -371,27 +400,30 @@ impl AddressBook {
                 sub,
                 compound,
                 building,
+                successor: NONE,
                 lon: a.lon,
                 lat: a.lat,
-                serial,
-                retired,
-                synthetic: a.synthetic,
-                successor: NONE,
+                serial_flags: serial
+                    | if retired { RETIRED } else { 0 }
+                    | if a.synthetic { SYNTHETIC } else { 0 },
             });
+            self.index_code(ri);
         }
         for (ri, s) in successors {
-            if let Some(&si) = self.by_code.get(&s) {
+            if let Some(si) = self.find_code(&s) {
                 self.recs[ri as usize].successor = si;
             }
         }
         for r in &mut self.roads {
             r.houses.sort_unstable();
+            r.houses.shrink_to_fit();
         }
+        self.recs.shrink_to_fit();
         let pts: Vec<_> = self
             .recs
             .iter()
             .enumerate()
-            .filter(|(_, r)| !r.retired)
+            .filter(|(_, r)| !r.retired())
             .map(|(i, r)| GeomWithData::new([r.lon, r.lat], i as u32))
             .collect();
         self.rtree = RTree::bulk_load(pts);
@@ -468,7 +500,7 @@ impl AddressBook {
             .map(|r| std::mem::size_of::<Road>() + r.name.len() + r.houses.capacity() * 20)
             .sum();
         let rtree = self.rtree.size() * 48;
-        let codes = self.by_code.len() * (24 + 32 + 8);
+        let codes = self.by_code.capacity() * 5 + self.code_divisions.len() * 64;
         let names = self.road_by_name.len() * 64
             + self
                 .road_deletes
@@ -509,7 +541,7 @@ impl AddressBook {
             .unwrap_or_default();
         let number = (r.lane != 0 || r.number != 0).then(|| format_number(r.lane, r.number, r.sub));
         Address {
-            code: format!("{div}{:012}", r.serial),
+            code: format!("{div}{:012}", r.serial()),
             division: div,
             road: (r.road != NONE).then(|| self.roads[r.road as usize].name.clone()),
             number,
@@ -517,11 +549,11 @@ impl AddressBook {
             building: (r.building != 0).then(|| format!("{}幢", r.building)),
             lon: r.lon,
             lat: r.lat,
-            status: if r.retired { "retired" } else { "current" }.into(),
+            status: if r.retired() { "retired" } else { "current" }.into(),
             successor: (r.successor != NONE).then(|| self.code_of(r.successor)),
             // (left empty here, on the geocoder's path: `aliases_of`)
             aliases: Vec::new(),
-            synthetic: r.synthetic,
+            synthetic: r.synthetic(),
         }
     }
 
@@ -536,7 +568,7 @@ impl AddressBook {
             .code
             .as_deref()
             .unwrap_or("");
-        format!("{div}{:012}", r.serial)
+        format!("{div}{:012}", r.serial())
     }
 
     /// Full standard address text: divisions, road, number, compound, building.
@@ -555,7 +587,39 @@ impl AddressBook {
 
     /// Record index of a code.
     pub fn find_code(&self, code: &str) -> Option<u32> {
-        self.by_code.get(code).copied()
+        let (div, serial) = code.split_at_checked(code.len().checked_sub(12)?)?;
+        if !serial.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let serial: u64 = serial.parse().ok()?;
+        let node = *self.code_divisions.get(div)?;
+        let recs = &self.recs;
+        self.by_code
+            .find(code_hash(node, serial), |&i| {
+                let r = &recs[i as usize];
+                r.node == node && r.serial() == serial
+            })
+            .copied()
+    }
+
+    /// Makes record `ri` the one of its code.
+    fn index_code(&mut self, ri: u32) {
+        let recs = &self.recs;
+        let (node, serial) = (recs[ri as usize].node, recs[ri as usize].serial());
+        let same = |&i: &u32| {
+            let r = &recs[i as usize];
+            r.node == node && r.serial() == serial
+        };
+        match self.by_code.find_mut(code_hash(node, serial), same) {
+            Some(slot) => *slot = ri,
+            None => {
+                self.by_code
+                    .insert_unique(code_hash(node, serial), ri, |&i| {
+                        let r = &recs[i as usize];
+                        code_hash(r.node, r.serial())
+                    });
+            }
+        }
     }
 
     /// Records `norm` (a normalised alias) for the record `ri`; a later record given the same
