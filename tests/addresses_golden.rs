@@ -180,6 +180,14 @@ fn fixed_readings_of_real_rows() {
         ("江苏省淮安市清浦区淮海南路156号", "320812"),
         ("铁岭市清河区", "211204"),
         ("南京市建邺区江东中路", "320105"),
+        // development zones of the code lists as they are written (开发区, 经开区, 经济开发区
+        // for 经济技术开发区; 园区 for 苏州工业园区), and districts as the new areas they were
+        ("烟台开发区甬江三支路", "370676"),
+        ("郑州市经开区经南三路168号院5号楼1楼", "410171"),
+        ("徐州经济开发区振兴大道79号", "320371"),
+        ("苏州园区林泉街399号", "320576"),
+        ("深圳市龙华新区大浪街道华宁路颐丰华大厦13楼", "440309"),
+        ("南昌市红谷滩新区红谷中大道1326号", "360113"),
         // a high-tech zone of the code lists as it is written, 高新区
         ("济南高新区万科金域中心A栋1705", "370176"),
         ("郑州市高新区科学大道169号", "410172"),
@@ -218,6 +226,12 @@ fn fixed_readings_of_real_rows() {
         );
         assert!(kinds.contains(&"conflict"), "{q}: {kinds:?}");
     }
+    // a new area that is a street of its district keeps the street (铜山新区: 新区街道 of 铜山区,
+    // not 铜山区 as the new area it was)
+    assert_eq!(
+        town("徐州市铜山新区北京路18号").1.as_deref(),
+        Some("新区街道")
+    );
     for (q, county) in [
         ("苏州市吴江区吴江经济开发区潘龙路389号", "320509"),
         ("上海市静安区南京西路1038号梅陇镇广场3002-3005", "310106"),

@@ -210,6 +210,16 @@ fn geocode_parse_batch_reverse() {
     let p = parse("青浦區(qū)盈浦街道");
     assert_eq!(p["county"]["code"], "310118");
     assert_eq!(p["town"]["name"], "盈浦街道");
+    // a functional zone the code lists do not have is an element; one they have is a division
+    let p = parse("郑州市郑东新区金水路6号");
+    assert_eq!(p["level"], "city", "{p}");
+    assert_eq!(p["elements"]["zone"], "郑东新区", "{p}");
+    assert_eq!(p["elements"]["road"], "金水路", "{p}");
+    assert_eq!(p["elements"]["number"], 6, "{p}");
+    let p = parse("烟台开发区长江路218号");
+    assert_eq!(p["county"]["code"], "370676", "{p}");
+    assert_eq!(p["elements"]["zone"], Value::Null, "{p}");
+    assert_eq!(p["elements"]["road"], "长江路", "{p}");
     // a community named after its road (中山东一路居委会): the road stays the road of the
     // elements, the community is still read
     let p = parse("上海市黄浦区中山东一路12号");

@@ -657,8 +657,9 @@ impl AddressBook {
     /// Roads within one edit of the road-like word at the start of `detail`.
     fn fuzzy_roads(&self, detail: &str, hyps: &[u32]) -> Vec<RoadHit> {
         let mut out = Vec::new();
-        let e = parse_elements(detail, None);
-        let Some(word) = e.road else { return out };
+        let Some(word) = super::parse::road_word(detail) else {
+            return out;
+        };
         let w: Vec<char> = word.chars().collect();
         if w.len() < 3 {
             return out;

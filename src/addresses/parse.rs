@@ -742,6 +742,19 @@ impl DivisionParser {
                 aliases.push((idx, a.to_string()));
             }
         }
+        // the divisions named … 新区 (for the aliases of districts below)
+        let new_areas: std::collections::HashSet<String> = p
+            .nodes
+            .iter()
+            .filter(|n| n.name.ends_with("新区"))
+            .map(|n| n.name.clone())
+            .collect();
+        let new_area_towns: std::collections::HashSet<u32> = p
+            .nodes
+            .iter()
+            .filter(|n| n.level == Level::Township && n.name.starts_with("新区"))
+            .filter_map(|n| n.parent)
+            .collect();
         for i in 0..p.nodes.len() as u32 {
             let n = &p.nodes[i as usize];
             if is_placeholder_name(&n.name) || n.name.starts_with('(') {
@@ -774,6 +787,18 @@ impl DivisionParser {
                         if base.chars().count() >= 2 && !p.nodes.iter().any(|n| n.name == a) {
                             p.add(&a, i, Kind::Alias);
                         }
+                    } else if let Some(base) = name.strip_suffix('区') {
+                        // and a district as the new area it was before it became one (深圳市
+                        // 龙华新区, 光明新区, 南昌市红谷滩新区), where that names no division and
+                        // no township of the district starts with 新区 (铜山新区 is where 铜山区's
+                        // 新区街道 is)
+                        let a = format!("{base}新区");
+                        if base.chars().count() >= 2
+                            && !new_areas.contains(&a)
+                            && !new_area_towns.contains(&i)
+                        {
+                            p.add(&a, i, Kind::Alias);
+                        }
                     }
                     // functional zones named after their city (秦皇岛市经济技术开发区)
                     if let Some(par) = parent {
@@ -799,6 +824,30 @@ impl DivisionParser {
                                     prefixes.iter().find_map(|q| base.strip_prefix(q.as_str()))
                                 {
                                     p.add(&format!("{pre}{rest}高新区"), i, Kind::Alias);
+                                }
+                            }
+                        }
+                        // an economic development zone or an industrial park likewise, as it is
+                        // written (烟台开发区, 郑州经开区, 廊坊市开发区, 苏州园区)
+                        let short: &[&str] = &["开发区", "经开区", "经济开发区"];
+                        if let Some((base, shorts)) = [
+                            ("经济技术开发区", short),
+                            ("经济开发区", short),
+                            ("工业园区", &["园区"][..]),
+                        ]
+                        .iter()
+                        .find_map(|(s, v)| name.strip_suffix(s).map(|b| (b, *v)))
+                        {
+                            for pre in &prefixes {
+                                if let Some(rest) =
+                                    prefixes.iter().find_map(|q| base.strip_prefix(q.as_str()))
+                                {
+                                    for z in shorts {
+                                        let a = format!("{pre}{rest}{z}");
+                                        if a != name {
+                                            p.add(&a, i, Kind::Alias);
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -2113,6 +2162,89 @@ pub struct Elements<'a> {
     pub sub: Option<u32>,
     /// unit number (digits, leading zeros dropped)
     pub unit: Option<&'a str>,
+    /// a functional zone written before the road (郑东新区, 高新区, 经济开发区, 工业园区): an
+    /// area that development zones, new areas and parks are run as, which the code lists do
+    /// not have as a division (those that they have are read as divisions)
+    pub zone: Option<&'a str>,
+}
+
+/// The endings of a functional zone's name (all end in 区).
+const ZONE_SUFFIXES: [&str; 15] = [
+    "开发区",
+    "高新区",
+    "经开区",
+    "新区",
+    "园区",
+    "工业区",
+    "产业区",
+    "经济区",
+    "保税区",
+    "度假区",
+    "加工区",
+    "实验区",
+    "示范区",
+    "商务区",
+    "政务区",
+];
+
+/// The endings that name a zone alone, right after the divisions (烟台 + 开发区, 天津 +
+/// 保税区); the others alone are what is left of a name the divisions took part of (龙华 of
+/// 龙华新区 read as 龙华区, 金山 of 金山工业区).
+const ZONE_ALONE: [&str; 5] = ["开发区", "高新区", "经开区", "保税区", "经济开发区"];
+
+/// Byte range of a functional zone's name at the start of `s`:
+/// CJK characters ending in one of `ZONE_SUFFIXES`, 16 characters at most
+/// (昆明国家高新技术产业开发区), ended by its first 区; after a stray 市 left by the
+/// divisions (莱芜市 read as the old name 莱芜 of 莱芜区), and not starting with 区, 县, 省 or 市.
+/// Not a road named after a zone (园区路, 新区大道), nor a road before a zone.
+fn zone_at(s: &str) -> Option<(usize, usize)> {
+    const QU: &[u8] = "区".as_bytes();
+    let from = if s.starts_with('市') {
+        '市'.len_utf8()
+    } else {
+        0
+    };
+    let b = s.as_bytes();
+    let lim = b.len().min(from + 16 * 3);
+    // CJK characters only (three bytes each; a zone does not follow a number or a letter),
+    // each 区 then the rare checks
+    let mut i = from;
+    while i + 3 <= lim {
+        let x = b[i];
+        if x & 0xF0 != 0xE0 {
+            return None;
+        }
+        i += 3;
+        if x != QU[0] || b[i - 2] != QU[1] || b[i - 1] != QU[2] || i < from + 6 {
+            continue;
+        }
+        // (the character before 区 of every suffix, asked first; the first 区 ends the name:
+        // 万江区新谷涌管理区 names no zone)
+        if !matches!(
+            &s[i - 6..i - 3],
+            "发" | "新" | "开" | "园" | "业" | "济" | "税" | "假" | "工" | "验" | "范" | "务"
+        ) {
+            return None;
+        }
+        let name = &s[from..i];
+        let z = ZONE_SUFFIXES.iter().find(|z| name.ends_with(*z))?;
+        // (nor a road, or a town, and a zone after it: 金水路郑东新区, 石基镇塱边村汉塘工业区)
+        if name.starts_with(['区', '县', '省', '市'])
+            || name.contains(['路', '街', '巷', '镇'])
+            || (name == *z && !ZONE_ALONE.contains(z))
+        {
+            return None;
+        }
+        let after = &s[i..];
+        if after.starts_with(['路', '街', '巷', '道', '弄', '里'])
+            || after.starts_with("大道")
+            || after.starts_with("大街")
+        {
+            return None;
+        }
+        return Some((from, i));
+    }
+    None
 }
 
 /// A run of up to 8 ASCII digits at byte `i`: (value, end byte).
@@ -2139,6 +2271,13 @@ fn canonical_digits(d: &str) -> &str {
 /// The character starting at byte `i` of `s`, if any.
 fn char_at(s: &str, i: usize) -> Option<char> {
     s.get(i..).and_then(|r| r.chars().next())
+}
+
+/// The road-like word at the start of `detail` as the elements would read it with no
+/// functional zone before it (the whole of 郑东新区金水路): the word a road name within one
+/// edit must match.
+pub(super) fn road_word(detail: &str) -> Option<&str> {
+    road_end(detail).map(|e| &detail[..e])
 }
 
 /// Byte end of the first road name in `s`: the first road suffix (路, 街, 巷, 胡同, 大道, 大街,
@@ -2216,6 +2355,17 @@ pub(super) fn next_digit(b: &[u8], mut j: usize, last: usize) -> usize {
 /// of `detail` (from the address book); otherwise the first road-like word is taken.
 pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Elements<'a> {
     let mut e = Elements::default();
+    let mut detail = detail;
+    let mut road = None;
+    if known_road.is_none() {
+        road = road_end(detail);
+        // a zone before the road (and before the first digit: it is CJK only)
+        if let Some((a, z)) = zone_at(detail).filter(|&(_, z)| road.is_none_or(|r| z <= r)) {
+            e.zone = Some(&detail[a..z]);
+            detail = &detail[z..];
+            road = road_end(detail);
+        }
+    }
     let b = detail.as_bytes();
     let mut i = 0;
     if let Some(r) = known_road {
@@ -2224,7 +2374,7 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         while !detail.is_char_boundary(i) {
             i -= 1;
         }
-    } else if let Some(end) = road_end(detail) {
+    } else if let Some(end) = road {
         e.road = Some(&detail[..end]);
         i = end;
     }
@@ -2381,6 +2531,50 @@ mod tests {
         assert_eq!(e.room, Some("010502"));
         let e = parse_elements("福州路12-3号", None);
         assert_eq!((e.number, e.sub), (Some(12), Some(3)));
+        // a functional zone before the road, or alone; not a compound's 小区 nor a letter's 区
+        let e = parse_elements("郑东新区金水路6号", None);
+        assert_eq!(
+            (e.zone, e.road, e.number),
+            (Some("郑东新区"), Some("金水路"), Some(6))
+        );
+        let e = parse_elements("高新区天府二街88号", None);
+        assert_eq!((e.zone, e.road), (Some("高新区"), Some("天府二街")));
+        let e = parse_elements("袍江工业区群贤东路2-1号", None);
+        assert_eq!((e.zone, e.road), (Some("袍江工业区"), Some("群贤东路")));
+        assert_eq!(
+            parse_elements("经济技术开发区", None).zone,
+            Some("经济技术开发区")
+        );
+        let e = parse_elements("阳光小区3幢", None);
+        assert_eq!((e.zone, e.compound), (None, Some("阳光小区")));
+        assert_eq!(parse_elements("A区3栋", None).zone, None);
+        assert_eq!(parse_elements("新硅谷B区70号楼", None).zone, None);
+        assert_eq!(parse_elements("硅谷é区", None).zone, None);
+        assert_eq!(parse_elements("南京东路123号", None).zone, None);
+        // a road named after a zone; what is left of a name the divisions took part of; a
+        // stray 市 before the zone
+        let e = parse_elements("园区路1199号", None);
+        assert_eq!((e.zone, e.road), (None, Some("园区路")));
+        assert_eq!(parse_elements("新区大道8号", None).zone, None);
+        assert_eq!(parse_elements("新区清湖金銮国际大厦", None).zone, None);
+        assert_eq!(
+            parse_elements("开发区长江路218号", None).zone,
+            Some("开发区")
+        );
+        let e = parse_elements("市高新区凤凰路9号", None);
+        assert_eq!((e.zone, e.road), (Some("高新区"), Some("凤凰路")));
+        assert_eq!(parse_elements("区新区8号", None).zone, None);
+        assert_eq!(parse_elements("金水路郑东新区6号", None).zone, None);
+        assert_eq!(
+            parse_elements("万江区新谷涌管理区铭丰工业区", None).zone,
+            None
+        );
+        assert_eq!(parse_elements("石基镇塱边村汉塘工业区", None).zone, None);
+        // (the zone is found in the first 16 characters only)
+        assert_eq!(
+            parse_elements(&format!("{}新区", "东".repeat(15)), None).zone,
+            None
+        );
         assert_eq!(
             short_names("红河哈尼族彝族自治州", Level::City),
             vec!["红河"]
