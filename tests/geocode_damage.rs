@@ -9,12 +9,18 @@ use diming::addresses::bench::{damaged_query, DAMAGE};
 use diming::addresses::AddressBook;
 use rand::{Rng, SeedableRng};
 
-#[test]
-fn damaged_queries_find_their_source() {
+/// The divisions and the shipped address sample, as the embedded server loads them.
+fn sample_book() -> (diming::divisions::Divisions, AddressBook) {
     let data = common::root().join("data");
     let d =
         diming::divisions::Divisions::build(diming::store::load_embedded(&data).unwrap()).unwrap();
     let book = AddressBook::load_embedded(&d, &data).unwrap();
+    (d, book)
+}
+
+#[test]
+fn damaged_queries_find_their_source() {
+    let (_, book) = sample_book();
     assert!(
         book.len() > 5000,
         "the Huangpu sample is missing ({} rows)",
@@ -68,10 +74,7 @@ fn damaged_queries_find_their_source() {
 /// one finds nothing.
 #[test]
 fn every_code_finds_its_record() {
-    let data = common::root().join("data");
-    let d =
-        diming::divisions::Divisions::build(diming::store::load_embedded(&data).unwrap()).unwrap();
-    let book = AddressBook::load_embedded(&d, &data).unwrap();
+    let (d, book) = sample_book();
     let mut seen = std::collections::HashMap::new();
     for ri in 0..book.len() as u32 {
         let code = book.code_of(ri);
