@@ -812,36 +812,27 @@ impl DivisionParser {
                                 }
                             }
                         }
-                        // a high-tech zone as it is written, after its city's full or short
-                        // name (济南高新区, 济南市高新区, 长春净月高新区): not 高新区 alone,
-                        // whose readings every text with it would then weigh
-                        if let Some(base) = ["高新技术产业开发区", "高新技术开发区"]
-                            .iter()
-                            .find_map(|s| name.strip_suffix(s))
-                        {
-                            for pre in &prefixes {
-                                if let Some(rest) =
-                                    prefixes.iter().find_map(|q| base.strip_prefix(q.as_str()))
-                                {
-                                    p.add(&format!("{pre}{rest}高新区"), i, Kind::Alias);
-                                }
-                            }
-                        }
-                        // an economic development zone or an industrial park likewise, as it is
-                        // written (烟台开发区, 郑州经开区, 廊坊市开发区, 苏州园区)
-                        let short: &[&str] = &["开发区", "经开区", "经济开发区"];
-                        if let Some((base, shorts)) = [
-                            ("经济技术开发区", short),
-                            ("经济开发区", short),
+                        // a zone as it is written, after its city's full or short name: a
+                        // high-tech zone as 高新区 (济南高新区, 济南市高新区, 长春净月高新区), an
+                        // economic development zone as 开发区 or 经开区 (烟台开发区, 郑州经开区),
+                        // an industrial park as 园区 (苏州园区); not 高新区 alone, whose readings
+                        // every text with it would then weigh
+                        let dev: &[&str] = &["开发区", "经开区", "经济开发区"];
+                        let written = [
+                            ("高新技术产业开发区", &["高新区"][..]),
+                            ("高新技术开发区", &["高新区"][..]),
+                            ("经济技术开发区", dev),
+                            ("经济开发区", dev),
                             ("工业园区", &["园区"][..]),
-                        ]
-                        .iter()
-                        .find_map(|(s, v)| name.strip_suffix(s).map(|b| (b, *v)))
+                        ];
+                        if let Some((base, shorts)) = written
+                            .iter()
+                            .find_map(|(s, v)| name.strip_suffix(s).map(|b| (b, *v)))
                         {
-                            for pre in &prefixes {
-                                if let Some(rest) =
-                                    prefixes.iter().find_map(|q| base.strip_prefix(q.as_str()))
-                                {
+                            if let Some(rest) =
+                                prefixes.iter().find_map(|q| base.strip_prefix(q.as_str()))
+                            {
+                                for pre in &prefixes {
                                     for z in shorts {
                                         let a = format!("{pre}{rest}{z}");
                                         if a != name {
@@ -2250,29 +2241,6 @@ fn zone_at(s: &str) -> Option<(usize, usize)> {
     }
 }
 
-/// The first `byte` of `b[j..last]` (its offset), or `last`: eight bytes at a time, as
-/// [`next_digit`] (a byte equals `byte` where it is zero once XORed with it; the lowest byte
-/// the test flags is exact).
-fn next_byte(b: &[u8], mut j: usize, last: usize, byte: u8) -> usize {
-    let pat = u64::from_le_bytes([byte; 8]);
-    while j < last {
-        if let Some(w) = b[j..last].first_chunk::<8>() {
-            let x = u64::from_le_bytes(*w) ^ pat;
-            let m = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-            if m == 0 {
-                j += 8;
-                continue;
-            }
-            return j + (m.trailing_zeros() / 8) as usize;
-        }
-        if b[j] == byte {
-            return j;
-        }
-        j += 1;
-    }
-    last
-}
-
 /// A run of up to 8 ASCII digits at byte `i`: (value, end byte).
 fn take_digits(b: &[u8], i: usize) -> Option<(u32, usize)> {
     let mut j = i;
@@ -2356,20 +2324,57 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
 }
 
 /// The first ASCII digit of `b[j..last]` (its byte offset), or `last`: eight bytes at a time
-/// (a byte is a digit when it is below 10 once XORed with 0x30; the lowest byte the test
-/// flags is exact).
-pub(super) fn next_digit(b: &[u8], mut j: usize, last: usize) -> usize {
+/// (a byte is a digit when it is below 10 once XORed with 0x30).
+pub(super) fn next_digit(b: &[u8], j: usize, last: usize) -> usize {
+    next_flagged(
+        b,
+        j,
+        last,
+        |w| {
+            let x = w ^ 0x3030_3030_3030_3030;
+            x.wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & !x & 0x8080_8080_8080_8080
+        },
+        |c| c.is_ascii_digit(),
+    )
+}
+
+/// The first `byte` of `b[j..last]` (its offset), or `last`: eight bytes at a time (a byte
+/// equals `byte` where it is zero once XORed with it).
+fn next_byte(b: &[u8], j: usize, last: usize, byte: u8) -> usize {
+    let pat = u64::from_le_bytes([byte; 8]);
+    next_flagged(
+        b,
+        j,
+        last,
+        |w| {
+            let x = w ^ pat;
+            x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080
+        },
+        |c| c == byte,
+    )
+}
+
+/// The first byte of `b[j..last]` that `hit` takes, or `last`: eight bytes at a time, `flag`
+/// setting the high bit of each byte of a little-endian word that may be one (the lowest
+/// byte it flags is exact: a borrow only runs upwards), then byte by byte at the end.
+#[inline(always)]
+fn next_flagged(
+    b: &[u8],
+    mut j: usize,
+    last: usize,
+    flag: impl Fn(u64) -> u64,
+    hit: impl Fn(u8) -> bool,
+) -> usize {
     while j < last {
         if let Some(w) = b[j..last].first_chunk::<8>() {
-            let x = u64::from_le_bytes(*w) ^ 0x3030_3030_3030_3030;
-            let m = x.wrapping_sub(0x0A0A_0A0A_0A0A_0A0A) & !x & 0x8080_8080_8080_8080;
+            let m = flag(u64::from_le_bytes(*w));
             if m == 0 {
                 j += 8;
                 continue;
             }
             return j + (m.trailing_zeros() / 8) as usize;
         }
-        if b[j].is_ascii_digit() {
+        if hit(b[j]) {
             return j;
         }
         j += 1;
