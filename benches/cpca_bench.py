@@ -3,9 +3,11 @@
 Usage: python3 benches/cpca_bench.py ROWS_FILE OUT_FILE
 ROWS_FILE: one address per line. OUT_FILE gets one line per row: the county-level adcode cpca
 found (6 digits) or empty. Prints the parse time in seconds (cpca.transform on the whole list,
-the package's batch API, best of 5 calls) on stdout as `seconds=<float>`.
+the package's batch API, best of 5 calls) on stdout as `seconds=<float>`,
+and the versions of cpca, pandas and Python as `versions=...`.
 """
 import sys, time
+from importlib.metadata import version
 import cpca
 
 rows = open(sys.argv[1], encoding="utf-8").read().split("\n")
@@ -22,3 +24,4 @@ with open(sys.argv[2], "w", encoding="utf-8") as f:
         ok = county is not None and str(county) != "nan" and str(county) != ""
         f.write((code[:6] if ok and len(code) >= 6 else "") + "\n")
 print(f"seconds={dt}")
+print(f"versions=cpca {version('cpca')}, pandas {version('pandas')}, Python {sys.version.split()[0]}")

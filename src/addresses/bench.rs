@@ -571,8 +571,9 @@ pub struct ParseReport {
     /// rows whose county the independent rule determines
     pub determinable: usize,
     pub accuracy: f64,
-    /// cpca: best of 5 calls (seconds) and its accuracy by the same rule
-    pub cpca: Option<(f64, f64)>,
+    /// cpca: best of 5 calls (seconds), its accuracy by the same rule, and the versions of
+    /// cpca, pandas and Python it ran on
+    pub cpca: Option<(f64, f64, String)>,
     pub dict_keys: usize,
     pub dict_bytes: usize,
 }
@@ -609,9 +610,9 @@ impl ParseReport {
             100.0 * self.accuracy
         );
         match self.cpca {
-            Some((secs, cacc)) => {
+            Some((secs, cacc, ref versions)) => {
                 println!(
-                    "| cpca.transform on the same rows | {:.0} rows/s ({secs:.3} s) |",
+                    "| cpca.transform on the same rows ({versions}) | {:.0} rows/s ({secs:.3} s) |",
                     self.rows as f64 / secs
                 );
                 println!(
@@ -715,6 +716,18 @@ pub fn parse_vs_cpca(
         .map(|n| n.and_then(|n| parser.nodes[n as usize].code.clone()))
         .collect();
     let our_acc = acc(&ours);
+    if std::env::var_os("DIMING_BENCH_ALL_MISSES").is_some() {
+        // every county miss on stderr (to compare two builds)
+        for ((r, t), o) in rows.iter().zip(&truths).zip(&ours) {
+            if t.is_some() && t != o {
+                eprintln!(
+                    "county miss: {r} → {} (truth {})",
+                    o.as_deref().unwrap_or("none"),
+                    t.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
     let dir = tempfile_dir()?;
     let rows_file = dir.join("rows.txt");
     std::fs::write(&rows_file, rows.join("\n") + "\n")?;
@@ -733,11 +746,17 @@ pub fn parse_vs_cpca(
                 .find_map(|l| l.strip_prefix("seconds="))
                 .and_then(|s| s.trim().parse().ok())
                 .context("cpca printed no time")?;
+            let versions = so
+                .lines()
+                .find_map(|l| l.strip_prefix("versions="))
+                .unwrap_or("versions unknown")
+                .trim()
+                .to_string();
             let codes: Vec<Option<String>> = std::fs::read_to_string(&out_file)?
                 .lines()
                 .map(|l| (!l.is_empty()).then(|| l.to_string()))
                 .collect();
-            Some((secs, acc(&codes)))
+            Some((secs, acc(&codes), versions))
         }
         Ok(o) => {
             eprintln!(
