@@ -178,6 +178,12 @@ fn fixed_readings_of_real_rows() {
         ("青岛市四方区重庆南路161号", "370203"),
         ("山东省青岛市胶南市滨海大道1377号", "370211"),
         ("江苏省淮安市清浦区淮海南路156号", "320812"),
+        // renames: Shenyang's 东陵区 → 浑南区 (2014, same code), Huai'an's 楚州区 → 淮安区
+        // (2012, same code), Chengdu's 郫县 → 郫都区 (2016)
+        ("沈阳市东陵区创新路155-2号2层", "210112"),
+        ("淮安市楚州区施河镇德福路北首", "320803"),
+        ("四川省成都市郫县红光镇现代工业港港东二路550号", "510117"),
+        ("郫县现代工业港港通北四路277号", "510117"),
         ("铁岭市清河区", "211204"),
         ("南京市建邺区江东中路", "320105"),
         // development zones of the code lists as they are written (开发区, 经开区, 经济开发区
@@ -314,6 +320,54 @@ fn fixed_readings_of_real_rows() {
     // not dropped (城市花园 is a compound)
     assert_eq!(parse("广东省城市花园小区3栋").2, None);
     assert_eq!(detail("广东省城市花园小区3栋"), "城市花园小区3栋");
+    // words of a company register's labels before the address (real rows), or between a
+    // division and the next one, are noise when a division's full name follows them that
+    // starts the reading, goes deeper or says it again
+    let with_kinds = |q: &str| {
+        let (norm, _) = normalize(q);
+        let m = p.parse(&norm, None);
+        (
+            m.county().and_then(|x| x.code.map(String::from)),
+            m.corrections()
+                .iter()
+                .map(|c| (c.kind, c.from.clone()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    for (q, want, noise) in [
+        ("总公司位于石家庄市长安区西兆通镇", "130102", "总公司位于"),
+        ("湖北总部  武汉市武昌区徐东友谊大道532号", "420106", "总部"),
+        (
+            "广州办事处位于广州市白云区永平友谊路",
+            "440111",
+            "办事处位于",
+        ),
+    ] {
+        let (c, kinds) = with_kinds(q);
+        assert_eq!(c.as_deref(), Some(want), "{q}");
+        assert!(
+            kinds.contains(&("noise", noise.to_string())),
+            "{q}: {kinds:?}"
+        );
+    }
+    // not before a road, and not where nothing of a division follows
+    assert_eq!(parse("公司位于文三路90号").0, None);
+    assert_eq!(parse("湖北总部大楼").2, None);
+    assert_eq!(detail("湖北总部大楼"), "总部大楼");
+    // the full name of a division above the one read, said again with the address that
+    // follows it, is skipped; followed by something else it stays in the detail (a company's
+    // name: 江苏省无线电科学研究所)
+    assert_eq!(
+        parse("广东省深圳广东省深圳市宝安区松岗街道罗田广田路")
+            .2
+            .as_deref(),
+        Some("440306")
+    );
+    assert_eq!(detail("深圳市福田区深圳市福田区金田路"), "金田路");
+    assert_eq!(
+        detail("滨湖区江苏省无线电科学研究所有限公司"),
+        "江苏省无线电科学研究所有限公司"
+    );
     // the conflict rule still takes a three-character county (jionlp's 柳州地区忻城县)
     assert_eq!(parse("柳州地区忻城县").2.as_deref(), Some("451321"));
     // a county of another province read alike a county of the province named (黄埔区 is

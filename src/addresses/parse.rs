@@ -491,6 +491,8 @@ enum Fallback {
     Stop,
     /// go on from this byte, as if the text before it were not there
     Skip(usize),
+    /// the same, the text skipped noise (a correction of each reading)
+    Noise(usize),
     /// readings were added to `next` for the token at byte `at`, of `bytes` bytes
     Take { at: usize, bytes: usize },
 }
@@ -680,6 +682,67 @@ fn names_road_after_place(rest: &str) -> bool {
 
 /// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路, and
 /// one character before a road suffix and a house number: 余杭塘路2628号, 金沙江路3028号)?
+/// Words that label an address in company registers and listings rather than belong to it,
+/// by their first character, longest first where one starts another.
+const LABEL_WORDS: &[(char, &[&str])] = &[
+    ('注', &["注册地址", "注册地"]),
+    ('办', &["办公地址", "办事处"]),
+    ('经', &["经营地址"]),
+    ('营', &["营业地址", "营业部"]),
+    ('通', &["通讯地址"]),
+    ('联', &["联系地址"]),
+    ('总', &["总公司", "总部"]),
+    ('分', &["分公司"]),
+    ('子', &["子公司"]),
+    ('坐', &["坐落于"]),
+    ('地', &["地处", "地址"]),
+    ('位', &["位于"]),
+    ('设', &["设在"]),
+    ('住', &["住所"]),
+    ('公', &["公司"]),
+];
+
+/// The low six bits of the first character of each of [`LABEL_WORDS`], as bits of a mask.
+const LABEL_FIRSTS: u64 = {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < LABEL_WORDS.len() {
+        mask |= 1 << (LABEL_WORDS[i].0 as u32 & 63);
+        i += 1;
+    }
+    mask
+};
+
+/// Where a run of one or more [`LABEL_WORDS`] (spaces between them aside) that starts at byte
+/// `pos` of `b` ends, when one does and text follows it.
+fn label_words_end(b: &[u8], pos: usize) -> Option<usize> {
+    // (asked at the end of nearly every parse: the first character's low six bits first; of
+    // a three-byte character, they are those of its last byte)
+    if LABEL_FIRSTS >> (b.get(pos + 2)? & 63) & 1 == 0 {
+        return None;
+    }
+    let mut at = pos;
+    loop {
+        while b.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        let rest = &b[at..];
+        let Some(&[x, y, z]) = rest.get(..3) else {
+            break;
+        };
+        let c = char::from_u32(decode3(x, y, z));
+        let word = LABEL_WORDS
+            .iter()
+            .find(|(f, _)| Some(*f) == c)
+            .and_then(|(_, ws)| ws.iter().find(|w| rest.starts_with(w.as_bytes())));
+        match word {
+            Some(w) => at += w.len(),
+            None => break,
+        }
+    }
+    (at > pos && at < b.len() && b[pos] != b' ').then_some(at)
+}
+
 fn looks_like_road(rest: &str) -> bool {
     // a road word at the start: 路 街 巷 弄 里, 大道 大街, 东路 … 中街, 一路 二路 三路, 公路, or
     // a place word (广场, 大厦, 大楼, 花园, 小区, 中心, 商城, 大学), or a city gate (宣武门,
@@ -1289,6 +1352,14 @@ impl DivisionParser {
                         pos = to;
                         continue;
                     }
+                    Fallback::Noise(to) => {
+                        for y in hyps.iter_mut() {
+                            y.fix =
+                                push_fix(cells, y.fix, Fix::new(FixKind::Noise, pos, to, y.node));
+                        }
+                        pos = to;
+                        continue;
+                    }
                     Fallback::Take { at, bytes } => {
                         pos = at;
                         advance = bytes;
@@ -1494,6 +1565,12 @@ impl DivisionParser {
             }) {
                 return Fallback::Skip(pos + h.bytes as usize);
             }
+            if let Some(to) = (!hits.is_empty())
+                .then(|| self.ancestor_repeated(text, pos, hyps, hits, alt))
+                .flatten()
+            {
+                return Fallback::Skip(to);
+            }
             if let Some(taken) =
                 self.deeper_after_noise(text, (pos, after), |_| true, hyps, next, cells, alt)
             {
@@ -1564,6 +1641,16 @@ impl DivisionParser {
                 return Fallback::Skip(s);
             }
         }
+        if within.is_none() {
+            if let Some(end) = label_words_end(b, pos) {
+                // words of a company register's labels (总公司位于石家庄市…, 湖北总部 武汉市…,
+                // 广州办事处位于广州市白云区…) before a division's full name that starts the
+                // reading, goes deeper, or says again what was read: the words are skipped
+                if self.restarts_after_label(text, end, any, hyps, alt) {
+                    return Fallback::Noise(end);
+                }
+            }
+        }
         if !any && hyps.iter().all(|y| y.node == NO_NODE) {
             // a county's name misspelt alike with nothing read before it (静按区南京西路 for
             // 静安区): the counties of the whole country one character away (all of them, when
@@ -1573,6 +1660,77 @@ impl DivisionParser {
             }
         }
         Fallback::Stop
+    }
+
+    /// The full name of a division above a reading of `hyps` at byte `pos` (`hits`: the keys
+    /// there), said again with the address that follows (广东省深圳广东省深圳市宝安区): where
+    /// the next key after it is the reading itself or deeper, the byte it starts at. A name
+    /// not followed by a division stays (滨湖区江苏省无线电科学研究所: a name of the company).
+    #[cold]
+    #[inline(never)]
+    fn ancestor_repeated(
+        &self,
+        text: &str,
+        pos: usize,
+        hyps: &[Hyp],
+        hits: &[Hit],
+        alt: &mut Vec<Hit>,
+    ) -> Option<usize> {
+        let level = |y: &Hyp| (y.node != NO_NODE).then(|| self.info[y.node as usize].level);
+        let deepest = hyps.iter().filter_map(level).max()?;
+        let above = |e: &Entry| {
+            e.kind == Kind::Full
+                && e.level < deepest
+                && hyps.iter().any(|y| {
+                    level(y).is_some_and(|l| e.level < l) && self.is_within(y.node, e.node)
+                })
+        };
+        let h = hits
+            .iter()
+            .rev()
+            .find(|h| self.entries_of(h.key).as_slice().iter().any(above))?;
+        let to = pos + h.bytes as usize;
+        self.hits(text, to, 2, alt);
+        let goes_on = alt.iter().any(|h| {
+            self.entries_of(h.key).as_slice().iter().any(|e| {
+                hyps.iter().any(|y| {
+                    y.node != NO_NODE
+                        && (self.is_within(y.node, e.node) || self.is_within(e.node, y.node))
+                })
+            })
+        });
+        goes_on.then_some(to)
+    }
+
+    /// After label words ending at byte `end` (see [`label_words_end`]): a full name there of
+    /// a province, city or county when nothing was read (`any` false), else one deeper than a
+    /// reading of `hyps` and within it, or the reading itself or one of its ancestors said
+    /// again (the repeat is then skipped by the main loop).
+    #[cold]
+    #[inline(never)]
+    fn restarts_after_label(
+        &self,
+        text: &str,
+        end: usize,
+        any: bool,
+        hyps: &[Hyp],
+        alt: &mut Vec<Hit>,
+    ) -> bool {
+        self.hits(text, end, 2, alt);
+        alt.iter().any(|h| {
+            self.entries_of(h.key).as_slice().iter().any(|e| {
+                e.kind == Kind::Full
+                    && if any {
+                        hyps.iter().any(|y| {
+                            y.node != NO_NODE
+                                && (self.is_within(e.node, y.node)
+                                    || self.is_within(y.node, e.node))
+                        })
+                    } else {
+                        e.level <= Level::County
+                    }
+            })
+        })
     }
 
     /// Two characters at byte `pos`, the second (at byte `after`) 市 or 省 as the caller found,
@@ -2505,6 +2663,21 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 0x10000 - 0x800 - 0x800);
+    }
+
+    #[test]
+    fn every_label_word_is_read() {
+        // (the first-character gate of label_words_end lists every word's first character)
+        for w in LABEL_WORDS.iter().flat_map(|(_, ws)| ws.iter()) {
+            let t = format!("{w}杭州市");
+            assert_eq!(label_words_end(t.as_bytes(), 0), Some(w.len()), "{w}");
+            let t = format!("总公司 {w}杭州市");
+            assert_eq!(label_words_end(t.as_bytes(), 0), Some(t.len() - 9), "{w}");
+        }
+        // a word alone, with nothing after it, or text that is not one
+        assert_eq!(label_words_end("总部".as_bytes(), 0), None);
+        assert_eq!(label_words_end("总统府".as_bytes(), 0), None);
+        assert_eq!(label_words_end(" 总部杭州".as_bytes(), 0), None);
     }
 
     #[test]
