@@ -216,6 +216,31 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["elements"]["zone"], "郑东新区", "{p}");
     assert_eq!(p["elements"]["road"], "金水路", "{p}");
     assert_eq!(p["elements"]["number"], 6, "{p}");
+    // a zone named after a division read by its short name (金山 of 金山区, 浦江 of 浦江镇)
+    // keeps that name: 金山工业区, not a road 工业区夏宁路
+    let p = parse("上海市金山工业区夏宁路666弄145号");
+    assert_eq!(p["county"]["code"], "310116", "{p}");
+    assert_eq!(p["elements"]["zone"], "金山工业区", "{p}");
+    assert_eq!(p["elements"]["road"], "夏宁路", "{p}");
+    assert_eq!(p["elements"]["lane"], 666, "{p}");
+    let p = parse("上海市闵行区浦江工业区三鲁路3585号");
+    assert_eq!(p["town"]["name"], "浦江镇", "{p}");
+    assert_eq!(p["elements"]["zone"], "浦江工业区", "{p}");
+    assert_eq!(p["elements"]["road"], "三鲁路", "{p}");
+    // not after a full name (金山区工业区: the name is not repeated into the zone)
+    let p = parse("上海市金山区工业区夏宁路");
+    assert_eq!(p["elements"]["zone"], Value::Null, "{p}");
+    // words of a company register's labels before the address are noise
+    let p = parse("总公司位于石家庄市长安区西兆通镇");
+    assert_eq!(p["county"]["code"], "130102", "{p}");
+    assert!(
+        p["corrections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "noise" && c["from"] == "总公司位于"),
+        "{p}"
+    );
     let p = parse("烟台开发区长江路218号");
     assert_eq!(p["county"]["code"], "370676", "{p}");
     assert_eq!(p["elements"]["zone"], Value::Null, "{p}");

@@ -370,9 +370,10 @@ impl<'a> DivisionMatch<'a> {
     }
 
     /// The text the address elements are read from: the detail, or from the last division
-    /// token on when that token is itself a road name with a house number after it. A
-    /// community is often named after its road (中山东一路居委会): in 中山东一路12号 the
-    /// division reading keeps the community, and the road stays the road of the elements.
+    /// token on when that token is itself a road name with a house number after it, or the
+    /// short name a zone is named after (see `zone_with_division`). A community is often
+    /// named after its road (中山东一路居委会): in 中山东一路12号 the division reading keeps
+    /// the community, and the road stays the road of the elements.
     #[inline]
     pub fn road_detail(&self) -> &'a str {
         // (a house number right after the divisions, the rarest condition, asked first)
@@ -382,7 +383,13 @@ impl<'a> DivisionMatch<'a> {
             .first()
             .is_some_and(u8::is_ascii_digit)
         {
-            return self.detail;
+            // (a zone's first character, by the low six bits of its last byte, asked first)
+            return match self.detail.as_bytes().get(2) {
+                Some(&z) if ZONE_FIRSTS >> (z & 63) & 1 != 0 => {
+                    self.zone_with_division().unwrap_or(self.detail)
+                }
+                _ => self.detail,
+            };
         }
         let Some(&(at, _)) = self.steps.last() else {
             return self.detail;
@@ -397,6 +404,28 @@ impl<'a> DivisionMatch<'a> {
         } else {
             self.detail
         }
+    }
+
+    /// The text from the last division's name on, where that name was its short name and the
+    /// detail starts with an ending that names no zone alone (上海金山工业区: 金山 read as
+    /// 金山区, then 工业区; the zone is 金山工业区). `None` otherwise.
+    #[cold]
+    #[inline(never)]
+    fn zone_with_division(&self) -> Option<&'a str> {
+        // (区 second or third: each of those endings has it there)
+        let b = self.detail.as_bytes();
+        let qu = |i: usize| b.get(i..i + 3) == Some("区".as_bytes());
+        if !(qu(3) || qu(6)) {
+            return None;
+        }
+        ZONE_SUFFIXES
+            .iter()
+            .find(|z| !ZONE_ALONE.contains(z) && self.detail.starts_with(**z))?;
+        let &(at, _) = self.steps.last()?;
+        let (at, end) = (at as usize, self.text.len() - self.detail.len());
+        let name = &self.parser.nodes[*self.hypotheses.first()? as usize].name;
+        let token = &self.text[at..end];
+        (name.len() > token.len() && name.starts_with(token)).then(|| &self.text[at..])
     }
 
     /// Each accepted division token: (byte offset where it starts, the hypotheses before it).
@@ -2335,6 +2364,18 @@ const ZONE_SUFFIXES: [&str; 15] = [
     "商务区",
     "政务区",
 ];
+
+/// The low six bits of the first character of each of [`ZONE_SUFFIXES`] (all of three
+/// bytes), as bits of a mask.
+const ZONE_FIRSTS: u64 = {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < ZONE_SUFFIXES.len() {
+        mask |= 1 << (ZONE_SUFFIXES[i].as_bytes()[2] & 63);
+        i += 1;
+    }
+    mask
+};
 
 /// The endings that name a zone alone, right after the divisions (烟台 + 开发区, 天津 +
 /// 保税区); the others alone are what is left of a name the divisions took part of (龙华 of
