@@ -354,6 +354,36 @@ fn fixed_readings_of_real_rows() {
     assert_eq!(parse("公司位于文三路90号").0, None);
     assert_eq!(parse("湖北总部大楼").2, None);
     assert_eq!(detail("湖北总部大楼"), "总部大楼");
+    // a division's short name and a character an input method gives for its suffix (real
+    // rows): the division, with a fuzzy correction, and the road without the slip; not a road
+    // that starts with a character read alike (曲阜路)
+    let road = |q: &str| {
+        let (norm, _) = normalize(q);
+        let m = p.parse(&norm, None);
+        diming::addresses::parse::parse_elements(m.road_detail(), None)
+            .road
+            .map(String::from)
+    };
+    for (q, want, r, slip) in [
+        ("上海市静安去铜仁路299号", "310106", "铜仁路", "静安去"),
+        (
+            "南京市玄武去钟灵街50号汇通达大厦",
+            "320102",
+            "钟灵街",
+            "玄武去",
+        ),
+        ("上海市黄浦去福州路100号", "310101", "福州路", "黄浦去"),
+    ] {
+        let (c, kinds) = with_kinds(q);
+        assert_eq!(c.as_deref(), Some(want), "{q}");
+        assert!(
+            kinds.contains(&("fuzzy", slip.to_string())),
+            "{q}: {kinds:?}"
+        );
+        assert_eq!(road(q).as_deref(), Some(r), "{q}");
+    }
+    assert_eq!(road("上海市黄浦区曲阜路").as_deref(), Some("曲阜路"));
+    assert_eq!(road("上海市黄浦曲阜路").as_deref(), Some("曲阜路"));
     // the full name of a division above the one read, said again with the address that
     // follows it, is skipped; followed by something else it stays in the detail (a company's
     // name: 江苏省无线电科学研究所)

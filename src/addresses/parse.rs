@@ -520,8 +520,13 @@ enum Fallback {
     Stop,
     /// go on from this byte, as if the text before it were not there
     Skip(usize),
-    /// the same, the text skipped noise (a correction of each reading)
-    Noise(usize),
+    /// the same, the text from `from` to `to` a correction of each reading (noise skipped, a
+    /// suffix typed as a character read alike)
+    Fixed {
+        kind: FixKind,
+        from: usize,
+        to: usize,
+    },
     /// readings were added to `next` for the token at byte `at`, of `bytes` bytes
     Take { at: usize, bytes: usize },
 }
@@ -711,6 +716,29 @@ fn names_road_after_place(rest: &str) -> bool {
 
 /// Does the text right after a short name read as a road (西藏中路, 南京东路, 四川北路, and
 /// one character before a road suffix and a house number: 余杭塘路2628号, 金沙江路3028号)?
+/// Characters an input method gives for a division's suffix, read alike (qu, xian, shi), and
+/// that suffix; not those that start road names (曲 of 曲阜路, 线, 市 of 石).
+const SUFFIX_SLIPS: &[(char, char)] = &[
+    ('去', '区'),
+    ('驱', '区'),
+    ('趋', '区'),
+    ('现', '县'),
+    ('限', '县'),
+    ('是', '市'),
+    ('事', '市'),
+];
+
+/// The low six bits of each slip of [`SUFFIX_SLIPS`], as bits of a mask.
+const SLIP_FIRSTS: u64 = {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < SUFFIX_SLIPS.len() {
+        mask |= 1 << (SUFFIX_SLIPS[i].0 as u32 & 63);
+        i += 1;
+    }
+    mask
+};
+
 /// Words that label an address in company registers and listings rather than belong to it,
 /// by their first character, longest first where one starts another.
 const LABEL_WORDS: &[(char, &[&str])] = &[
@@ -1381,10 +1409,9 @@ impl DivisionParser {
                         pos = to;
                         continue;
                     }
-                    Fallback::Noise(to) => {
+                    Fallback::Fixed { kind, from, to } => {
                         for y in hyps.iter_mut() {
-                            y.fix =
-                                push_fix(cells, y.fix, Fix::new(FixKind::Noise, pos, to, y.node));
+                            y.fix = push_fix(cells, y.fix, Fix::new(kind, from, to, y.node));
                         }
                         pos = to;
                         continue;
@@ -1676,8 +1703,23 @@ impl DivisionParser {
                 // 广州办事处位于广州市白云区…) before a division's full name that starts the
                 // reading, goes deeper, or says again what was read: the words are skipped
                 if self.restarts_after_label(text, end, any, hyps, alt) {
-                    return Fallback::Noise(end);
+                    return Fallback::Fixed {
+                        kind: FixKind::Noise,
+                        from: pos,
+                        to: end,
+                    };
                 }
+            }
+        }
+        if any {
+            if let Some(from) = self.suffix_slip(b, pos, hyps) {
+                // a division's short name and a character read alike its suffix (黄浦去福州路,
+                // 成都是人民南路): the division's name, with a fuzzy correction
+                return Fallback::Fixed {
+                    kind: FixKind::Fuzzy,
+                    from,
+                    to: pos + 3,
+                };
             }
         }
         if !any && hyps.iter().all(|y| y.node == NO_NODE) {
@@ -1689,6 +1731,30 @@ impl DivisionParser {
             }
         }
         Fallback::Stop
+    }
+
+    /// A character at byte `pos` of `b` that is a slip for the suffix of a reading of `hyps`
+    /// whose name without that suffix ends right before it (黄浦 + 去 for 黄浦区): where the
+    /// name starts. Only the slips an input method gives for 区, 县 and 市 ([`SUFFIX_SLIPS`]).
+    #[inline]
+    fn suffix_slip(&self, b: &[u8], pos: usize, hyps: &[Hyp]) -> Option<usize> {
+        if SLIP_FIRSTS >> (b.get(pos + 2)? & 63) & 1 == 0 {
+            return None;
+        }
+        self.suffix_slip_at(b, pos, hyps)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn suffix_slip_at(&self, b: &[u8], pos: usize, hyps: &[Hyp]) -> Option<usize> {
+        let c = char::from_u32(decode3(b[pos], b[pos + 1], b[pos + 2]))?;
+        let &(_, suffix) = SUFFIX_SLIPS.iter().find(|(x, _)| *x == c)?;
+        hyps.iter().find_map(|y| {
+            let name = &self.nodes.get(y.node as usize)?.name;
+            let base = name.strip_suffix(suffix)?;
+            // (a base of two characters or more)
+            (base.len() >= 6 && b[..pos].ends_with(base.as_bytes())).then(|| pos - base.len())
+        })
     }
 
     /// The full name of a division above a reading of `hyps` at byte `pos` (`hits`: the keys
