@@ -729,15 +729,20 @@ const SUFFIX_SLIPS: &[(char, char)] = &[
 ];
 
 /// The low six bits of each slip of [`SUFFIX_SLIPS`], as bits of a mask.
-const SLIP_FIRSTS: u64 = {
+const SLIP_FIRSTS: u64 = low_bits_mask(SUFFIX_SLIPS);
+
+/// The low six bits of the character of each entry of `table`, as bits of a mask: a test of
+/// one shift and one AND that lets through every one of those characters (and some others;
+/// of a three-byte character, the bits are those of its last byte).
+const fn low_bits_mask<T>(table: &[(char, T)]) -> u64 {
     let mut mask = 0u64;
     let mut i = 0;
-    while i < SUFFIX_SLIPS.len() {
-        mask |= 1 << (SUFFIX_SLIPS[i].0 as u32 & 63);
+    while i < table.len() {
+        mask |= 1 << (table[i].0 as u32 & 63);
         i += 1;
     }
     mask
-};
+}
 
 /// Words that label an address in company registers and listings rather than belong to it,
 /// by their first character, longest first where one starts another.
@@ -760,15 +765,7 @@ const LABEL_WORDS: &[(char, &[&str])] = &[
 ];
 
 /// The low six bits of the first character of each of [`LABEL_WORDS`], as bits of a mask.
-const LABEL_FIRSTS: u64 = {
-    let mut mask = 0u64;
-    let mut i = 0;
-    while i < LABEL_WORDS.len() {
-        mask |= 1 << (LABEL_WORDS[i].0 as u32 & 63);
-        i += 1;
-    }
-    mask
-};
+const LABEL_FIRSTS: u64 = low_bits_mask(LABEL_WORDS);
 
 /// Where a run of one or more [`LABEL_WORDS`] (spaces between them aside) that starts at byte
 /// `pos` of `b` ends, when one does and text follows it.
