@@ -1782,16 +1782,29 @@ impl DivisionParser {
             .rev()
             .find(|h| self.entries_of(h.key).as_slice().iter().any(above))?;
         let to = pos + h.bytes as usize;
-        self.hits(text, to, 2, alt);
-        let goes_on = alt.iter().any(|h| {
-            self.entries_of(h.key).as_slice().iter().any(|e| {
-                hyps.iter().any(|y| {
-                    y.node != NO_NODE
-                        && (self.is_within(y.node, e.node) || self.is_within(e.node, y.node))
-                })
-            })
-        });
-        goes_on.then_some(to)
+        self.any_key_at(text, to, alt, |e| self.on_a_reading(e, hyps))
+            .then_some(to)
+    }
+
+    /// Is the division of `e` a reading of `hyps`, above one or below one?
+    fn on_a_reading(&self, e: &Entry, hyps: &[Hyp]) -> bool {
+        hyps.iter().any(|y| {
+            y.node != NO_NODE && (self.is_within(y.node, e.node) || self.is_within(e.node, y.node))
+        })
+    }
+
+    /// Does a key at byte `at` of `text` have an entry that `take` accepts? (`alt`: working
+    /// set)
+    fn any_key_at(
+        &self,
+        text: &str,
+        at: usize,
+        alt: &mut Vec<Hit>,
+        take: impl Fn(&Entry) -> bool,
+    ) -> bool {
+        self.hits(text, at, 2, alt);
+        alt.iter()
+            .any(|h| self.entries_of(h.key).as_slice().iter().any(&take))
     }
 
     /// After label words ending at byte `end` (see [`label_words_end`]): a full name there of
@@ -1808,20 +1821,13 @@ impl DivisionParser {
         hyps: &[Hyp],
         alt: &mut Vec<Hit>,
     ) -> bool {
-        self.hits(text, end, 2, alt);
-        alt.iter().any(|h| {
-            self.entries_of(h.key).as_slice().iter().any(|e| {
-                e.kind == Kind::Full
-                    && if any {
-                        hyps.iter().any(|y| {
-                            y.node != NO_NODE
-                                && (self.is_within(e.node, y.node)
-                                    || self.is_within(y.node, e.node))
-                        })
-                    } else {
-                        e.level <= Level::County
-                    }
-            })
+        self.any_key_at(text, end, alt, |e| {
+            e.kind == Kind::Full
+                && if any {
+                    self.on_a_reading(e, hyps)
+                } else {
+                    e.level <= Level::County
+                }
         })
     }
 
