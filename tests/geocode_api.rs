@@ -227,9 +227,23 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["town"]["name"], "浦江镇", "{p}");
     assert_eq!(p["elements"]["zone"], "浦江工业区", "{p}");
     assert_eq!(p["elements"]["road"], "三鲁路", "{p}");
-    // not after a full name (金山区工业区: the name is not repeated into the zone)
+    // not after a full name (金山区工业区: the name is not repeated into the zone, which is
+    // the ending as written, before the road)
     let p = parse("上海市金山区工业区夏宁路");
-    assert_eq!(p["elements"]["zone"], Value::Null, "{p}");
+    assert_eq!(p["elements"]["zone"], "工业区", "{p}");
+    assert_eq!(p["elements"]["road"], "夏宁路", "{p}");
+    // the division's full name, then the zone with its name (金山区金山工业区): the name is
+    // the zone's, not the division said again
+    let p = parse("上海市金山区金山工业区夏宁路100号");
+    assert_eq!(p["county"]["code"], "310116", "{p}");
+    assert_eq!(p["elements"]["zone"], "金山工业区", "{p}");
+    assert_eq!(p["elements"]["road"], "夏宁路", "{p}");
+    assert_eq!(p["elements"]["number"], 100, "{p}");
+    // a road's section is part of the road (人民南路四段 in Chengdu)
+    let p = parse("成都市武侯区人民南路四段27号商鼎国际");
+    assert_eq!(p["county"]["code"], "510107", "{p}");
+    assert_eq!(p["elements"]["road"], "人民南路四段", "{p}");
+    assert_eq!(p["elements"]["number"], 27, "{p}");
     // words of a company register's labels before the address are noise
     let p = parse("总公司位于石家庄市长安区西兆通镇");
     assert_eq!(p["county"]["code"], "130102", "{p}");

@@ -418,9 +418,9 @@ impl<'a> DivisionMatch<'a> {
         if !(qu(3) || qu(6)) {
             return None;
         }
-        ZONE_SUFFIXES
-            .iter()
-            .find(|z| !ZONE_ALONE.contains(z) && self.detail.starts_with(**z))?;
+        if !starts_zone_part(self.detail) {
+            return None;
+        }
         let &(at, _) = self.steps.last()?;
         let (at, end) = (at as usize, self.text.len() - self.detail.len());
         let name = &self.parser.nodes[*self.hypotheses.first()? as usize].name;
@@ -795,6 +795,14 @@ fn label_words_end(b: &[u8], pos: usize) -> Option<usize> {
         }
     }
     (at > pos && at < b.len() && b[pos] != b' ').then_some(at)
+}
+
+/// Does `rest` start with an ending that names no zone alone, so that what comes before it
+/// is the first part of the zone's name (金山 + 工业区)?
+fn starts_zone_part(rest: &str) -> bool {
+    ZONE_SUFFIXES
+        .iter()
+        .any(|z| !ZONE_ALONE.contains(z) && rest.starts_with(z))
 }
 
 fn looks_like_road(rest: &str) -> bool {
@@ -1608,13 +1616,15 @@ impl DivisionParser {
         if any && after < b.len() {
             // one stray character between division names (成都是锦江区, 上海经静安区), or
             // the same name repeated (广州市广州市越秀区), but not a road named after the
-            // division (天河区天河路208号)
+            // division (天河区天河路208号), nor a zone (金山区金山工业区: the zone keeps
+            // its name)
             if let Some(h) = hits.iter().rev().find(|h| {
                 self.entries_of(h.key)
                     .as_slice()
                     .iter()
                     .any(|e| hyps.iter().any(|y| y.node == e.node))
                     && !looks_like_road(&text[pos + h.bytes as usize..])
+                    && !starts_zone_part(&text[pos + h.bytes as usize..])
             }) {
                 return Fallback::Skip(pos + h.bytes as usize);
             }
@@ -2492,9 +2502,7 @@ fn zone_at(s: &str) -> Option<(usize, usize)> {
         let name = &s[from..i];
         let z = ZONE_SUFFIXES.iter().find(|z| name.ends_with(*z))?;
         // (nor a road, or a town, and a zone after it: 金水路郑东新区, 石基镇塱边村汉塘工业区)
-        if name.starts_with(['区', '县', '省', '市'])
-            || name.contains(['路', '街', '巷', '镇'])
-            || (name == *z && !ZONE_ALONE.contains(z))
+        if name.starts_with(['区', '县', '省', '市']) || name.contains(['路', '街', '巷', '镇'])
         {
             return None;
         }
@@ -2503,6 +2511,12 @@ fn zone_at(s: &str) -> Option<(usize, usize)> {
             || after.starts_with("大道")
             || after.starts_with("大街")
         {
+            return None;
+        }
+        // an ending alone names a zone when a road of three characters or more follows it
+        // (无锡市新区锡士路1号: the zone the city is known by, 慈溪市龙山镇工业区龙镇大道; 园区路
+        // is the road above, and 园区中路 a road too)
+        if name == *z && !ZONE_ALONE.contains(z) && road_end(after).is_none_or(|e| e <= 6) {
             return None;
         }
         return Some((from, i));
@@ -2549,6 +2563,11 @@ fn road_end(s: &str) -> Option<usize> {
     road_end_upto(s, usize::MAX)
 }
 
+/// The characters that name a road's section between its suffix and 段 (中段, 四段, 西二段).
+const SECTION_CHARS: [&str; 14] = [
+    "东", "西", "南", "北", "中", "上", "下", "一", "二", "三", "四", "五", "六", "七",
+];
+
 /// [`road_end`] where the road ends at byte `max` or before.
 fn road_end_upto(s: &str, max: usize) -> Option<usize> {
     const LU: &[u8] = "路".as_bytes();
@@ -2558,11 +2577,12 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
     const HU: &[u8] = "胡".as_bytes();
     const DAO: &[u8] = "道".as_bytes();
     const DA: &[u8] = "大".as_bytes();
+    const DUAN: &[u8] = "段".as_bytes();
     let b = s.as_bytes();
     // a suffix ends right before a digit or at the end of the text: only those places are
     // looked at, in order (the three bytes before one of them are a suffix when they start
     // with a lead byte; not the first character)
-    let is_end = |end: usize| {
+    let suffix_end = |end: usize, before_more: bool| {
         if end <= 3 || b[end - 3] & 0xF0 != 0xE0 {
             return false;
         }
@@ -2572,9 +2592,28 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
         match &b[i..end] {
             c if c == LU || c == JIE || c == XIANG => true,
             c if c == TONG => two(HU),
-            c if c == DAO => two(DA) || end < b.len(),
+            c if c == DAO => two(DA) || before_more,
             _ => false,
         }
+    };
+    let is_end = |end: usize| {
+        if end > 6 && &b[end - 3..end] == DUAN {
+            // a road's section (路段) is part of its name: 人民南路四段27号, 天府大道中段,
+            // 二环路西二段, 下东大街段; up to two characters of direction or order between
+            // the road's suffix and 段
+            let mut k = end - 3;
+            for _ in 0..3 {
+                if suffix_end(k, true) {
+                    return true;
+                }
+                if k < 6 || !SECTION_CHARS.iter().any(|c| c.as_bytes() == &b[k - 3..k]) {
+                    return false;
+                }
+                k -= 3;
+            }
+            return false;
+        }
+        suffix_end(end, end < b.len())
     };
     let last = b.len().min(max.saturating_add(1));
     let mut j = 4;
@@ -2884,6 +2923,31 @@ mod tests {
             None
         );
         assert_eq!(parse_elements("石基镇塱边村汉塘工业区", None).zone, None);
+        // an ending alone before a road of three characters or more (无锡市 + 新区锡士路);
+        // not before a road named after the zone (园区中路)
+        let e = parse_elements("新区锡士路1号", None);
+        assert_eq!(
+            (e.zone, e.road, e.number),
+            (Some("新区"), Some("锡士路"), Some(1))
+        );
+        let e = parse_elements("园区中路22号", None);
+        assert_eq!((e.zone, e.road), (None, Some("园区中路")));
+        assert_eq!(parse_elements("工业区8号", None).zone, None);
+        // a road's section (路段) is part of its name
+        for (t, road, n) in [
+            ("人民南路四段27号", "人民南路四段", Some(27)),
+            ("天府大道中段1366号天府软件园", "天府大道中段", Some(1366)),
+            ("二环路西二段19号", "二环路西二段", Some(19)),
+            ("下东大街段216号", "下东大街段", Some(216)),
+            ("金开大道西段", "金开大道西段", None),
+        ] {
+            let e = parse_elements(t, None);
+            assert_eq!((e.road, e.number), (Some(road), n), "{t}");
+        }
+        // not a section without a road before it, nor more than two characters between
+        assert_eq!(parse_elements("中段1号", None).road, None);
+        assert_eq!(parse_elements("文化段1号", None).road, None);
+        assert_eq!(parse_elements("人民路东西南段1号", None).road, None);
         // (the zone is found in the first 16 characters only)
         assert_eq!(
             parse_elements(&format!("{}新区", "东".repeat(15)), None).zone,
