@@ -2568,8 +2568,10 @@ const SECTION_CHARS: [&str; 14] = [
     "东", "西", "南", "北", "中", "上", "下", "一", "二", "三", "四", "五", "六", "七",
 ];
 
-/// [`road_end`] where the road ends at byte `max` or before.
-fn road_end_upto(s: &str, max: usize) -> Option<usize> {
+/// Does a road's suffix end at byte `end` of `b` (路, 街, 巷, 胡同, 大道; 道 alone only when
+/// `before_more`), or a section of a road (人民南路四段)? Not the first character.
+#[inline(always)]
+fn road_suffix_ends(b: &[u8], end: usize, before_more: bool) -> bool {
     const LU: &[u8] = "路".as_bytes();
     const JIE: &[u8] = "街".as_bytes();
     const XIANG: &[u8] = "巷".as_bytes();
@@ -2578,10 +2580,7 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
     const DAO: &[u8] = "道".as_bytes();
     const DA: &[u8] = "大".as_bytes();
     const DUAN: &[u8] = "段".as_bytes();
-    let b = s.as_bytes();
-    // a suffix ends right before a digit or at the end of the text: only those places are
-    // looked at, in order (the three bytes before one of them are a suffix when they start
-    // with a lead byte; not the first character)
+    // (the three bytes before `end` are a suffix when they start with a lead byte)
     let suffix_end = |end: usize, before_more: bool| {
         if end <= 3 || b[end - 3] & 0xF0 != 0xE0 {
             return false;
@@ -2596,25 +2595,47 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
             _ => false,
         }
     };
-    let is_end = |end: usize| {
-        if end > 6 && &b[end - 3..end] == DUAN {
-            // a road's section (路段) is part of its name: 人民南路四段27号, 天府大道中段,
-            // 二环路西二段, 下东大街段; up to two characters of direction or order between
-            // the road's suffix and 段
-            let mut k = end - 3;
-            for _ in 0..3 {
-                if suffix_end(k, true) {
-                    return true;
-                }
-                if k < 6 || !SECTION_CHARS.iter().any(|c| c.as_bytes() == &b[k - 3..k]) {
-                    return false;
-                }
-                k -= 3;
+    if end > 6 && &b[end - 3..end] == DUAN {
+        // a road's section (路段) is part of its name: 人民南路四段27号, 天府大道中段,
+        // 二环路西二段, 下东大街段; up to two characters of direction or order between the
+        // road's suffix and 段
+        let mut k = end - 3;
+        for _ in 0..3 {
+            if suffix_end(k, true) {
+                return true;
             }
-            return false;
+            if k < 6 || !SECTION_CHARS.iter().any(|c| c.as_bytes() == &b[k - 3..k]) {
+                return false;
+            }
+            k -= 3;
         }
-        suffix_end(end, end < b.len())
-    };
+        return false;
+    }
+    if before_more
+        && end > 9
+        && matches!(
+            &b[end - 3..end],
+            [0xE4, 0xB8, 0xAD]
+                | [0xE4, 0xB8, 0x9C]
+                | [0xE8, 0xA5, 0xBF]
+                | [0xE5, 0x8D, 0x97]
+                | [0xE5, 0x8C, 0x97]
+        )
+        && suffix_end(end - 3, true)
+    {
+        // a direction after the suffix, before the number: the road's part named so
+        // (黄埔大道中311号, 中山大道西8号, 陈江大道北36号)
+        return true;
+    }
+    suffix_end(end, before_more)
+}
+
+/// [`road_end`] where the road ends at byte `max` or before.
+fn road_end_upto(s: &str, max: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    // a suffix ends right before a digit or at the end of the text: only those places are
+    // looked at, in order
+    let is_end = |end: usize| road_suffix_ends(b, end, end < b.len());
     let last = b.len().min(max.saturating_add(1));
     let mut j = 4;
     loop {
@@ -2628,6 +2649,41 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
         j += 1;
     }
     (b.len() <= max && is_end(b.len())).then_some(b.len())
+}
+
+/// Byte end of a road named before the name of a place with no house number between them
+/// (金田路金中环商务大厦3209, 科华北路棕榈花园, 长江道与南丰路交口): the first road suffix,
+/// within the first 16 characters of Chinese text, followed by a Chinese character that
+/// does not continue the suffix into another word (路口, 街道, 街坊, 路桥, 街区) or into a
+/// section (人民南路四段). Only for the elements of an address that [`road_end`] finds no
+/// road in: the geocoder's road words stay those before a number.
+fn road_before_place(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let lim = b.len().min(16 * 3);
+    let mut end = 6;
+    while end + 3 <= lim {
+        if b[end - 6] & 0xF0 != 0xE0 || b[end - 3] & 0xF0 != 0xE0 || b[end] & 0xF0 != 0xE0 {
+            // Chinese characters only, from the start of the text
+            return None;
+        }
+        let next = &s[end..];
+        // (道 alone ends a road before an intersection's 与: 长江道与南丰路交口, Tianjin)
+        let intersection = next.starts_with(['与', '和']) && !s[..end].ends_with("街道");
+        if road_suffix_ends(b, end, intersection) {
+            let continues = next
+                .starts_with(['口', '道', '坊', '桥', '区', '段', '灯', '由', '况'])
+                || SECTION_CHARS.iter().any(|c| {
+                    next.strip_prefix(c).is_some_and(|t| {
+                        t.starts_with('段') || t.get(3..).is_some_and(|u| u.starts_with('段'))
+                    })
+                });
+            if !continues {
+                return Some(end);
+            }
+        }
+        end += 3;
+    }
+    None
 }
 
 /// The first ASCII digit of `b[j..last]` (its byte offset), or `last`: eight bytes at a time
@@ -2696,12 +2752,12 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     let mut detail = detail;
     let mut road = None;
     if known_road.is_none() {
-        road = road_end(detail);
+        road = road_end(detail).or_else(|| road_before_place(detail));
         // a zone before the road (and before the first digit: it is CJK only)
         if let Some((a, z)) = zone_at(detail).filter(|&(_, z)| road.is_none_or(|r| z <= r)) {
             e.zone = Some(&detail[a..z]);
             detail = &detail[z..];
-            road = road_end(detail);
+            road = road_end(detail).or_else(|| road_before_place(detail));
         }
     }
     let b = detail.as_bytes();
@@ -2944,10 +3000,39 @@ mod tests {
             let e = parse_elements(t, None);
             assert_eq!((e.road, e.number), (Some(road), n), "{t}");
         }
+        // a direction after the road before the number (Guangzhou's 广州大道中)
+        let e = parse_elements("黄埔大道中311号羊城创意产业园", None);
+        assert_eq!((e.road, e.number), (Some("黄埔大道中"), Some(311)));
+        let e = parse_elements("中山大道西140号", None);
+        assert_eq!((e.road, e.number), (Some("中山大道西"), Some(140)));
+        // a road before a place's name with no number between (金田路金中环商务大厦3209), and
+        // before an intersection; not a word that goes on (路口, 街道, 街坊), nor a section
+        let e = parse_elements("金田路金中环商务大厦3209", None);
+        assert_eq!(
+            (e.road, e.compound, e.room),
+            (Some("金田路"), Some("金中环商务大厦"), Some("3209"))
+        );
+        let e = parse_elements("科华北路棕榈花园", None);
+        assert_eq!((e.road, e.compound), (Some("科华北路"), Some("棕榈花园")));
+        let e = parse_elements("长江道与南丰路交口博朗园1号楼", None);
+        assert_eq!(e.road, Some("长江道"));
+        let e = parse_elements("开元大道与长厦门街交叉口", None);
+        assert_eq!(e.road, Some("开元大道"));
+        assert_eq!(parse_elements("人民路口东北角", None).road, None);
+        assert_eq!(parse_elements("解放街道办事处", None).road, None);
+        assert_eq!(
+            parse_elements("天府大道中段天府软件园", None).road,
+            Some("天府大道中段")
+        );
+        // (Chinese text from the start only: not after a number)
+        assert_eq!(parse_elements("3号楼金田路大厦", None).road, None);
         // not a section without a road before it, nor more than two characters between
         assert_eq!(parse_elements("中段1号", None).road, None);
         assert_eq!(parse_elements("文化段1号", None).road, None);
-        assert_eq!(parse_elements("人民路东西南段1号", None).road, None);
+        assert_eq!(
+            parse_elements("人民路东西南段1号", None).road,
+            Some("人民路")
+        );
         // (the zone is found in the first 16 characters only)
         assert_eq!(
             parse_elements(&format!("{}新区", "东".repeat(15)), None).zone,
