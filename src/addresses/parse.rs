@@ -2410,6 +2410,9 @@ pub struct Elements<'a> {
     pub lane: Option<u32>,
     /// house number
     pub number: Option<u32>,
+    /// the character before a house number that makes it another house (甲, 乙, 丙, 丁 of
+    /// Beijing's 甲28号: not 28号)
+    pub number_prefix: Option<&'a str>,
     /// what is left over
     pub rest: &'a str,
     pub road: Option<&'a str>,
@@ -2772,7 +2775,21 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         e.road = Some(&detail[..end]);
         i = end;
     }
-    // lane / number
+    // lane / number (after the road, a number's prefix: 阜外大街甲28号; read only where the
+    // road was read here, for the elements: the geocoder's house numbers have none)
+    if known_road.is_none() && e.road.is_some() {
+        if let Some(p) = ["甲", "乙", "丙", "丁"]
+            .into_iter()
+            .find(|p| detail[i..].starts_with(p))
+        {
+            if let Some((_, j)) = take_digits(b, i + p.len()) {
+                if detail[j..].starts_with('号') && !detail[j..].starts_with("号楼") {
+                    e.number_prefix = Some(p);
+                    i += p.len();
+                }
+            }
+        }
+    }
     if let Some((v, j)) = take_digits(b, i) {
         let at = |k: usize| char_at(detail, k);
         match at(j) {
@@ -3011,6 +3028,21 @@ mod tests {
         assert_eq!(
             (e.road, e.compound, e.room),
             (Some("金田路"), Some("金中环商务大厦"), Some("3209"))
+        );
+        // a house number's prefix (甲28号 is another house than 28号)
+        let e = parse_elements("阜外大街甲28号京润大厦4层", None);
+        assert_eq!(
+            (e.road, e.number_prefix, e.number, e.compound),
+            (Some("阜外大街"), Some("甲"), Some(28), Some("京润大厦"))
+        );
+        let e = parse_elements("东三环北路甲19号楼", None);
+        assert_eq!(
+            (e.number_prefix, e.number, e.building),
+            (None, None, Some("19"))
+        );
+        assert_eq!(
+            parse_elements("阜外大街甲28号", Some("")).number_prefix,
+            None
         );
         let e = parse_elements("科华北路棕榈花园", None);
         assert_eq!((e.road, e.compound), (Some("科华北路"), Some("棕榈花园")));
