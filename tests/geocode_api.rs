@@ -244,6 +244,14 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["county"]["code"], "510107", "{p}");
     assert_eq!(p["elements"]["road"], "人民南路四段", "{p}");
     assert_eq!(p["elements"]["number"], 27, "{p}");
+    // a house number's prefix: 甲28号 is not 28号
+    let p = parse("北京市西城区阜外大街甲28号京润大厦");
+    assert_eq!(p["county"]["code"], "110102", "{p}");
+    assert_eq!(p["elements"]["road"], "阜外大街", "{p}");
+    assert_eq!(p["elements"]["number_prefix"], "甲", "{p}");
+    assert_eq!(p["elements"]["number"], 28, "{p}");
+    let p = parse("广州市越秀区中山五路1号");
+    assert_eq!(p["elements"]["number_prefix"], Value::Null, "{p}");
     // words of a company register's labels before the address are noise
     let p = parse("总公司位于石家庄市长安区西兆通镇");
     assert_eq!(p["county"]["code"], "130102", "{p}");

@@ -2654,6 +2654,19 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
     (b.len() <= max && is_end(b.len())).then_some(b.len())
 }
 
+/// The low six bits of the last byte of each character that may end a road (路 街 巷 同 道
+/// 段), as bits of a mask.
+const ROAD_LASTS: u64 = {
+    let ends = ["路", "街", "巷", "同", "道", "段"];
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < ends.len() {
+        mask |= 1 << (ends[i].as_bytes()[2] & 63);
+        i += 1;
+    }
+    mask
+};
+
 /// Byte end of a road named before the name of a place with no house number between them
 /// (金田路金中环商务大厦3209, 科华北路棕榈花园, 长江道与南丰路交口): the first road suffix,
 /// within the first 16 characters of Chinese text, followed by a Chinese character that
@@ -2663,11 +2676,17 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
 fn road_before_place(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let lim = b.len().min(16 * 3);
-    let mut end = 6;
+    let mut end = 3;
     while end + 3 <= lim {
-        if b[end - 6] & 0xF0 != 0xE0 || b[end - 3] & 0xF0 != 0xE0 || b[end] & 0xF0 != 0xE0 {
+        if b[end - 3] & 0xF0 != 0xE0 {
             // Chinese characters only, from the start of the text
             return None;
+        }
+        // (a road suffix may end here, by the low six bits of its last byte; not the first
+        // character; a Chinese character after it)
+        if ROAD_LASTS >> (b[end - 1] & 63) & 1 == 0 || end == 3 || b[end] & 0xF0 != 0xE0 {
+            end += 3;
+            continue;
         }
         let next = &s[end..];
         // (道 alone ends a road before an intersection's 与: 长江道与南丰路交口, Tianjin)
