@@ -2708,6 +2708,60 @@ fn road_before_place(s: &str) -> Option<usize> {
     None
 }
 
+/// Where a road starts after the name of a park written before it (龙山工业园黄杨大道,
+/// 金桥科技产业基地景盛南二街, 科技园科苑路): after the last park word (工业园, 科技园 … or 基地)
+/// that leaves a name of three characters or more, not starting with 路 街 巷 道 区, all
+/// Chinese; 0 when there is none (花园东路, 颐和园路, 汽车园中路 and 花园石桥路 are roads with 园
+/// in their names).
+fn park_before_road(road: &str) -> usize {
+    const YUAN: &[u8] = "园".as_bytes();
+    const JIDI: &[u8] = "基地".as_bytes();
+    let b = road.as_bytes();
+    // (the last byte of 园 and of 地 first: most roads have neither)
+    if !b.iter().any(|&x| x == YUAN[2] || x == JIDI[5]) {
+        return 0;
+    }
+    let mut start = 0;
+    for (at, _) in road.char_indices() {
+        let rest = &road[at..];
+        let after = if rest.as_bytes().starts_with(YUAN) {
+            // (a park's word before 园: 工业园 产业园 科技园 软件园 科学园 开发园 经济园 商务园 创意园
+            // 物流园 生态园 信息园 高新园 工贸园 海创园 孵化园 医药园; not 荔园, 花园, 广园)
+            if !road[..at].ends_with([
+                '业', '技', '件', '学', '发', '济', '务', '意', '流', '态', '息', '新', '贸', '创',
+                '化', '药',
+            ]) {
+                continue;
+            }
+            at + YUAN.len()
+        } else if rest.as_bytes().starts_with(JIDI) {
+            at + JIDI.len()
+        } else {
+            continue;
+        };
+        // (a part of the park goes with it: 科技园北区朗山路, 软件园二期望海路)
+        let part = ["东", "西", "南", "北", "中", "一", "二", "三", "四", "五"]
+            .iter()
+            .find_map(|c| {
+                let t = road[after..].strip_prefix(c)?;
+                ["区", "期"].iter().find(|p| t.starts_with(**p))?;
+                Some(c.len() + 3)
+            })
+            .unwrap_or(0);
+        let after = after + part;
+        let name = &road[after..];
+        if at > 0
+            && name.chars().count() >= 3
+            && !name.starts_with(['路', '街', '巷', '道', '区'])
+            && name.bytes().step_by(3).all(|x| x & 0xF0 == 0xE0)
+            && name.len().is_multiple_of(3)
+        {
+            start = after;
+        }
+    }
+    start
+}
+
 /// The first ASCII digit of `b[j..last]` (its byte offset), or `last`: eight bytes at a time
 /// (a byte is a digit when it is below 10 once XORed with 0x30).
 pub(super) fn next_digit(b: &[u8], j: usize, last: usize) -> usize {
@@ -2791,7 +2845,14 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             i -= 1;
         }
     } else if let Some(end) = road {
-        e.road = Some(&detail[..end]);
+        let start = match e.zone {
+            None => park_before_road(&detail[..end]),
+            Some(_) => 0,
+        };
+        if start > 0 {
+            e.zone = Some(&detail[..start]);
+        }
+        e.road = Some(&detail[start..end]);
         i = end;
     }
     // lane / number (after the road, a number's prefix: 阜外大街甲28号; read only where the
@@ -3048,6 +3109,29 @@ mod tests {
             (e.road, e.compound, e.room),
             (Some("金田路"), Some("金中环商务大厦"), Some("3209"))
         );
+        // a park before the road is the zone, with its part (科技园北区); not a road with 园 in
+        // its name
+        for (t, zone, road) in [
+            (
+                "龙山工业园黄杨大道西2016号",
+                Some("龙山工业园"),
+                "黄杨大道西",
+            ),
+            (
+                "金桥科技产业基地景盛南二街8号",
+                Some("金桥科技产业基地"),
+                "景盛南二街",
+            ),
+            ("科技园北区朗山路11号", Some("科技园北区"), "朗山路"),
+            ("软件园二期望海路12号", Some("软件园二期"), "望海路"),
+            ("花园东路11号", None, "花园东路"),
+            ("花园石桥路33号", None, "花园石桥路"),
+            ("汽车园中路29号", None, "汽车园中路"),
+            ("科技园花园东路1号", Some("科技园"), "花园东路"),
+        ] {
+            let e = parse_elements(t, None);
+            assert_eq!((e.zone, e.road), (zone, Some(road)), "{t}");
+        }
         // a house number's prefix (甲28号 is another house than 28号)
         let e = parse_elements("阜外大街甲28号京润大厦4层", None);
         assert_eq!(
