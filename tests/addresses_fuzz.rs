@@ -193,10 +193,12 @@ fn random_dirty_texts_never_panic_and_answers_hold_together() {
         assert!(norm.contains(detail), "{t}: detail {detail} not in {norm}");
         for known in [None, Some("")] {
             let e = parse_elements(detail, known);
-            for piece in [e.road, e.zone, e.compound, e.building, e.unit, e.room]
-                .into_iter()
-                .flatten()
-                .chain([e.rest])
+            for piece in [
+                e.road, e.zone, e.compound, e.building, e.floor, e.unit, e.room,
+            ]
+            .into_iter()
+            .flatten()
+            .chain([e.rest])
             {
                 assert!(
                     detail.contains(piece),

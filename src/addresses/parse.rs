@@ -2406,6 +2406,8 @@ pub struct Elements<'a> {
     /// building number (digits, leading zeros dropped)
     pub building: Option<&'a str>,
     pub compound: Option<&'a str>,
+    /// floor (楼层: 15楼, 5层, 15F), digits as written
+    pub floor: Option<&'a str>,
     /// 弄 (lane) number, Shanghai style `45弄6号`
     pub lane: Option<u32>,
     /// house number
@@ -2933,6 +2935,10 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         } else if tail.starts_with("号楼") {
             e.building = Some(canonical_digits(digits));
             i = j + "号楼".len();
+        } else if tail.starts_with(['楼', '层', 'F', 'f']) && e.floor.is_none() {
+            // a floor (not 号楼: a building, above; one floor an address)
+            e.floor = Some(digits);
+            i = j + char_at(detail, j).map_or(1, char::len_utf8);
         } else if tail.starts_with("单元") {
             e.unit = Some(canonical_digits(digits));
             i = j + "单元".len();
@@ -3109,6 +3115,18 @@ mod tests {
             (e.road, e.compound, e.room),
             (Some("金田路"), Some("金中环商务大厦"), Some("3209"))
         );
+        // a floor (楼层), after a building or alone; 号楼 stays a building
+        let e = parse_elements("宜山路810号贝岭大厦8楼801室", None);
+        assert_eq!(
+            (e.compound, e.floor, e.room, e.rest),
+            (Some("贝岭大厦"), Some("8"), Some("801"), "")
+        );
+        let e = parse_elements("春东路420号1号楼2层", None);
+        assert_eq!((e.building, e.floor), (Some("1"), Some("2")));
+        let e = parse_elements("新时代广场19F", None);
+        assert_eq!((e.compound, e.floor), (Some("新时代广场"), Some("19")));
+        let e = parse_elements("春东路420号1号楼", None);
+        assert_eq!((e.building, e.floor), (Some("1"), None));
         // a park before the road is the zone, with its part (科技园北区); not a road with 园 in
         // its name
         for (t, zone, road) in [
