@@ -252,6 +252,13 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["elements"]["number"], 28, "{p}");
     let p = parse("广州市越秀区中山五路1号");
     assert_eq!(p["elements"]["number_prefix"], Value::Null, "{p}");
+    // a park before the road is the zone; the floor is an element
+    let p = parse("深圳市南山区科技园北区朗山路11号同方信息港D栋7楼");
+    assert_eq!(p["county"]["code"], "440305", "{p}");
+    assert_eq!(p["elements"]["zone"], "科技园北区", "{p}");
+    assert_eq!(p["elements"]["road"], "朗山路", "{p}");
+    assert_eq!(p["elements"]["number"], 11, "{p}");
+    assert_eq!(p["elements"]["floor"], "7", "{p}");
     // words of a company register's labels before the address are noise
     let p = parse("总公司位于石家庄市长安区西兆通镇");
     assert_eq!(p["county"]["code"], "130102", "{p}");
