@@ -2451,15 +2451,20 @@ const ZONE_SUFFIXES: [&str; 15] = [
 
 /// The low six bits of the first character of each of [`ZONE_SUFFIXES`] (all of three
 /// bytes), as bits of a mask.
-const ZONE_FIRSTS: u64 = {
+const ZONE_FIRSTS: u64 = third_byte_mask(&ZONE_SUFFIXES);
+
+/// The low six bits of the third byte of each word (its first character's last byte, all of
+/// three bytes), as bits of a mask: a gate of one shift and one test before the words are
+/// compared.
+const fn third_byte_mask(words: &[&str]) -> u64 {
     let mut mask = 0u64;
     let mut i = 0;
-    while i < ZONE_SUFFIXES.len() {
-        mask |= 1 << (ZONE_SUFFIXES[i].as_bytes()[2] & 63);
+    while i < words.len() {
+        mask |= 1 << (words[i].as_bytes()[2] & 63);
         i += 1;
     }
     mask
-};
+}
 
 /// The endings that name a zone alone, right after the divisions (烟台 + 开发区, 天津 +
 /// 保税区); the others alone are what is left of a name the divisions took part of (龙华 of
@@ -2658,16 +2663,7 @@ fn road_end_upto(s: &str, max: usize) -> Option<usize> {
 
 /// The low six bits of the last byte of each character that may end a road (路 街 巷 同 道
 /// 段), as bits of a mask.
-const ROAD_LASTS: u64 = {
-    let ends = ["路", "街", "巷", "同", "道", "段"];
-    let mut mask = 0u64;
-    let mut i = 0;
-    while i < ends.len() {
-        mask |= 1 << (ends[i].as_bytes()[2] & 63);
-        i += 1;
-    }
-    mask
-};
+const ROAD_LASTS: u64 = third_byte_mask(&["路", "街", "巷", "同", "道", "段"]);
 
 /// Byte end of a road named before the name of a place with no house number between them
 /// (金田路金中环商务大厦3209, 科华北路棕榈花园, 长江道与南丰路交口): the first road suffix,
