@@ -2760,6 +2760,38 @@ fn park_before_road(road: &str) -> usize {
     start
 }
 
+/// A building named by one or two ASCII letters and up to three digits, then 栋, 座 or 幢
+/// (B座, G2栋), whose letters start in `b[from..to]` after a character that is not a letter or
+/// a digit: (where the letters start, where the name ends, where the suffix ends).
+fn letter_building(b: &[u8], from: usize, to: usize) -> Option<(usize, usize, usize)> {
+    let mut p = from;
+    while p < to {
+        if !b[p].is_ascii_alphabetic() || (p > from && b[p - 1].is_ascii_alphanumeric()) {
+            p += 1;
+            continue;
+        }
+        let letters = b[p..]
+            .iter()
+            .take_while(|x| x.is_ascii_alphabetic())
+            .count();
+        let digits = b[p + letters..]
+            .iter()
+            .take_while(|x| x.is_ascii_digit())
+            .count();
+        let end = p + letters + digits;
+        if letters <= 2
+            && digits <= 3
+            && ["栋", "座", "幢"]
+                .iter()
+                .any(|s| b[end..].starts_with(s.as_bytes()))
+        {
+            return Some((p, end, end + 3));
+        }
+        p += letters;
+    }
+    None
+}
+
 /// The first ASCII digit of `b[j..last]` (its byte offset), or `last`: eight bytes at a time
 /// (a byte is a digit when it is below 10 once XORed with 0x30).
 pub(super) fn next_digit(b: &[u8], j: usize, last: usize) -> usize {
@@ -2903,10 +2935,22 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             _ => {}
         }
     }
-    // compound: non-digit text up to the next digit
+    // a house number of a courtyard (Beijing's 2号院): the number, 院 with it
+    if e.number.is_some() && detail[i..].starts_with('院') {
+        i += '院'.len_utf8();
+    }
+    // compound: non-digit text up to the next digit, or up to a building named by letters
+    // (中汇广场B座, G2栋)
     let start = i;
     i = next_digit(b, i, b.len());
-    if i > start {
+    if let Some((at, end, after)) = letter_building(b, start, i) {
+        let c = detail[start..at].trim_end_matches('-');
+        if !c.is_empty() {
+            e.compound = Some(c);
+        }
+        e.building = Some(&detail[at..end]);
+        i = after;
+    } else if i > start {
         let c = &detail[start..i];
         if i < b.len() || c.ends_with("小区") || c.ends_with('苑') || c.ends_with("花园") {
             e.compound = Some(c);
@@ -3111,6 +3155,29 @@ mod tests {
             (e.road, e.compound, e.room),
             (Some("金田路"), Some("金中环商务大厦"), Some("3209"))
         );
+        // a building named by letters (B座, G2栋) ends the compound; a courtyard's 号院
+        let e = parse_elements("东直门南大街11号中汇广场B座2603室", None);
+        assert_eq!(
+            (e.number, e.compound, e.building, e.room),
+            (Some(11), Some("中汇广场"), Some("B"), Some("2603"))
+        );
+        let e = parse_elements("文轩路27号麓谷企业广场-C1栋401室", None);
+        assert_eq!(
+            (e.compound, e.building, e.room),
+            (Some("麓谷企业广场"), Some("C1"), Some("401"))
+        );
+        let e = parse_elements("漕溪北路595号C座11楼", None);
+        assert_eq!(
+            (e.compound, e.building, e.floor),
+            (None, Some("C"), Some("11"))
+        );
+        let e = parse_elements("大郊亭中街2号院华腾国际3号楼", None);
+        assert_eq!(
+            (e.number, e.compound, e.building),
+            (Some(2), Some("华腾国际"), Some("3"))
+        );
+        // (not letters inside a word: IFS1号办公楼, ABC座)
+        assert_eq!(parse_elements("世纪城ABC座1楼", None).building, None);
         // a floor (楼层), after a building or alone; 号楼 stays a building
         let e = parse_elements("宜山路810号贝岭大厦8楼801室", None);
         assert_eq!(
