@@ -2766,6 +2766,11 @@ fn park_before_road(road: &str) -> usize {
 fn letter_building(b: &[u8], from: usize, to: usize) -> Option<(usize, usize, usize)> {
     let mut p = from;
     while p < to {
+        if b[p] >= 0x80 {
+            // (a character of two to four bytes: skipped whole)
+            p += utf8_len(b[p]);
+            continue;
+        }
         if !b[p].is_ascii_alphabetic() || (p > from && b[p - 1].is_ascii_alphanumeric()) {
             p += 1;
             continue;
