@@ -2582,30 +2582,38 @@ const SECTION_CHARS: [&str; 14] = [
 /// `before_more`), or a section of a road (人民南路四段)? Not the first character.
 #[inline(always)]
 fn road_suffix_ends(b: &[u8], end: usize, before_more: bool) -> bool {
-    const LU: &[u8] = "路".as_bytes();
-    const JIE: &[u8] = "街".as_bytes();
-    const XIANG: &[u8] = "巷".as_bytes();
-    const TONG: &[u8] = "同".as_bytes();
-    const HU: &[u8] = "胡".as_bytes();
-    const DAO: &[u8] = "道".as_bytes();
-    const DA: &[u8] = "大".as_bytes();
-    const DUAN: &[u8] = "段".as_bytes();
+    const LU: u32 = ch("路");
+    const JIE: u32 = ch("街");
+    const XIANG: u32 = ch("巷");
+    const TONG: u32 = ch("同");
+    const HU: u32 = ch("胡");
+    const DAO: u32 = ch("道");
+    const DA: u32 = ch("大");
+    const DUAN: u32 = ch("段");
+    const DIRECTIONS: [u32; 5] = [ch("中"), ch("东"), ch("西"), ch("南"), ch("北")];
+    // the character that ends at `k` (3 ≤ k ≤ b.len())
+    let at = |k: usize| ch_before(b, k);
     // (the three bytes before `end` are a suffix when they start with a lead byte)
     let suffix_end = |end: usize, before_more: bool| {
         if end <= 3 || b[end - 3] & 0xF0 != 0xE0 {
             return false;
         }
-        let i = end - 3;
         // the previous character is `first` (and not the first character either)
-        let two = |first: &[u8]| i > 3 && &b[i - 3..i] == first;
-        match &b[i..end] {
-            c if c == LU || c == JIE || c == XIANG => true,
-            c if c == TONG => two(HU),
-            c if c == DAO => two(DA) || before_more,
+        let two = |first: u32| end > 6 && at(end - 3) == first;
+        match at(end) {
+            LU | JIE | XIANG => true,
+            TONG => two(HU),
+            DAO => two(DA) || before_more,
             _ => false,
         }
     };
-    if end > 6 && &b[end - 3..end] == DUAN {
+    if end <= 3 || b[end - 3] & 0xF0 != 0xE0 {
+        // (every ending is a character of three bytes: a digit or a letter before `end`, the
+        // common case inside a number, is none)
+        return false;
+    }
+    let last = at(end);
+    if end > 6 && last == DUAN {
         // a road's section (路段) is part of its name: 人民南路四段27号, 天府大道中段,
         // 二环路西二段, 下东大街段; up to two characters of direction or order between the
         // road's suffix and 段
@@ -2614,31 +2622,44 @@ fn road_suffix_ends(b: &[u8], end: usize, before_more: bool) -> bool {
             if suffix_end(k, true) {
                 return true;
             }
-            if k < 6 || !SECTION_CHARS.iter().any(|c| c.as_bytes() == &b[k - 3..k]) {
+            if k < 6 || !SECTIONS.contains(&at(k)) {
                 return false;
             }
             k -= 3;
         }
         return false;
     }
-    if before_more
-        && end > 9
-        && matches!(
-            &b[end - 3..end],
-            [0xE4, 0xB8, 0xAD]
-                | [0xE4, 0xB8, 0x9C]
-                | [0xE8, 0xA5, 0xBF]
-                | [0xE5, 0x8D, 0x97]
-                | [0xE5, 0x8C, 0x97]
-        )
-        && suffix_end(end - 3, true)
-    {
+    if before_more && end > 9 && DIRECTIONS.contains(&last) && suffix_end(end - 3, true) {
         // a direction after the suffix, before the number: the road's part named so
         // (黄埔大道中311号, 中山大道西8号, 陈江大道北36号)
         return true;
     }
     suffix_end(end, before_more)
 }
+
+/// A character of three bytes as the 24-bit number of its bytes: characters compared so
+/// take one integer compare (no slice compare).
+const fn ch(s: &str) -> u32 {
+    let b = s.as_bytes();
+    (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32
+}
+
+/// The three bytes that end at byte `k` of `b` (3 ≤ k ≤ b.len()) as [`ch`] numbers them.
+#[inline(always)]
+fn ch_before(b: &[u8], k: usize) -> u32 {
+    (b[k - 3] as u32) << 16 | (b[k - 2] as u32) << 8 | b[k - 1] as u32
+}
+
+/// [`SECTION_CHARS`] as [`ch`] numbers them.
+const SECTIONS: [u32; 14] = {
+    let mut v = [0; 14];
+    let mut i = 0;
+    while i < 14 {
+        v[i] = ch(SECTION_CHARS[i]);
+        i += 1;
+    }
+    v
+};
 
 /// [`road_end`] where the road ends at byte `max` or before.
 fn road_end_upto(s: &str, max: usize) -> Option<usize> {
@@ -2690,13 +2711,13 @@ fn road_before_place(s: &str) -> Option<usize> {
         // (道 alone ends a road before an intersection's 与: 长江道与南丰路交口, Tianjin)
         let intersection = next.starts_with(['与', '和']) && !s[..end].ends_with("街道");
         if road_suffix_ends(b, end, intersection) {
+            // (the character that ends at `k`, if the text goes that far)
+            let char_to = |k: usize| (k <= b.len()).then(|| ch_before(b, k));
+            let duan = |k: usize| char_to(k) == Some(ch("段"));
+            let section = |k: usize| char_to(k).is_some_and(|c| SECTIONS.contains(&c));
             let continues = next
                 .starts_with(['口', '道', '坊', '桥', '区', '段', '灯', '由', '况'])
-                || SECTION_CHARS.iter().any(|c| {
-                    next.strip_prefix(c).is_some_and(|t| {
-                        t.starts_with('段') || t.get(3..).is_some_and(|u| u.starts_with('段'))
-                    })
-                });
+                || section(end + 3) && (duan(end + 6) || section(end + 6) && duan(end + 9));
             if !continues {
                 return Some(end);
             }
