@@ -2736,8 +2736,8 @@ fn park_before_road(road: &str) -> usize {
     const YUAN: &[u8] = "园".as_bytes();
     const JIDI: &[u8] = "基地".as_bytes();
     let b = road.as_bytes();
-    // (the last byte of 园 and of 地 first: most roads have neither)
-    if !b.iter().any(|&x| x == YUAN[2] || x == JIDI[5]) {
+    // (the last two bytes of 园 and of 地 first: most roads have neither)
+    if !b.windows(2).any(|w| w == &YUAN[1..] || w == &JIDI[4..]) {
         return 0;
     }
     let mut start = 0;
@@ -2770,7 +2770,7 @@ fn park_before_road(road: &str) -> usize {
         let after = after + part;
         let name = &road[after..];
         if at > 0
-            && name.chars().count() >= 3
+            && name.len() >= 9
             && !name.starts_with(['路', '街', '巷', '道', '区'])
             && name.bytes().step_by(3).all(|x| x & 0xF0 == 0xE0)
             && name.len().is_multiple_of(3)
