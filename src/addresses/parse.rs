@@ -2498,7 +2498,7 @@ fn zone_at(s: &str) -> Option<(usize, usize)> {
             continue;
         }
         // (CJK characters only: three bytes each; a zone does not follow a number or a letter)
-        if !s[from..i].bytes().step_by(3).all(|x| x & 0xF0 == 0xE0) || (i - from) % 3 != 0 {
+        if !cjk_only(&s[from..i]) {
             return None;
         }
         // (the character before 区 of every suffix, asked first; the first 区 ends the name:
@@ -2531,6 +2531,16 @@ fn zone_at(s: &str) -> Option<(usize, usize)> {
         }
         return Some((from, i));
     }
+}
+
+/// Is `s` made of characters of three bytes only (all of CJK)? Looks at every third byte.
+fn cjk_only(s: &str) -> bool {
+    s.len().is_multiple_of(3) && s.bytes().step_by(3).all(|x| x & 0xF0 == 0xE0)
+}
+
+/// Does `s` start with the 号 that ends a house number (not 号楼, a building's)?
+fn house_number_ends(s: &str) -> bool {
+    s.starts_with('号') && !s.starts_with("号楼")
 }
 
 /// A run of up to 8 ASCII digits at byte `i`: (value, end byte).
@@ -2589,7 +2599,6 @@ fn road_suffix_ends(b: &[u8], end: usize, before_more: bool) -> bool {
     const HU: u32 = ch("胡");
     const DAO: u32 = ch("道");
     const DA: u32 = ch("大");
-    const DUAN: u32 = ch("段");
     const DIRECTIONS: [u32; 5] = [ch("中"), ch("东"), ch("西"), ch("南"), ch("北")];
     // the character that ends at `k` (3 ≤ k ≤ b.len())
     let at = |k: usize| ch_before(b, k);
@@ -2649,6 +2658,9 @@ const fn ch(s: &str) -> u32 {
 fn ch_before(b: &[u8], k: usize) -> u32 {
     (b[k - 3] as u32) << 16 | (b[k - 2] as u32) << 8 | b[k - 1] as u32
 }
+
+/// 段, which ends a road's section, as [`ch`] numbers it.
+const DUAN: u32 = ch("段");
 
 /// [`SECTION_CHARS`] as [`ch`] numbers them.
 const SECTIONS: [u32; 14] = {
@@ -2713,7 +2725,7 @@ fn road_before_place(s: &str) -> Option<usize> {
         if road_suffix_ends(b, end, intersection) {
             // (the character that ends at `k`, if the text goes that far)
             let char_to = |k: usize| (k <= b.len()).then(|| ch_before(b, k));
-            let duan = |k: usize| char_to(k) == Some(ch("段"));
+            let duan = |k: usize| char_to(k) == Some(DUAN);
             let section = |k: usize| char_to(k).is_some_and(|c| SECTIONS.contains(&c));
             let continues = next
                 .starts_with(['口', '道', '坊', '桥', '区', '段', '灯', '由', '况'])
@@ -2772,8 +2784,7 @@ fn park_before_road(road: &str) -> usize {
         if at > 0
             && name.len() >= 9
             && !name.starts_with(['路', '街', '巷', '道', '区'])
-            && name.bytes().step_by(3).all(|x| x & 0xF0 == 0xE0)
-            && name.len().is_multiple_of(3)
+            && cjk_only(name)
         {
             start = after;
         }
@@ -2883,13 +2894,15 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     let mut e = Elements::default();
     let mut detail = detail;
     let mut road = None;
+    // (a road before a number, else one before a place's name)
+    let road_in = |d: &str| road_end(d).or_else(|| road_before_place(d));
     if known_road.is_none() {
-        road = road_end(detail).or_else(|| road_before_place(detail));
+        road = road_in(detail);
         // a zone before the road (and before the first digit: it is CJK only)
         if let Some((a, z)) = zone_at(detail).filter(|&(_, z)| road.is_none_or(|r| z <= r)) {
             e.zone = Some(&detail[a..z]);
             detail = &detail[z..];
-            road = road_end(detail).or_else(|| road_before_place(detail));
+            road = road_in(detail);
         }
     }
     let b = detail.as_bytes();
@@ -2901,9 +2914,11 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             i -= 1;
         }
     } else if let Some(end) = road {
-        let start = match e.zone {
-            None => park_before_road(&detail[..end]),
-            Some(_) => 0,
+        // (a park before the road, where no zone was read)
+        let start = if e.zone.is_none() {
+            park_before_road(&detail[..end])
+        } else {
+            0
         };
         if start > 0 {
             e.zone = Some(&detail[..start]);
@@ -2919,7 +2934,7 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             .find(|p| detail[i..].starts_with(p))
         {
             if let Some((_, j)) = take_digits(b, i + p.len()) {
-                if detail[j..].starts_with('号') && !detail[j..].starts_with("号楼") {
+                if house_number_ends(&detail[j..]) {
                     e.number_prefix = Some(p);
                     i += p.len();
                 }
@@ -2939,13 +2954,13 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
                     }
                 }
                 if let Some((n, k)) = take_digits(b, i) {
-                    if detail[k..].starts_with('号') && !detail[k..].starts_with("号楼") {
+                    if house_number_ends(&detail[k..]) {
                         e.number = Some(n);
                         i = k + '号'.len_utf8();
                     }
                 }
             }
-            Some('号') if !detail[j..].starts_with("号楼") => {
+            Some('号') if house_number_ends(&detail[j..]) => {
                 e.number = Some(v);
                 i = j + '号'.len_utf8();
             }
