@@ -764,6 +764,62 @@ fn two_crossing_roads_answer_where_they_meet() {
     assert_eq!(v["candidates"][0]["level"], "road", "{v}");
 }
 
+/// Two roads written one after the other with a house number (福州路河南中路20号): the number
+/// is the second road's, and the house there answers, with a `road_context` correction naming
+/// the first road (before, the answer was the first road at road level); without a number the
+/// answer stays the first road. (Where the first road is also a community's short name, the
+/// community is read, and the house is found after it.) A building numbered right after a
+/// road (云南南路11号楼) is the house of that number where the road has one. Asked for one plain house of each of 40
+/// roads of the sample, each after the road before it in the sample.
+#[test]
+fn a_house_after_two_roads_is_on_the_second() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let rows = sample_rows();
+    // the first plain house (no lane, compound, building or sub-number) of each road
+    let mut houses: Vec<&csv::StringRecord> = Vec::new();
+    for r in &rows {
+        let plain = &r[8] == "current"
+            && r[4].is_empty()
+            && r[5].is_empty()
+            && r[3].ends_with('号')
+            && r[3][..r[3].len() - 3].bytes().all(|b| b.is_ascii_digit());
+        if plain && houses.iter().all(|h| h[2] != r[2]) {
+            houses.push(r);
+        }
+    }
+    assert!(houses.len() >= 41, "{} roads", houses.len());
+    let mut wrong = Vec::new();
+    for w in houses.windows(2).take(40) {
+        let (first, h) = (&w[0][2], w[1]);
+        let q = format!("黄浦区{first}{}{}", &h[2], &h[3]);
+        let top = top_candidate(&c, &srv.base, &q);
+        let context = top["corrections"].as_array().unwrap().iter().any(|x| {
+            // (or the first road read as a community named after it, 中山东一路居委会)
+            (x["kind"] == "road_context" || x["kind"] == "short_name") && x["from"] == first
+        });
+        if top["code"] != h[0] || top["level"] != "house_number" || !context {
+            wrong.push(format!("{q}: {top}"));
+        }
+        let q = format!("黄浦区{}{}楼", &h[2], &h[3]);
+        let top = top_candidate(&c, &srv.base, &q);
+        if top["code"] != h[0] {
+            wrong.push(format!("{q}: {top}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong: {wrong:#?}", wrong.len());
+    // no number: the first road
+    let top = top_candidate(&c, &srv.base, "黄浦区福州路河南中路");
+    assert_eq!(top["level"], "road", "{top}");
+    assert!(
+        top["address"].as_str().unwrap().ends_with("福州路"),
+        "{top}"
+    );
+    // a building number the road has no house of stays a building: the road
+    let top = top_candidate(&c, &srv.base, "黄浦区云南南路999号楼");
+    assert_eq!(top["level"], "road", "{top}");
+}
+
 /// A division without addresses in the book answers a point inside its polygon
 /// (`data/divisions/centres.csv`, from the China-wide polygons): 广州市黄埔区 (not 上海's 黄浦区)
 /// gets a point, in the crs asked for, not marked synthetic; and every centre of the 119

@@ -90,6 +90,8 @@ fn corr_penalty(c: &[Correction]) -> f64 {
             // the house is on the same road in a neighbouring street of the county
             "other_township" => 0.1,
             "old_name" | "inferred" => 0.03,
+            // the house is on the second of two roads written one after the other
+            "road_context" => 0.05,
             "short_name" => 0.01,
             _ => 0.0,
         })
@@ -320,7 +322,10 @@ impl AddressBook {
                         cands.push(x);
                         continue;
                     }
-                    let e = parse_elements(&rest, Some(""));
+                    let e = self.house_elements(h.road, &rest);
+                    if e.lane.is_none() && e.number.is_none() {
+                        cands.extend(self.house_on_next_road(h.road, &rest, &c));
+                    }
                     let cand = self.road_candidate(h.road, &e, c, 0.0);
                     let more = (cand.rec.is_none() && (e.lane.is_some() || e.number.is_some()))
                         .then(|| self.in_other_townships(h.road, &hits, &e, &cand.corrections));
@@ -535,6 +540,68 @@ impl AddressBook {
             successor: None,
             rec: None,
         })
+    }
+
+    /// The elements of `rest`, the text after road `road`; a building numbered right after
+    /// the road (云南南路11号楼) is the house of that number where the road has one (people
+    /// write 11号楼 for the building at 11号), else the building it reads as.
+    fn house_elements<'a>(&self, road: u32, rest: &'a str) -> Elements<'a> {
+        let e = parse_elements(rest, Some(""));
+        if e.lane.is_some() || e.number.is_some() {
+            return e;
+        }
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let Some(n) = rest[..digits]
+            .parse::<u32>()
+            .ok()
+            .filter(|_| rest[digits..].starts_with("号楼"))
+        else {
+            return e;
+        };
+        let house = Elements {
+            number: Some(n),
+            building: None,
+            ..e.clone()
+        };
+        if self.has_house(road, &house) {
+            house
+        } else {
+            e
+        }
+    }
+
+    /// `rest` (the text after road `road`, with no house number) begins with another road of
+    /// the county and a house number (福州路河南中路100号: two roads written one after the
+    /// other, the number is the second one's): the house on the second road, found or
+    /// interpolated, with a `road_context` correction naming the first. Empty when the second
+    /// road has no such number either.
+    fn house_on_next_road(&self, road: u32, rest: &str, corr: &[Correction]) -> Vec<Candidate> {
+        let r = &self.roads[road as usize];
+        let county = self.county_below(r.node).unwrap_or(r.node);
+        let hits: Vec<RoadHit> = self
+            .find_roads(rest, &[county], false)
+            .into_iter()
+            .filter(|x| x.start == 0 && self.roads[x.road as usize].name != r.name)
+            .collect();
+        let mut out = Vec::new();
+        for h in &hits {
+            let after: String = rest.chars().skip(h.len).collect();
+            let e = self.house_elements(h.road, &after);
+            if e.lane.is_none() && e.number.is_none() {
+                continue;
+            }
+            let mut c = corr.to_vec();
+            // (a division inferred from the road is the second road's)
+            for x in c.iter_mut().filter(|x| x.kind == "inferred") {
+                x.to = self.parser.full_name(self.roads[h.road as usize].node);
+            }
+            c.push(Correction::new("road_context", r.name.clone(), ""));
+            let cand = self.road_candidate(h.road, &e, c, 0.0);
+            if cand.level != "road" {
+                out.push(cand);
+            }
+        }
+        out
     }
 
     /// Does road `road` have the house (or lane) numbered as in `e`?

@@ -13,7 +13,8 @@ use std::borrow::Cow;
 pub struct Correction {
     pub from: String,
     /// `fullwidth`, `traditional`, `annotation`, `punctuation`, `numeral`, `noise`,
-    /// `old_name`, `short_name`, `fuzzy`, `inferred`, `conflict`, `other_township`
+    /// `old_name`, `short_name`, `fuzzy`, `inferred`, `conflict`, `other_township`,
+    /// `road_context`
     pub kind: &'static str,
     pub to: String,
 }

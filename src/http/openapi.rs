@@ -63,7 +63,7 @@ fn core_paths() -> Value {
 /// Paths of the address database: geocoding, batch geocoding, structured parsing.
 fn addresses_paths() -> Value {
     json!({
-        "/v1/geocode": {"get": {"summary": "Geocode a free-text Chinese address against the standard address database: ranked candidates with code, coordinates, match level (province … road, intersection, house_number, building; interpolated flag), confidence and corrections (old name, Traditional, fuzzy, other_township …)",
+        "/v1/geocode": {"get": {"summary": "Geocode a free-text Chinese address against the standard address database: ranked candidates with code, coordinates, match level (province … road, intersection, house_number, building; interpolated flag), confidence and corrections (old name, Traditional, fuzzy, other_township, road_context …)",
             "parameters": [q("q", "address text", true, "string"), q("city", "division context (name or code), e.g. 上海市 or 310101", false, "string"),
                            crs_param(), q("limit", "max candidates (1-50, default 5)", false, "integer")],
             "responses": ok("{query, crs, normalized, candidates:[{address, code, lon, lat, level, confidence, corrections, interpolated, synthetic, division, status, successor}]}")}},
