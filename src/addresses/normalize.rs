@@ -335,6 +335,26 @@ fn is_dropped_punct(c: char) -> bool {
         )
 }
 
+/// The run of punctuation (dashes aside) from byte `i` of `b`: where it ends, and whether it
+/// holds a mark that lists numbers.
+fn punct_run(k: &CharClasses, b: &[u8], mut i: usize) -> (usize, bool) {
+    let mut list = false;
+    while let Some((c, len)) = super::parse::decode(&b[i..]) {
+        match char::from_u32(c) {
+            Some(c) if k.is_punct(c) && !is_other_dash(c) => list |= is_list_mark(c),
+            _ => break,
+        }
+        i += len;
+    }
+    (i, list)
+}
+
+/// Punctuation that lists numbers or gives a range of them: 76、78号, 49,51号, 2601~2605室,
+/// 6/7楼 (the full-width forms are half-width by then).
+fn is_list_mark(c: char) -> bool {
+    matches!(c, '、' | ',' | '，' | '~' | '/' | ';' | '；')
+}
+
 /// Dashes of every kind other than '-' (they become '-').
 fn is_other_dash(c: char) -> bool {
     matches!(c, '—' | '–' | '－' | '−')
@@ -762,6 +782,7 @@ fn strip_punctuation(s: &str) -> Option<String> {
     let mut out = String::new();
     let (mut i, mut kept) = (0, 0);
     // (characters decoded by hand, one table read each)
+    let digit = |j: usize| b.get(j).is_some_and(u8::is_ascii_digit);
     while let Some((c, len)) = super::parse::decode(&b[i..]) {
         let c = char::from_u32(c).unwrap_or_default();
         if k.is_punct(c) {
@@ -769,17 +790,51 @@ fn strip_punctuation(s: &str) -> Option<String> {
                 out.reserve(s.len());
             }
             out.push_str(&s[kept..i]);
+            kept = i + len;
             if is_other_dash(c) {
                 out.push('-');
+            } else if out.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+                // between two numbers the marks are never just dropped, which would join
+                // them into another number (76、78号 is not 7678号): a list or a range keeps
+                // its first number (76、78号 → 76号, 2601~2605室 → 2601室, 16/17楼 →
+                // 16楼); other marks stay as written (2.5产业园, T1 723室)
+                let (run_end, list) = punct_run(k, b, i);
+                if digit(run_end) {
+                    if list {
+                        // (each number listed after the first with its letters and dashes:
+                        // 3A10、3A12室, 8-10，8-11)
+                        let mut j = run_end;
+                        loop {
+                            while b
+                                .get(j)
+                                .is_some_and(|x| x.is_ascii_alphanumeric() || *x == b'-')
+                            {
+                                j += 1;
+                            }
+                            let (r, more) = punct_run(k, b, j);
+                            if !(more && r > j && digit(r)) {
+                                break;
+                            }
+                            j = r;
+                        }
+                        kept = j;
+                        i = j;
+                    } else {
+                        kept = i;
+                        i = run_end;
+                    }
+                    continue;
+                }
             }
-            kept = i + len;
         }
         i += len;
     }
-    (kept > 0).then(|| {
-        out.push_str(&s[kept..]);
-        out
-    })
+    if kept == 0 {
+        return None;
+    }
+    out.push_str(&s[kept..]);
+    // (marks kept between numbers may be all there was)
+    (out != s).then_some(out)
 }
 
 /// Removes phone numbers: a run of digits (with dashes) that is not at the start and has ≥ 11
@@ -1004,6 +1059,38 @@ mod tests {
         assert_eq!(cn_number(&['一', '千', '零', '十']), Some(1010));
         let (s, _) = normalize("福州路百号");
         assert_eq!(s, "福州路100号");
+    }
+
+    /// Punctuation between two numbers is never just dropped (it joined them: 76、78号 read as
+    /// 7678号, 6/7楼 as floor 67, in 136 of the real cpca rows): a list or a range keeps its
+    /// first number, other marks stay.
+    #[test]
+    fn punctuation_between_numbers_never_joins_them() {
+        for (text, want) in [
+            ("江场三路76、78号103室", "江场三路76号103室"),
+            ("东方路873弄49,51号", "东方路873弄49号"),
+            ("富力盈通大厦2601~2605室", "富力盈通大厦2601室"),
+            ("莫愁路329号204～206室", "莫愁路329号204室"),
+            ("软件园B栋6/7楼", "软件园B栋6楼"),
+            ("天河大厦2、3、6、10、14楼", "天河大厦2楼"),
+            ("福州路12 , 14号", "福州路12号"),
+            ("北四环西路9号楼3A10、3A12、3A14室", "北四环西路9号楼3A10室"),
+            ("富力广场8楼8-10，8-11", "富力广场8楼8-10"),
+            // other marks and spaces between numbers stay
+            ("苏州工业园区2.5产业园", "苏州工业园区2.5产业园"),
+            ("科苑路88号T1 723室", "科苑路88号T1 723室"),
+            // marks elsewhere go as before; dashes become '-'
+            (
+                "上海市, 黄浦区福州路100号 3楼",
+                "上海市黄浦区福州路100号3楼",
+            ),
+            ("长青路490—492号", "长青路490-492号"),
+        ] {
+            assert_eq!(normalize(text).0, want, "{text}");
+        }
+        // marks kept between numbers and nothing else: nothing changed, no correction
+        let (s, c) = normalize("2.5产业园");
+        assert!(matches!(s, Cow::Borrowed(_)) && c.is_empty(), "{s} {c:?}");
     }
 
     /// The scan only skips steps that would change nothing: the gated normaliser equals the
