@@ -194,7 +194,14 @@ fn random_dirty_texts_never_panic_and_answers_hold_together() {
         for known in [None, Some("")] {
             let e = parse_elements(detail, known);
             for piece in [
-                e.road, e.zone, e.compound, e.building, e.floor, e.unit, e.room,
+                e.road,
+                e.cross_road,
+                e.zone,
+                e.compound,
+                e.building,
+                e.floor,
+                e.unit,
+                e.room,
             ]
             .into_iter()
             .flatten()
@@ -211,7 +218,8 @@ fn random_dirty_texts_never_panic_and_answers_hold_together() {
             );
             if known.is_some() {
                 assert_eq!(
-                    e.number_prefix, None,
+                    (e.number_prefix, e.cross_road),
+                    (None, None),
                     "{t}: the geocoder's elements have none"
                 );
             }

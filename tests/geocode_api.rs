@@ -259,6 +259,15 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["elements"]["road"], "朗山路", "{p}");
     assert_eq!(p["elements"]["number"], 11, "{p}");
     assert_eq!(p["elements"]["floor"], "7", "{p}");
+    // a road named as crossing is `cross_road`, not the start of the compound; numbers in a
+    // list are not joined (18、19层 is floor 18, not 1819)
+    let p = parse("深圳市福田区深南大道与彩田路交汇处嘉麟豪庭C座18、19层");
+    assert_eq!(p["county"]["code"], "440304", "{p}");
+    assert_eq!(p["elements"]["road"], "深南大道", "{p}");
+    assert_eq!(p["elements"]["cross_road"], "彩田路", "{p}");
+    assert_eq!(p["elements"]["compound"], "嘉麟豪庭", "{p}");
+    assert_eq!(p["elements"]["building"], "C", "{p}");
+    assert_eq!(p["elements"]["floor"], "18", "{p}");
     // words of a company register's labels before the address are noise
     let p = parse("总公司位于石家庄市长安区西兆通镇");
     assert_eq!(p["county"]["code"], "130102", "{p}");

@@ -2406,6 +2406,9 @@ pub struct Elements<'a> {
     /// building number (digits, leading zeros dropped)
     pub building: Option<&'a str>,
     pub compound: Option<&'a str>,
+    /// a road named as crossing the road right after it (深南大道与彩田路交汇处: road
+    /// 深南大道, cross_road 彩田路)
+    pub cross_road: Option<&'a str>,
     /// floor (楼层: 15楼, 5层, 15F), digits as written
     pub floor: Option<&'a str>,
     /// 弄 (lane) number, Shanghai style `45弄6号`
@@ -2739,6 +2742,99 @@ fn road_before_place(s: &str) -> Option<usize> {
     None
 }
 
+/// Words between two roads named as crossing (深南大道与彩田路), as [`ch`] numbers them.
+const CONNECTORS: [u32; 4] = [ch("与"), ch("和"), ch("跟"), ch("、")];
+
+/// Words after two roads named as crossing, longest first (红专路姚寨路交叉口, 南丰路与长江道
+/// 交口, 远达大街与河东路交汇).
+const CROSSING_WORDS: [&str; 12] = [
+    "交叉路口",
+    "十字路口",
+    "交叉口",
+    "交叉路",
+    "交汇处",
+    "交界处",
+    "交界口",
+    "交叉",
+    "交汇",
+    "交界",
+    "交口",
+    "口",
+];
+
+/// A road named as crossing the road that ends where `s` starts: with a crossing word after
+/// it (红专路姚寨路交叉口, 南丰路与长江道交口: 道 alone is a road there; after a connector, any
+/// name: 金融路与西外环交叉路), or after a connector and before a place's name (经三路与东风路
+/// 金成国际广场). Byte offsets in `s`: where the crossing road starts and ends, and where the
+/// text goes on. Two roads with neither (玉岩路华立街) are not read as crossing.
+fn crossing_after(s: &str) -> Option<(usize, usize, usize)> {
+    let b = s.as_bytes();
+    // (most often a house number follows the road: one compare)
+    if b.len() < 9 || b[0] & 0xF0 != 0xE0 {
+        return None;
+    }
+    let from = if CONNECTORS.contains(&ch_before(b, 3)) {
+        3
+    } else {
+        0
+    };
+    let x = crossing_from(s, from);
+    if ch_before(b, 3) == ch("和") && x.is_some_and(|(a, z, _)| z - a <= 6) {
+        // (和 may begin the crossing road's name where it would leave one of a single
+        // character and its suffix: 解放路和平路口 crosses 和平路, not 平路)
+        return crossing_from(s, 0).or(x);
+    }
+    x
+}
+
+/// [`crossing_after`] with the crossing road's name from byte `from` (after the connector;
+/// 0: there is none).
+fn crossing_from(s: &str, from: usize) -> Option<(usize, usize, usize)> {
+    const JIAO: u32 = ch("交");
+    const KOU: u32 = ch("口");
+    let t = &s[from..];
+    let b = t.as_bytes();
+    // (without a connector: Chinese characters from the start, most often a house number
+    // follows the road instead)
+    if from == 0 && !matches!(b.first(), Some(0xE0..=0xEF)) {
+        return None;
+    }
+    // (Chinese characters and digits, 104国道, up to 12 characters)
+    let mut end = 0;
+    while end < b.len().min(12 * 3) {
+        end += match b[end] {
+            0xE0..=0xEF => 3,
+            b'0'..=b'9' => 1,
+            _ => return None,
+        };
+        if end > b.len() {
+            return None;
+        }
+        // (without a connector, only a crossing word says it: 交 or 口 next)
+        if from == 0 && (end + 3 > b.len() || !matches!(ch_before(b, end + 3), JIAO | KOU)) {
+            continue;
+        }
+        let suffix = road_suffix_ends(b, end, true);
+        if !suffix && (from == 0 || end < 6) {
+            continue;
+        }
+        let rest = &t[end..];
+        if let Some(w) = CROSSING_WORDS
+            .iter()
+            .find(|w| rest.starts_with(*w) && (suffix || **w != "口"))
+        {
+            return Some((from, from + end, from + end + w.len()));
+        }
+        if !suffix {
+            continue;
+        }
+        if from > 0 && road_suffix_ends(b, end, false) && road_before_place(t) == Some(end) {
+            return Some((from, from + end, from + end));
+        }
+    }
+    None
+}
+
 /// Where a road starts after the name of a park written before it (龙山工业园黄杨大道,
 /// 金桥科技产业基地景盛南二街, 科技园科苑路): after the last park word (工业园, 科技园 … or 基地)
 /// that leaves a name of three characters or more, not starting with 路 街 巷 道 区, all
@@ -2926,6 +3022,14 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         e.road = Some(&detail[start..end]);
         i = end;
     }
+    // a road crossing it (read only where the road was read here: the geocoder reads
+    // crossings from its book)
+    if known_road.is_none() && e.road.is_some() {
+        if let Some((from, to, after)) = crossing_after(&detail[i..]) {
+            e.cross_road = Some(&detail[i + from..i + to]);
+            i += after;
+        }
+    }
     // lane / number (after the road, a number's prefix: 阜外大街甲28号; read only where the
     // road was read here, for the elements: the geocoder's house numbers have none)
     if known_road.is_none() && e.road.is_some() {
@@ -3106,6 +3210,82 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn crossing_roads() {
+        // (road, cross_road, compound, building, room, floor)
+        let read = |t: &'static str| {
+            let e = parse_elements(t, None);
+            (
+                e.road,
+                e.cross_road,
+                e.compound,
+                e.building,
+                e.room,
+                e.floor,
+            )
+        };
+        assert_eq!(
+            read("深南大道与彩田路交汇处嘉麟豪庭C座1904"),
+            (
+                Some("深南大道"),
+                Some("彩田路"),
+                Some("嘉麟豪庭"),
+                Some("C"),
+                Some("1904"),
+                None
+            )
+        );
+        // no connector: a crossing word says it
+        assert_eq!(
+            read("红专路姚寨路交叉口金成东苑4号楼"),
+            (
+                Some("红专路"),
+                Some("姚寨路"),
+                Some("金成东苑"),
+                Some("4"),
+                None,
+                None
+            )
+        );
+        assert_eq!(read("红专路姚寨路口").1, Some("姚寨路"));
+        // (和 begins a name there, not a connector)
+        assert_eq!(read("解放路和平路口").1, Some("和平路"));
+        assert_eq!(read("浦沿路和滨文路交叉口").1, Some("滨文路"));
+        assert_eq!(read("经北三路和第五大街河南通信产业园").1, Some("第五大街"));
+        // 道 alone before a crossing word (Tianjin); a connector alone before a place's name
+        assert_eq!(
+            read("南丰路与长江道交口清新大厦9层"),
+            (
+                Some("南丰路"),
+                Some("长江道"),
+                Some("清新大厦"),
+                None,
+                None,
+                Some("9")
+            )
+        );
+        let e = parse_elements("经三路与东风路金成国际广场6号楼", None);
+        assert_eq!(
+            (e.cross_road, e.compound, e.building),
+            (Some("东风路"), Some("金成国际广场"), Some("6"))
+        );
+        // after a connector, a name without a road's suffix (高架, 外环, 高速)
+        assert_eq!(read("金融路与西外环交叉路安国").1, Some("西外环"));
+        assert_eq!(read("长宁大道与习友路交口").2, None);
+        assert_eq!(parse_elements("长宁大道与习友路交口", None).rest, "");
+        // two roads one after the other, neither connector nor crossing word: not a crossing
+        for t in [
+            "国防路承恩街10号",
+            "玉岩路华立街",
+            "福州路100号",
+            "金田路金中环商务大厦3209",
+        ] {
+            assert_eq!(parse_elements(t, None).cross_road, None, "{t}");
+        }
+        // the geocoder's reading (road known) never reads one
+        assert_eq!(parse_elements("与彩田路交汇处", Some("")).cross_road, None);
     }
 
     #[test]

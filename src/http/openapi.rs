@@ -75,7 +75,7 @@ fn addresses_paths() -> Value {
                     "crs": {"type": "string"}, "city": {"type": "string"}, "parse_only": {"type": "boolean"}}}},
                 "text/csv": {"schema": {"type": "string", "description": "header with an address column (q, address, 地址, 详细地址 or 原始地址) and an optional id (id, 编号 or 序号); UTF-8 unless a charset (gb18030, gbk, big5) is given"}}}},
             "responses": {"200": {"description": "application/x-ndjson"}, "400": {"description": "malformed body (field named)"}, "413": {"description": "too many rows"}}}},
-        "/v1/parse": {"get": {"summary": "Structured parse only: divisions with codes (province … village), functional zone (a development zone, new area or park that the code lists do not have), road, number, compound, building, unit, room; an ambiguous text lists the divisions it may name under alternatives",
+        "/v1/parse": {"get": {"summary": "Structured parse only: divisions with codes (province … village), functional zone (a development zone, new area or park that the code lists do not have), road, cross_road (a road named as crossing it), number, compound, building, floor, unit, room; an ambiguous text lists the divisions it may name under alternatives",
             "parameters": [q("q", "address text", true, "string"),
                            q("city", "division context: a name or code the text lies in (杭州, 330100)", false, "string")],
             "responses": ok("parsed elements")}},
