@@ -3107,6 +3107,11 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     // building / unit / room
     while i < b.len() {
         let Some((_, j)) = take_digits(b, i) else {
+            // a room named with a letter before its number (D520, C601室)
+            if let Some((end, after)) = letter_room(b, i) {
+                e.room = Some(&detail[i..end]);
+                i = after;
+            }
             break;
         };
         let digits = &detail[i..j];
@@ -3135,11 +3140,58 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             e.room = Some(digits);
             i = j;
         } else {
+            // or after it (510A, 601B室)
+            if let Some((end, after)) = letter_room(b, i) {
+                e.room = Some(&detail[i..end]);
+                i = after;
+            }
             break;
+        }
+    }
+    // a letter that ends the compound right before a room of three digits or more is the
+    // building (金中环商务大厦B1110室: building B, room 1110; 通协路268号B503)
+    if let (Some(c), None, Some(r)) = (e.compound, e.building, e.room) {
+        let cb = c.as_bytes();
+        let n = cb.len();
+        if r.len() >= 3
+            && cb[n - 1].is_ascii_alphabetic()
+            && (n == 1 || cb[n - 2] >= 0x80)
+            && r.bytes().all(|x| x.is_ascii_digit())
+        {
+            e.building = Some(&c[n - 1..]);
+            e.compound = (n > 1).then(|| &c[..n - 1]);
         }
     }
     e.rest = &detail[i.min(b.len())..];
     e
+}
+
+/// A room named with one letter before or after its two to five digits, that ends the text
+/// (with 室, 房 or 房间 or without: D520, C601室, 510A, A901B; a letter F after the digits is
+/// a floor, 19F): where its name ends and where the text ends.
+fn letter_room(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let pre = b.get(i).is_some_and(u8::is_ascii_alphabetic);
+    let mut k = i + pre as usize;
+    let digits = b[k.min(b.len())..]
+        .iter()
+        .take_while(|x| x.is_ascii_digit())
+        .count();
+    if !(2..=5).contains(&digits) {
+        return None;
+    }
+    k += digits;
+    let post = b
+        .get(k)
+        .is_some_and(|x| x.is_ascii_alphabetic() && !matches!(x, b'F' | b'f'));
+    if !(pre || post) {
+        return None;
+    }
+    let end = k + post as usize;
+    let after = ["房间", "室", "房"]
+        .iter()
+        .find(|w| b[end..].starts_with(w.as_bytes()))
+        .map_or(end, |w| end + w.len());
+    (after == b.len()).then_some((end, after))
 }
 
 #[cfg(test)]
@@ -3286,6 +3338,42 @@ mod tests {
         }
         // the geocoder's reading (road known) never reads one
         assert_eq!(parse_elements("与彩田路交汇处", Some("")).cross_road, None);
+    }
+
+    #[test]
+    fn rooms_named_with_letters() {
+        // (building, room, rest)
+        let read = |t: &'static str| {
+            let e = parse_elements(t, None);
+            (e.building, e.room, e.rest)
+        };
+        assert_eq!(read("国中大厦526A"), (None, Some("526A"), ""));
+        assert_eq!(
+            read("上地东路1号院1号楼A901B"),
+            (Some("1"), Some("A901B"), "")
+        );
+        assert_eq!(
+            read("融创动力产业园B座B126室"),
+            (Some("B"), Some("B126"), "")
+        );
+        assert_eq!(read("富海国际港1703A室"), (None, Some("1703A"), ""));
+        // a letter ending the compound before a room of three digits or more: the building
+        let e = parse_elements("金田路3037号金中环商务大厦B1110室", None);
+        assert_eq!(
+            (e.compound, e.building, e.room),
+            (Some("金中环商务大厦"), Some("B"), Some("1110"))
+        );
+        let e = parse_elements("通协路268号B503", None);
+        assert_eq!(
+            (e.compound, e.building, e.room),
+            (None, Some("B"), Some("503"))
+        );
+        // not: a floor written F, a letter and digits before more text, two digits after a
+        // letter (A2 may be the building)
+        assert_eq!(parse_elements("大厦19F", None).floor, Some("19"));
+        assert_eq!(read("大厦A901B座后门").1, None);
+        let e = parse_elements("老学堂创意园A2", None);
+        assert_eq!((e.compound, e.room), (Some("老学堂创意园A"), Some("2")));
     }
 
     #[test]
