@@ -3068,6 +3068,15 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
                 e.number = Some(v);
                 i = j + '号'.len_utf8();
             }
+            // (# for 号 right after a road read here: 府城大道西段399#, 连胜路339#; not 5#楼)
+            Some('#')
+                if known_road.is_none()
+                    && e.road.is_some()
+                    && !detail[j + 1..].starts_with('楼') =>
+            {
+                e.number = Some(v);
+                i = j + 1;
+            }
             Some('-') => {
                 if let Some((s, k)) = take_digits(b, j + 1) {
                     if at(k) == Some('号') {
@@ -3111,6 +3120,17 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             if let Some((end, after)) = letter_room(b, i) {
                 e.room = Some(&detail[i..end]);
                 i = after;
+                break;
+            }
+            // a place's name after the building, where no compound was read, before more
+            // numbers (7号院11号楼建业苑大厦403室, 26号2幢亚信控股大楼1楼): the compound
+            if e.compound.is_none() && e.building.is_some() {
+                let k = next_digit(b, i, b.len());
+                if k < b.len() && compound_after_building(&detail[i..k]) {
+                    e.compound = Some(&detail[i..k]);
+                    i = k;
+                    continue;
+                }
             }
             break;
         };
@@ -3164,6 +3184,17 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     }
     e.rest = &detail[i.min(b.len())..];
     e
+}
+
+/// Is `name`, between a building and more numbers, a place's name (建业苑大厦, 亚信控股大楼):
+/// three Chinese characters or more, not a side or a part (东门, 西侧, 第, 之四, 底楼), not a
+/// road nor another address (光谷大道, 上海静安区南京西路)?
+fn compound_after_building(name: &str) -> bool {
+    name.len() >= 9
+        && cjk_only(name)
+        && !name.starts_with(['东', '西', '南', '北', '中', '第', '之', '底', '楼'])
+        && !name.contains(['市', '省', '区', '县'])
+        && !name.ends_with(['路', '街', '道', '巷'])
 }
 
 /// A room named with one letter before or after its two to five digits, that ends the text
@@ -3374,6 +3405,32 @@ mod tests {
         assert_eq!(read("大厦A901B座后门").1, None);
         let e = parse_elements("老学堂创意园A2", None);
         assert_eq!((e.compound, e.room), (Some("老学堂创意园A"), Some("2")));
+    }
+
+    #[test]
+    fn a_place_after_the_building_and_a_number_written_with_hash() {
+        let e = parse_elements("松榆北路7号院11号楼建业苑大厦403室", None);
+        assert_eq!(
+            (e.number, e.building, e.compound, e.room),
+            (Some(7), Some("11"), Some("建业苑大厦"), Some("403"))
+        );
+        // a side or a part is not a place's name
+        let e = parse_elements("民生路600号19号楼东门2楼", None);
+        assert_eq!((e.compound, e.rest), (None, "东门2楼"));
+        // 399# right after the road is 399号; 5#楼 is a building
+        let e = parse_elements("府城大道西段399#天府新谷9号楼1单元10楼", None);
+        assert_eq!(
+            (e.number, e.compound, e.building, e.unit, e.floor),
+            (
+                Some(399),
+                Some("天府新谷"),
+                Some("9"),
+                Some("1"),
+                Some("10")
+            )
+        );
+        assert_eq!(parse_elements("科技路5#楼", None).number, None);
+        assert_eq!(parse_elements("339#", Some("")).number, None);
     }
 
     #[test]
