@@ -2742,6 +2742,25 @@ fn road_before_place(s: &str) -> Option<usize> {
     None
 }
 
+/// Byte end of a lane named 里 right before its house number (芍药居北里101号, 曙光西里甲6号:
+/// in Beijing and Tianjin a 里 is a road of the address, one of GB/T 35639's 街路巷), with
+/// two Chinese characters or more before 里 and nothing else, within 16 characters. Only for
+/// the elements (the geocoder's road words are the book's).
+fn li_road_end(s: &str) -> Option<usize> {
+    const LI: u32 = ch("里");
+    const PREFIXES: [u32; 4] = [ch("甲"), ch("乙"), ch("丙"), ch("丁")];
+    let b = s.as_bytes();
+    let j = next_digit(b, 0, b.len());
+    if j >= b.len() || j > 16 * 3 {
+        return None;
+    }
+    let mut end = j;
+    if end >= 3 && PREFIXES.contains(&ch_before(b, end)) {
+        end -= 3;
+    }
+    (end >= 9 && ch_before(b, end) == LI && cjk_only(&s[..end])).then_some(end)
+}
+
 /// Words between two roads named as crossing (深南大道与彩田路), as [`ch`] numbers them.
 const CONNECTORS: [u32; 4] = [ch("与"), ch("和"), ch("跟"), ch("、")];
 
@@ -2991,7 +3010,11 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     let mut detail = detail;
     let mut road = None;
     // (a road before a number, else one before a place's name)
-    let road_in = |d: &str| road_end(d).or_else(|| road_before_place(d));
+    let road_in = |d: &str| {
+        road_end(d)
+            .or_else(|| road_before_place(d))
+            .or_else(|| li_road_end(d))
+    };
     if known_road.is_none() {
         road = road_in(detail);
         // a zone before the road (and before the first digit: it is CJK only)
@@ -3106,8 +3129,33 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         i = after;
     } else if i > start {
         let c = &detail[start..i];
-        if i < b.len() || c.ends_with("小区") || c.ends_with('苑') || c.ends_with("花园") {
+        if i < b.len()
+            || c.ends_with("小区")
+            || c.ends_with('苑')
+            || c.ends_with("花园")
+            || known_road.is_none() && names_a_place(c)
+        {
             e.compound = Some(c);
+            if known_road.is_none() && e.number.is_none() && e.lane.is_none() {
+                // the compound's house number (后宰门西村95号, 西操场1号), with its prefix
+                // (中电金阳科技园甲1号院)
+                if let Some((v, j)) = take_digits(b, i) {
+                    if house_number_ends(&detail[j..]) {
+                        e.number = Some(v);
+                        i = j + '号'.len_utf8();
+                        if let Some(p) = ["甲", "乙", "丙", "丁"]
+                            .into_iter()
+                            .find(|p| c.len() > p.len() && c.ends_with(p))
+                        {
+                            e.number_prefix = Some(&c[c.len() - p.len()..]);
+                            e.compound = Some(&c[..c.len() - p.len()]);
+                        }
+                        if detail[i..].starts_with('院') {
+                            i += '院'.len_utf8();
+                        }
+                    }
+                }
+            }
         } else {
             e.rest = c;
             return e;
@@ -3184,6 +3232,24 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     }
     e.rest = &detail[i.min(b.len())..];
     e
+}
+
+/// The endings of the names of compounds, buildings and parks (大厦, 广场, 科技园, 公寓 …).
+const PLACE_ENDINGS: [char; 20] = [
+    '厦', '楼', '场', '心', '园', '城', '苑', '寓', '馆', '府', '庭', '阁', '院', '村', '区', '谷',
+    '湾', '港', '店', '坊',
+];
+
+/// Does a name left at the end of an address name a place (网易大厦, 西湖福地创业园, 东方君悦
+/// 公寓), rather than a company or a remark (山东朵拉, 人事部)? By its last character, and
+/// three characters or more.
+fn names_a_place(name: &str) -> bool {
+    name.len() >= 9
+        && cjk_only(name)
+        && name
+            .chars()
+            .next_back()
+            .is_some_and(|c| PLACE_ENDINGS.contains(&c))
 }
 
 /// Is `name`, between a building and more numbers, a place's name (建业苑大厦, 亚信控股大楼):
@@ -3408,7 +3474,7 @@ mod tests {
     }
 
     #[test]
-    fn a_place_after_the_building_and_a_number_written_with_hash() {
+    fn places_and_house_numbers_beyond_roads() {
         let e = parse_elements("松榆北路7号院11号楼建业苑大厦403室", None);
         assert_eq!(
             (e.number, e.building, e.compound, e.room),
@@ -3430,6 +3496,54 @@ mod tests {
             )
         );
         assert_eq!(parse_elements("科技路5#楼", None).number, None);
+        // a lane named 里 before its number is the road (Beijing, Tianjin)
+        let e = parse_elements("芍药居北里101号世奥国际中心B座5层", None);
+        assert_eq!(
+            (e.road, e.number, e.compound, e.building, e.floor),
+            (
+                Some("芍药居北里"),
+                Some(101),
+                Some("世奥国际中心"),
+                Some("B"),
+                Some("5")
+            )
+        );
+        let e = parse_elements("曙光西里甲6号院5号楼1102室", None);
+        assert_eq!(
+            (e.road, e.number_prefix, e.number, e.building, e.room),
+            (
+                Some("曙光西里"),
+                Some("甲"),
+                Some(6),
+                Some("5"),
+                Some("1102")
+            )
+        );
+        // (two characters or more before 里: 东里1号 is not a road)
+        assert_eq!(parse_elements("东里1号", None).road, None);
+        // a compound's house number, with its prefix
+        let e = parse_elements("后宰门西村95号南京科技金融园", None);
+        assert_eq!((e.compound, e.number), (Some("后宰门西村"), Some(95)));
+        let e = parse_elements("中电金阳科技园甲1号院3号楼6层", None);
+        assert_eq!(
+            (e.compound, e.number_prefix, e.number, e.building, e.floor),
+            (
+                Some("中电金阳科技园"),
+                Some("甲"),
+                Some(1),
+                Some("3"),
+                Some("6")
+            )
+        );
+        // a name of a place ending the address is the compound; a company's is not
+        assert_eq!(
+            parse_elements("西溪路628号西湖福地创业园", None).compound,
+            Some("西湖福地创业园")
+        );
+        assert_eq!(parse_elements("和平路34号山东朵拉", None).rest, "山东朵拉");
+        // none of these for the geocoder's reading
+        let e = parse_elements("后宰门西村95号", Some(""));
+        assert_eq!((e.compound, e.number), (Some("后宰门西村"), None));
         assert_eq!(parse_elements("339#", Some("")).number, None);
     }
 
