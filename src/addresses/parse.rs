@@ -3207,6 +3207,18 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         } else if tail.is_empty() {
             e.room = Some(digits);
             i = j;
+        } else if let Some((k, after, floor)) = number_run(b, j) {
+            // numbers joined by dashes, as written: floors (15-16楼), or a room ending the
+            // address (1008-1009, 3-2-1514: building, unit and room the way Chongqing writes
+            // them)
+            if floor && e.floor.is_none() {
+                e.floor = Some(&detail[i..k]);
+            } else if !floor {
+                e.room = Some(&detail[i..k]);
+            } else {
+                break;
+            }
+            i = after;
         } else {
             // or after it (510A, 601B室)
             if let Some((end, after)) = letter_room(b, i) {
@@ -3261,6 +3273,39 @@ fn compound_after_building(name: &str) -> bool {
         && !name.starts_with(['东', '西', '南', '北', '中', '第', '之', '底', '楼'])
         && !name.contains(['市', '省', '区', '县'])
         && !name.ends_with(['路', '街', '道', '巷'])
+}
+
+/// Numbers joined by dashes from byte `j` (at the first dash): where they end, where the text
+/// goes on, and whether they are floors (before 楼, 层 or F) rather than a room (before 室 or
+/// 房, or ending the text); None when neither follows.
+fn number_run(b: &[u8], j: usize) -> Option<(usize, usize, bool)> {
+    let mut k = j;
+    while b.get(k) == Some(&b'-') && b.get(k + 1).is_some_and(u8::is_ascii_digit) {
+        k += 1;
+        while b.get(k).is_some_and(u8::is_ascii_digit) {
+            k += 1;
+        }
+    }
+    if k == j {
+        return None;
+    }
+    let rest = &b[k..];
+    if rest.is_empty() {
+        return Some((k, k, false));
+    }
+    for (w, floor) in [
+        ("楼", true),
+        ("层", true),
+        ("F", true),
+        ("f", true),
+        ("室", false),
+        ("房", false),
+    ] {
+        if rest.starts_with(w.as_bytes()) {
+            return Some((k, k + w.len(), floor));
+        }
+    }
+    None
 }
 
 /// A room named with one letter before or after its two to five digits, that ends the text
@@ -3469,6 +3514,17 @@ mod tests {
         // letter (A2 may be the building)
         assert_eq!(parse_elements("大厦19F", None).floor, Some("19"));
         assert_eq!(read("大厦A901B座后门").1, None);
+        // numbers joined by dashes, as written: floors, or a room ending the address
+        assert_eq!(
+            parse_elements("永发商务大厦13-15楼", None).floor,
+            Some("13-15")
+        );
+        assert_eq!(
+            read("富力盈信大厦14层1406-1407室"),
+            (None, Some("1406-1407"), "")
+        );
+        assert_eq!(read("钱塘航空大厦2-3003"), (None, Some("2-3003"), ""));
+        assert_eq!(read("大厦2-3号门").1, None);
         let e = parse_elements("老学堂创意园A2", None);
         assert_eq!((e.compound, e.room), (Some("老学堂创意园A"), Some("2")));
     }
