@@ -3207,17 +3207,32 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         } else if tail.is_empty() {
             e.room = Some(digits);
             i = j;
-        } else if let Some((k, after, floor)) = number_run(b, j) {
-            // numbers joined by dashes, as written: floors (15-16楼), or a room ending the
-            // address (1008-1009, 3-2-1514: building, unit and room the way Chongqing writes
-            // them)
-            if floor && e.floor.is_none() {
-                e.floor = Some(&detail[i..k]);
-            } else if !floor {
-                e.room = Some(&detail[i..k]);
-            } else {
+        } else if house_number_ends(tail)
+            && !tail[3..].starts_with(['院', '门', '口', '入'])
+            && !tail.as_bytes().get(3).is_some_and(u8::is_ascii_alphabetic)
+            && (e.building.is_some() || e.floor.is_some() || e.unit.is_some())
+        {
+            // a number with 号 after a building, a floor or a unit is the room (14楼1428号,
+            // A座1003号, 2楼1号房)
+            e.room = Some(digits);
+            i = j + '号'.len_utf8();
+            if detail[i..].starts_with('房') {
+                i += '房'.len_utf8();
+            }
+        } else if let Some((k, after, what)) = number_run(b, j) {
+            // numbers joined by dashes, as written: floors (15-16楼), buildings (1-5幢),
+            // units (01-03单元), or a room ending the address (1008-1009, 3-2-1514:
+            // building, unit and room the way Chongqing writes them)
+            let slot = match what {
+                Joined::Floor => &mut e.floor,
+                Joined::Building => &mut e.building,
+                Joined::Unit => &mut e.unit,
+                Joined::Room => &mut e.room,
+            };
+            if slot.is_some() {
                 break;
             }
+            *slot = Some(&detail[i..k]);
             i = after;
         } else {
             // or after it (510A, 601B室)
@@ -3275,10 +3290,18 @@ fn compound_after_building(name: &str) -> bool {
         && !name.ends_with(['路', '街', '道', '巷'])
 }
 
+/// What numbers joined by dashes name, by the word after them.
+enum Joined {
+    Floor,
+    Building,
+    Unit,
+    Room,
+}
+
 /// Numbers joined by dashes from byte `j` (at the first dash): where they end, where the text
-/// goes on, and whether they are floors (before 楼, 层 or F) rather than a room (before 室 or
-/// 房, or ending the text); None when neither follows.
-fn number_run(b: &[u8], j: usize) -> Option<(usize, usize, bool)> {
+/// goes on, and what they name: floors (before 楼, 层 or F), buildings (号楼, 幢, 栋, 座), units
+/// (单元) or a room (before 室 or 房, or ending the text); None when nothing of these follows.
+fn number_run(b: &[u8], j: usize) -> Option<(usize, usize, Joined)> {
     let mut k = j;
     while b.get(k) == Some(&b'-') && b.get(k + 1).is_some_and(u8::is_ascii_digit) {
         k += 1;
@@ -3291,21 +3314,24 @@ fn number_run(b: &[u8], j: usize) -> Option<(usize, usize, bool)> {
     }
     let rest = &b[k..];
     if rest.is_empty() {
-        return Some((k, k, false));
+        return Some((k, k, Joined::Room));
     }
-    for (w, floor) in [
-        ("楼", true),
-        ("层", true),
-        ("F", true),
-        ("f", true),
-        ("室", false),
-        ("房", false),
-    ] {
-        if rest.starts_with(w.as_bytes()) {
-            return Some((k, k + w.len(), floor));
-        }
-    }
-    None
+    [
+        ("号楼", Joined::Building),
+        ("楼", Joined::Floor),
+        ("层", Joined::Floor),
+        ("F", Joined::Floor),
+        ("f", Joined::Floor),
+        ("幢", Joined::Building),
+        ("栋", Joined::Building),
+        ("座", Joined::Building),
+        ("单元", Joined::Unit),
+        ("室", Joined::Room),
+        ("房", Joined::Room),
+    ]
+    .into_iter()
+    .find(|(w, _)| rest.starts_with(w.as_bytes()))
+    .map(|(w, what)| (k, k + w.len(), what))
 }
 
 /// A room named with one letter before or after its two to five digits, that ends the text
@@ -3525,6 +3551,21 @@ mod tests {
         );
         assert_eq!(read("钱塘航空大厦2-3003"), (None, Some("2-3003"), ""));
         assert_eq!(read("大厦2-3号门").1, None);
+        assert_eq!(
+            parse_elements("科技城A区8号楼2-5号楼", None).building,
+            Some("8")
+        );
+        assert_eq!(
+            parse_elements("中航中心11楼02-07单元", None).unit,
+            Some("02-07")
+        );
+        // a number with 号 after a building, a floor or a unit is the room; not an entrance
+        assert_eq!(
+            read("交子大道177号中海国际中心A座1907号"),
+            (Some("A"), Some("1907"), "")
+        );
+        assert_eq!(read("力宝广场26楼46号"), (None, Some("46"), ""));
+        assert_eq!(read("瀚天科技城A区8号楼2号入口").1, None);
         let e = parse_elements("老学堂创意园A2", None);
         assert_eq!((e.compound, e.room), (Some("老学堂创意园A"), Some("2")));
     }
