@@ -3170,6 +3170,15 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
                 i = after;
                 break;
             }
+            // a building named by letters after a floor or a unit (31楼E座), where none was
+            // read
+            if e.building.is_none() {
+                if let Some((at, end, after)) = letter_building(b, i, i + 1) {
+                    e.building = Some(&detail[at..end]);
+                    i = after;
+                    continue;
+                }
+            }
             // a place's name after the building, where no compound was read, before more
             // numbers (7号院11号楼建业苑大厦403室, 26号2幢亚信控股大楼1楼): the compound
             if e.compound.is_none() && e.building.is_some() {
@@ -3334,27 +3343,28 @@ fn number_run(b: &[u8], j: usize) -> Option<(usize, usize, Joined)> {
     .map(|(w, what)| (k, k + w.len(), what))
 }
 
-/// A room named with one letter before or after its two to five digits, that ends the text
-/// (with 室, 房 or 房间 or without: D520, C601室, 510A, A901B; a letter F after the digits is
-/// a floor, 19F): where its name ends and where the text ends.
+/// A room named with letters or dashes besides its digits, that ends the text (with 室, 房
+/// or 房间 or without: D520, C601室, 510A, A901B, 3A09室, 1601-B, A11-A12): ASCII letters,
+/// digits and dashes, two digits or more, up to 12 bytes, no F after a digit (19F, 28F/29F
+/// are floors): where its name ends and where the text ends.
 fn letter_room(b: &[u8], i: usize) -> Option<(usize, usize)> {
-    let pre = b.get(i).is_some_and(u8::is_ascii_alphabetic);
-    let mut k = i + pre as usize;
-    let digits = b[k.min(b.len())..]
+    let token = b[i.min(b.len())..]
         .iter()
-        .take_while(|x| x.is_ascii_digit())
+        .take_while(|x| x.is_ascii_alphanumeric() || **x == b'-')
         .count();
-    if !(2..=5).contains(&digits) {
+    let t = &b[i..i + token];
+    let digits = t.iter().filter(|x| x.is_ascii_digit()).count();
+    if !(2..=12).contains(&token)
+        || digits < 2
+        || digits == token
+        || t[0] == b'-'
+        || t[token - 1] == b'-'
+        || t.windows(2)
+            .any(|w| w[0].is_ascii_digit() && matches!(w[1], b'F' | b'f'))
+    {
         return None;
     }
-    k += digits;
-    let post = b
-        .get(k)
-        .is_some_and(|x| x.is_ascii_alphabetic() && !matches!(x, b'F' | b'f'));
-    if !(pre || post) {
-        return None;
-    }
-    let end = k + post as usize;
+    let end = i + token;
     let after = ["房间", "室", "房"]
         .iter()
         .find(|w| b[end..].starts_with(w.as_bytes()))
@@ -3566,6 +3576,13 @@ mod tests {
         );
         assert_eq!(read("力宝广场26楼46号"), (None, Some("46"), ""));
         assert_eq!(read("瀚天科技城A区8号楼2号入口").1, None);
+        // letters and dashes in a room's name; a building by letters after the floor
+        assert_eq!(read("富力盈隆大厦3A09室"), (None, Some("3A09"), ""));
+        assert_eq!(read("比克科技大厦1601-B"), (None, Some("1601-B"), ""));
+        assert_eq!(read("交易中心1楼A11-A12"), (None, Some("A11-A12"), ""));
+        assert_eq!(read("东环广场5层5O").1, None);
+        let e = parse_elements("飞洲国际大厦31楼E座", None);
+        assert_eq!((e.floor, e.building, e.rest), (Some("31"), Some("E"), ""));
         let e = parse_elements("老学堂创意园A2", None);
         assert_eq!((e.compound, e.room), (Some("老学堂创意园A"), Some("2")));
     }
