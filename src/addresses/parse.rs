@@ -3352,10 +3352,18 @@ fn letter_room(b: &[u8], i: usize) -> Option<(usize, usize)> {
         .iter()
         .take_while(|x| x.is_ascii_alphanumeric() || **x == b'-')
         .count();
-    let t = &b[i..i + token];
+    // (it ends the text, or 室 or 房 does: most often a word follows instead)
+    let end = i + token;
+    let after = ["房间", "室", "房"]
+        .iter()
+        .find(|w| b[end..].starts_with(w.as_bytes()))
+        .map_or(end, |w| end + w.len());
+    if after != b.len() || !(2..=12).contains(&token) {
+        return None;
+    }
+    let t = &b[i..end];
     let digits = t.iter().filter(|x| x.is_ascii_digit()).count();
-    if !(2..=12).contains(&token)
-        || digits < 2
+    if digits < 2
         || digits == token
         || t[0] == b'-'
         || t[token - 1] == b'-'
@@ -3364,12 +3372,7 @@ fn letter_room(b: &[u8], i: usize) -> Option<(usize, usize)> {
     {
         return None;
     }
-    let end = i + token;
-    let after = ["房间", "室", "房"]
-        .iter()
-        .find(|w| b[end..].starts_with(w.as_bytes()))
-        .map_or(end, |w| end + w.len());
-    (after == b.len()).then_some((end, after))
+    Some((end, after))
 }
 
 #[cfg(test)]
