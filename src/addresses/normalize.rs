@@ -793,16 +793,44 @@ fn strip_punctuation(s: &str) -> Option<String> {
             kept = i + len;
             if is_other_dash(c) {
                 out.push('-');
-            } else if out.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+            } else if let Some(&last) = out.as_bytes().last().filter(|x| x.is_ascii_alphanumeric())
+            {
                 // between two numbers the marks are never just dropped, which would join
                 // them into another number (76、78号 is not 7678号): a list or a range keeps
                 // its first number (76、78号 → 76号, 2601~2605室 → 2601室, 16/17楼 →
-                // 16楼); other marks stay as written (2.5产业园, T1 723室)
+                // 16楼); other marks stay as written (2.5产业园, T1 723室). Between names
+                // made of letters, a list keeps its first (3C、3D → 3C, A、B区 → A区)
                 let (run_end, list) = punct_run(k, b, i);
-                if digit(run_end) {
+                // (letters: short names on both sides, 3C、3D or D、E栋, not SOHO，A栋)
+                let short = |t: &[u8]| t.len() <= 3;
+                let alnum_run = |j: usize| {
+                    b[j.min(b.len())..]
+                        .iter()
+                        .take_while(|x| x.is_ascii_alphanumeric())
+                        .count()
+                };
+                let before = out
+                    .bytes()
+                    .rev()
+                    .take_while(u8::is_ascii_alphanumeric)
+                    .count();
+                // (and of one shape: both starting with a digit or both with a letter; 4F/B座
+                // is a floor and a building)
+                let first_digit = out.as_bytes()[out.len() - before].is_ascii_digit();
+                let next = |j: usize| {
+                    if last.is_ascii_digit() {
+                        digit(j)
+                    } else {
+                        b.get(j).is_some_and(|x| {
+                            x.is_ascii_alphanumeric() && x.is_ascii_digit() == first_digit
+                        }) && before <= 3
+                            && short(&b[j..j + alnum_run(j)])
+                    }
+                };
+                if next(run_end) && (list || last.is_ascii_digit()) {
                     if list {
-                        // (each number listed after the first with its letters and dashes:
-                        // 3A10、3A12室, 8-10，8-11)
+                        // (each name listed after the first with its letters, digits and
+                        // dashes: 3A10、3A12室, 8-10，8-11)
                         let mut j = run_end;
                         loop {
                             while b
@@ -812,7 +840,7 @@ fn strip_punctuation(s: &str) -> Option<String> {
                                 j += 1;
                             }
                             let (r, more) = punct_run(k, b, j);
-                            if !(more && r > j && digit(r)) {
+                            if !(more && r > j && next(r)) {
                                 break;
                             }
                             j = r;
@@ -1076,6 +1104,12 @@ mod tests {
             ("福州路12 , 14号", "福州路12号"),
             ("北四环西路9号楼3A10、3A12、3A14室", "北四环西路9号楼3A10室"),
             ("富力广场8楼8-10，8-11", "富力广场8楼8-10"),
+            // names made of letters listed
+            ("国际文化大厦3楼3C、3D", "国际文化大厦3楼3C"),
+            ("珠江广场A、B区1、2层", "珠江广场A区1层"),
+            ("Alpha alpine", "Alphaalpine"),
+            ("银河SOHO,D座50507室", "银河SOHOD座50507室"),
+            ("高新四路17号4F/B座", "高新四路17号4FB座"),
             // other marks and spaces between numbers stay
             ("苏州工业园区2.5产业园", "苏州工业园区2.5产业园"),
             ("科苑路88号T1 723室", "科苑路88号T1 723室"),
