@@ -3,7 +3,9 @@
 //! the road between the nearest numbers of the same parity), the compound and building.
 
 use super::normalize::{normalize, Correction};
-use super::parse::{one_read_alike_apart, parse_elements, DivisionMatch, Elements};
+use super::parse::{
+    one_read_alike_apart, parse_elements, DivisionMatch, Elements, CONNECTORS, CROSSING_WORDS,
+};
 use super::AddressBook;
 use crate::divisions::Level;
 use serde::Serialize;
@@ -123,21 +125,6 @@ fn fuzzy_penalty(from: &str, to: &str) -> f64 {
         0.15
     }
 }
-
-/// Words between two roads named as crossing (广东路与河南中路).
-const CONNECTORS: [&str; 5] = ["与", "和", "跟", "、", "/"];
-
-/// Words after two roads named as crossing (广东路河南中路路口).
-const CROSSING_WORDS: [&str; 8] = [
-    "交叉路口",
-    "十字路口",
-    "交叉口",
-    "交汇处",
-    "交界处",
-    "交口",
-    "路口",
-    "口",
-];
 
 struct RoadHit {
     road: u32,
@@ -578,13 +565,12 @@ impl AddressBook {
     fn house_on_next_road(&self, road: u32, rest: &str, corr: &[Correction]) -> Vec<Candidate> {
         let r = &self.roads[road as usize];
         let county = self.county_below(r.node).unwrap_or(r.node);
-        let hits: Vec<RoadHit> = self
+        let mut out = Vec::new();
+        for h in self
             .find_roads(rest, &[county], false)
             .into_iter()
             .filter(|x| x.start == 0 && self.roads[x.road as usize].name != r.name)
-            .collect();
-        let mut out = Vec::new();
-        for h in &hits {
+        {
             let after: String = rest.chars().skip(h.len).collect();
             let e = self.house_elements(h.road, &after);
             if e.lane.is_none() && e.number.is_none() {

@@ -801,30 +801,23 @@ fn strip_punctuation(s: &str) -> Option<String> {
                 // 16楼); other marks stay as written (2.5产业园, T1 723室). Between names
                 // made of letters, a list keeps its first (3C、3D → 3C, A、B区 → A区)
                 let (run_end, list) = punct_run(k, b, i);
-                // (letters: short names on both sides, 3C、3D or D、E栋, not SOHO，A栋)
-                let short = |t: &[u8]| t.len() <= 3;
-                let alnum_run = |j: usize| {
-                    b[j.min(b.len())..]
-                        .iter()
-                        .take_while(|x| x.is_ascii_alphanumeric())
-                        .count()
+                // (letters: short names on both sides, 3C、3D or D、E栋, not SOHO，A栋; of one
+                // shape, both starting with a digit or both with a letter: 4F/B座 is a floor
+                // and a building)
+                let alnum_run = |t: &mut dyn Iterator<Item = u8>| {
+                    t.take_while(u8::is_ascii_alphanumeric).count()
                 };
-                let before = out
-                    .bytes()
-                    .rev()
-                    .take_while(u8::is_ascii_alphanumeric)
-                    .count();
-                // (and of one shape: both starting with a digit or both with a letter; 4F/B座
-                // is a floor and a building)
+                let before = alnum_run(&mut out.bytes().rev());
                 let first_digit = out.as_bytes()[out.len() - before].is_ascii_digit();
                 let next = |j: usize| {
                     if last.is_ascii_digit() {
                         digit(j)
                     } else {
-                        b.get(j).is_some_and(|x| {
-                            x.is_ascii_alphanumeric() && x.is_ascii_digit() == first_digit
-                        }) && before <= 3
-                            && short(&b[j..j + alnum_run(j)])
+                        before <= 3
+                            && b.get(j).is_some_and(|x| {
+                                x.is_ascii_alphanumeric() && x.is_ascii_digit() == first_digit
+                            })
+                            && alnum_run(&mut b[j..].iter().copied()) <= 3
                     }
                 };
                 if next(run_end) && (list || last.is_ascii_digit()) {

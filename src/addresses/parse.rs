@@ -2742,13 +2742,21 @@ fn road_before_place(s: &str) -> Option<usize> {
     None
 }
 
+/// The characters before a house number that make it another house (甲28号 is not 28号).
+const NUMBER_PREFIXES: [&str; 4] = ["甲", "乙", "丙", "丁"];
+
 /// Byte end of a lane named 里 right before its house number (芍药居北里101号, 曙光西里甲6号:
 /// in Beijing and Tianjin a 里 is a road of the address, one of GB/T 35639's 街路巷), with
 /// two Chinese characters or more before 里 and nothing else, within 16 characters. Only for
 /// the elements (the geocoder's road words are the book's).
 fn li_road_end(s: &str) -> Option<usize> {
     const LI: u32 = ch("里");
-    const PREFIXES: [u32; 4] = [ch("甲"), ch("乙"), ch("丙"), ch("丁")];
+    const PREFIXES: [u32; 4] = [
+        ch(NUMBER_PREFIXES[0]),
+        ch(NUMBER_PREFIXES[1]),
+        ch(NUMBER_PREFIXES[2]),
+        ch(NUMBER_PREFIXES[3]),
+    ];
     let b = s.as_bytes();
     let j = next_digit(b, 0, b.len());
     if j >= b.len() || j > 16 * 3 {
@@ -2761,12 +2769,21 @@ fn li_road_end(s: &str) -> Option<usize> {
     (end >= 9 && ch_before(b, end) == LI && cjk_only(&s[..end])).then_some(end)
 }
 
-/// Words between two roads named as crossing (深南大道与彩田路), as [`ch`] numbers them.
-const CONNECTORS: [u32; 4] = [ch("与"), ch("和"), ch("跟"), ch("、")];
+/// Words between two roads named as crossing (深南大道与彩田路, 广东路与河南中路); the
+/// geocoder's crossings read them too.
+pub(super) const CONNECTORS: [&str; 4] = ["与", "和", "跟", "、"];
+
+/// [`CONNECTORS`] as [`ch`] numbers them.
+const CONNECTOR_CHS: [u32; 4] = [
+    ch(CONNECTORS[0]),
+    ch(CONNECTORS[1]),
+    ch(CONNECTORS[2]),
+    ch(CONNECTORS[3]),
+];
 
 /// Words after two roads named as crossing, longest first (红专路姚寨路交叉口, 南丰路与长江道
-/// 交口, 远达大街与河东路交汇).
-const CROSSING_WORDS: [&str; 12] = [
+/// 交口, 远达大街与河东路交汇, 广东路河南中路路口); the geocoder's crossings read them too.
+pub(super) const CROSSING_WORDS: [&str; 13] = [
     "交叉路口",
     "十字路口",
     "交叉口",
@@ -2778,6 +2795,7 @@ const CROSSING_WORDS: [&str; 12] = [
     "交汇",
     "交界",
     "交口",
+    "路口",
     "口",
 ];
 
@@ -2792,7 +2810,7 @@ fn crossing_after(s: &str) -> Option<(usize, usize, usize)> {
     if b.len() < 9 || b[0] & 0xF0 != 0xE0 {
         return None;
     }
-    let from = if CONNECTORS.contains(&ch_before(b, 3)) {
+    let from = if CONNECTOR_CHS.contains(&ch_before(b, 3)) {
         3
     } else {
         0
@@ -2840,7 +2858,7 @@ fn crossing_from(s: &str, from: usize) -> Option<(usize, usize, usize)> {
         let rest = &t[end..];
         if let Some(w) = CROSSING_WORDS
             .iter()
-            .find(|w| rest.starts_with(*w) && (suffix || **w != "口"))
+            .find(|w| rest.starts_with(*w) && (suffix || !matches!(**w, "口" | "路口")))
         {
             return Some((from, from + end, from + end + w.len()));
         }
@@ -3056,7 +3074,7 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     // lane / number (after the road, a number's prefix: 阜外大街甲28号; read only where the
     // road was read here, for the elements: the geocoder's house numbers have none)
     if known_road.is_none() && e.road.is_some() {
-        if let Some(p) = ["甲", "乙", "丙", "丁"]
+        if let Some(p) = NUMBER_PREFIXES
             .into_iter()
             .find(|p| detail[i..].starts_with(p))
         {
@@ -3143,7 +3161,7 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
                     if house_number_ends(&detail[j..]) {
                         e.number = Some(v);
                         i = j + '号'.len_utf8();
-                        if let Some(p) = ["甲", "乙", "丙", "丁"]
+                        if let Some(p) = NUMBER_PREFIXES
                             .into_iter()
                             .find(|p| c.len() > p.len() && c.ends_with(p))
                         {
