@@ -652,6 +652,12 @@ fn run_steps(
             cut_front(&mut s, p.len());
         }
     }
+    // 7a. a direction and a distance after the address (交叉口向北200米, 东侧约50米处): where
+    //    the place is from the address written, not part of it
+    if let Some(at) = distance_note(&s) {
+        corr.push(Correction::new("noise", &s[at..], ""));
+        cut_back(&mut s, at);
+    }
     // 7. noise after the address (repeatedly: 附近对面)
     while s.chars().next_back().is_some_and(|c| {
         matches!(
@@ -716,6 +722,48 @@ pub fn traditional_round_trip(name: &str) -> Option<String> {
     }
     let back = normalize_name(&t).unwrap_or(t);
     (back != name).then_some(back)
+}
+
+/// Where a note of direction and distance ends `s` (向北200米, 往东约1.5公里处, 东侧50米,
+/// 路北50米 after a crossing word: 交汇处路北50米): its byte offset, when something is left
+/// before it. One or two of 东南西北 must come before the number, so a number of metres
+/// alone (占地500米) is kept.
+fn distance_note(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    // (most text ends otherwise: one byte compared before anything else)
+    if !matches!(b.last()?, 0xB3 | 0x84 | 0x8C | b'm' | b'M') {
+        return None;
+    }
+    let mut t = s
+        .strip_suffix('处')
+        .or_else(|| s.strip_suffix("左右"))
+        .unwrap_or(s);
+    t = ["米", "公里", "m", "M", "km", "KM"]
+        .into_iter()
+        .find_map(|u| t.strip_suffix(u))?;
+    let num = t.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    if num.len() == t.len() || !t[num.len()..].starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    t = num.strip_suffix('约').unwrap_or(num);
+    t = ["方向", "侧", "面", "边"]
+        .into_iter()
+        .find_map(|w| t.strip_suffix(w))
+        .unwrap_or(t);
+    let sides = t.trim_end_matches(['东', '南', '西', '北']);
+    let n = (t.len() - sides.len()) / 3;
+    if !(1..=2).contains(&n) {
+        return None;
+    }
+    t = sides;
+    t = t
+        .strip_suffix(['向', '往', '朝', '以'])
+        .or_else(|| {
+            // (路北 after a crossing word: the side of the road, not a road's name)
+            t.strip_suffix('路').filter(|r| r.ends_with(['口', '处']))
+        })
+        .unwrap_or(t);
+    (!t.is_empty()).then_some(t.len())
 }
 
 /// Drops the first `n` bytes (borrowed text stays borrowed).
@@ -1080,6 +1128,50 @@ mod tests {
         assert_eq!(cn_number(&['一', '千', '零', '十']), Some(1010));
         let (s, _) = normalize("福州路百号");
         assert_eq!(s, "福州路100号");
+    }
+
+    #[test]
+    fn direction_and_distance_after_the_address_are_noise() {
+        for (text, want, note) in [
+            (
+                "深南大道与彩田路交叉口向北200米",
+                "深南大道与彩田路交叉口",
+                "向北200米",
+            ),
+            (
+                "芦求路与清源西路交汇处路北50米",
+                "芦求路与清源西路交汇处",
+                "路北50米",
+            ),
+            ("中山路北50米", "中山路", "北50米"),
+            ("人民广场东侧约1.5公里处", "人民广场", "东侧约1.5公里处"),
+            ("火车站往西南100m左右", "火车站", "往西南100m左右"),
+            ("福州路12号东南方向300米", "福州路12号", "东南方向300米"),
+            (
+                "三江路与越东路交叉口以东100米",
+                "三江路与越东路交叉口",
+                "以东100米",
+            ),
+        ] {
+            let (s, c) = normalize(text);
+            assert_eq!(s, want, "{text}");
+            assert!(
+                c.iter().any(|c| c.kind == "noise" && c.from == note),
+                "{text}: {c:?}"
+            );
+            assert_eq!(normalize_ungated(text).0, want, "{text}");
+        }
+        // a distance without a direction, a direction without a distance, or nothing before
+        // it: kept
+        for text in [
+            "占地500米",
+            "向北200米",
+            "跑道长3000米",
+            "福州路12号东南",
+            "北京路100",
+        ] {
+            assert_eq!(normalize(text).0, text, "{text}");
+        }
     }
 
     /// Punctuation between two numbers is never just dropped (it joined them: 76、78号 read as

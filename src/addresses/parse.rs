@@ -3145,6 +3145,16 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         }
         e.building = Some(&detail[at..end]);
         i = after;
+    } else if let Some(at) = (known_road.is_none() && i > start)
+        .then(|| side_building(&detail[start..i]))
+        .flatten()
+    {
+        // a building named by its side (88号南座7楼, 国贸大厦东塔): the side, the compound
+        // before it
+        if at > 0 {
+            e.compound = Some(&detail[start..start + at]);
+        }
+        e.building = Some(&detail[start + at..start + at + 3]);
     } else if i > start {
         let c = &detail[start..i];
         if i < b.len()
@@ -3179,7 +3189,8 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             return e;
         }
     }
-    // building / unit / room
+    // building / unit / room (`building_at`: where a numbered building was read)
+    let mut building_at: Option<(usize, usize)> = None;
     while i < b.len() {
         let Some((_, j)) = take_digits(b, i) else {
             // a room named with a letter before its number (D520, C601室)
@@ -3189,10 +3200,16 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
                 break;
             }
             // a building named by letters after a floor or a unit (31楼E座), where none was
-            // read
-            if e.building.is_none() {
-                if let Some((at, end, after)) = letter_building(b, i, i + 1) {
-                    e.building = Some(&detail[at..end]);
+            // read; right after a building numbered, the two name one building, kept as
+            // written (3号楼B座)
+            if let Some((at, end, after)) = letter_building(b, i, i + 1) {
+                let whole = building_at
+                    .filter(|&(_, to)| to == i && known_road.is_none() && e.building.is_some());
+                if e.building.is_none() || whole.is_some() {
+                    e.building = Some(match whole {
+                        Some((from, _)) => &detail[from..after],
+                        None => &detail[at..end],
+                    });
                     i = after;
                     continue;
                 }
@@ -3217,9 +3234,11 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             if detail[i..].starts_with('楼') {
                 i += '楼'.len_utf8();
             }
+            building_at = Some((j - digits.len(), i));
         } else if tail.starts_with("号楼") {
             e.building = Some(canonical_digits(digits));
             i = j + "号楼".len();
+            building_at = Some((j - digits.len(), i));
         } else if tail.starts_with(['楼', '层', 'F', 'f']) && e.floor.is_none() {
             // a floor (not 号楼: a building, above; one floor an address)
             e.floor = Some(digits);
@@ -3286,6 +3305,15 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     }
     e.rest = &detail[i.min(b.len())..];
     e
+}
+
+/// Where a building named by its side ends `name` (南座, 东楼, 西塔 of 国贸大厦西塔): the byte
+/// offset of its side, one of 东南西北中 after something that is not a side (东南座 is
+/// kept).
+fn side_building(name: &str) -> Option<usize> {
+    let n = name.strip_suffix(['座', '楼', '塔'])?;
+    let at = n.strip_suffix(['东', '南', '西', '北', '中'])?.len();
+    (!n[..at].ends_with(['东', '南', '西', '北', '中'])).then_some(at)
 }
 
 /// The endings of the names of compounds, buildings and parks (大厦, 广场, 科技园, 公寓 …).
@@ -3618,6 +3646,29 @@ mod tests {
         // a side or a part is not a place's name
         let e = parse_elements("民生路600号19号楼东门2楼", None);
         assert_eq!((e.compound, e.rest), (None, "东门2楼"));
+        // a building named by its side, after the number or ending a compound's name
+        let e = parse_elements("建国路88号南座7楼", None);
+        assert_eq!(
+            (e.number, e.compound, e.building, e.floor),
+            (Some(88), None, Some("南"), Some("7"))
+        );
+        let e = parse_elements("建国门外大街1号国贸大厦西塔2501室", None);
+        assert_eq!(
+            (e.compound, e.building, e.room),
+            (Some("国贸大厦"), Some("西"), Some("2501"))
+        );
+        let e = parse_elements("中山路1号东南座", None);
+        assert_eq!((e.building, e.rest), (None, "东南座"));
+        assert_eq!(parse_elements("中山路1号鼓楼", None).building, None);
+        // a numbered building and a building named by letters right after it are one
+        // building, kept as written; the room after them is read
+        let e = parse_elements("福州路3号楼B座1201室", None);
+        assert_eq!(
+            (e.building, e.room, e.rest),
+            (Some("3号楼B座"), Some("1201"), "")
+        );
+        let e = parse_elements("福州路3号楼5层B座", None);
+        assert_eq!((e.building, e.floor, e.rest), (Some("3"), Some("5"), "B座"));
         // 399# right after the road is 399号; 5#楼 is a building
         let e = parse_elements("府城大道西段399#天府新谷9号楼1单元10楼", None);
         assert_eq!(
