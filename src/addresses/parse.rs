@@ -2423,7 +2423,7 @@ pub struct Elements<'a> {
     pub road: Option<&'a str>,
     /// room number as written (010502 ≠ 10502)
     pub room: Option<&'a str>,
-    /// sub-number of `12-3号`, or the 支弄 of `45弄3支弄`
+    /// sub-number of `12-3号`, the 支弄 of `45弄3支弄`, or the annex number of `26号附4号`
     pub sub: Option<u32>,
     /// unit number (digits, leading zeros dropped)
     pub unit: Option<&'a str>,
@@ -3134,6 +3134,17 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     if e.number.is_some() && detail[i..].starts_with('院') {
         i += '院'.len_utf8();
     }
+    // an annex number (附号: 26号附4号, Chongqing, Chengdu): the sub-number
+    if known_road.is_none() && e.number.is_some() && e.sub.is_none() {
+        if let Some(rest) = detail[i..].strip_prefix('附') {
+            if let Some((v, j)) = take_digits(b, i + '附'.len_utf8()) {
+                if house_number_ends(&detail[j..]) && !rest.is_empty() {
+                    e.sub = Some(v);
+                    i = j + '号'.len_utf8();
+                }
+            }
+        }
+    }
     // compound: non-digit text up to the next digit, or up to a building named by letters
     // (中汇广场B座, G2栋)
     let start = i;
@@ -3246,10 +3257,25 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         } else if tail.starts_with("单元") {
             e.unit = Some(canonical_digits(digits));
             i = j + "单元".len();
-        } else if tail.starts_with('室') {
-            // room numbers keep their digits as written (010502 ≠ 10502)
+        } else if let Some(w) = ["室", "房间", "房"]
+            .into_iter()
+            .find(|w| tail.starts_with(w))
+        {
+            // room numbers keep their digits as written (010502 ≠ 10502); 430房, 1203房间
             e.room = Some(digits);
-            i = j + '室'.len_utf8();
+            i = j + w.len();
+        } else if let Some(end) = (known_road.is_none()
+            && e.building.is_none()
+            && digits.len() <= 2
+            && !(i > 0 && b[i - 1].is_ascii_alphabetic())
+            && !detail[..i].ends_with('塔'))
+        .then(|| digits_letters_building(b, j))
+        .flatten()
+        {
+            // a building numbered with letters after the digits (14A栋, 3B座)
+            e.building = Some(&detail[i..end]);
+            building_at = Some((i, end + 3));
+            i = end + 3;
         } else if tail.is_empty() {
             e.room = Some(digits);
             i = j;
@@ -3305,6 +3331,24 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     }
     e.rest = &detail[i.min(b.len())..];
     e
+}
+
+/// A building numbered with one or two ASCII letters after its digits (14A栋, 3B座), the
+/// letters at byte `j` of `b`, right after the digits: where the name ends (its suffix, of
+/// three bytes, follows). (The caller asks only for one or two digits, where no letter and
+/// no 塔 comes before them: 望京SOHO T3 A座 and 塔1 A座 are tower 3 or 1, block A; 京基100A栋
+/// and 阳光100，D座 are block A or D of a place named with its number.)
+fn digits_letters_building(b: &[u8], j: usize) -> Option<usize> {
+    let n = b[j..]
+        .iter()
+        .take_while(|x| x.is_ascii_alphabetic())
+        .count();
+    let end = j + n;
+    ((1..=2).contains(&n)
+        && ["栋", "座", "幢"]
+            .iter()
+            .any(|w| b[end..].starts_with(w.as_bytes())))
+    .then_some(end)
 }
 
 /// Where a building named by its side ends `name` (南座, 东楼, 西塔 of 国贸大厦西塔): the byte
@@ -3667,6 +3711,31 @@ mod tests {
             (e.building, e.room, e.rest),
             (Some("3号楼B座"), Some("1201"), "")
         );
+        // a room ending in 房 or 房间, an annex number, a building numbered with a letter
+        // after its digits (not after a letter or 塔, nor three digits: 京基100A栋)
+        let e = parse_elements("天河路365号2201房", None);
+        assert_eq!((e.number, e.room, e.rest), (Some(365), Some("2201"), ""));
+        assert_eq!(
+            parse_elements("知春路中发电子大厦609房间", None).room,
+            Some("609")
+        );
+        let e = parse_elements("杨家坪正街26号附4号渝隆大厦26层", None);
+        assert_eq!(
+            (e.number, e.sub, e.compound, e.floor),
+            (Some(26), Some(4), Some("渝隆大厦"), Some("26"))
+        );
+        let e = parse_elements("布澜大道中海信创新产业城14A栋20层", None);
+        assert_eq!(
+            (e.compound, e.building, e.floor),
+            (Some("中海信创新产业城"), Some("14A"), Some("20"))
+        );
+        for text in [
+            "深南东路5016号京基100A栋52层",
+            "望京SOHO塔1A座0801",
+            "望京SOHOT2C座1901",
+        ] {
+            assert_eq!(parse_elements(text, None).building, None, "{text}");
+        }
         let e = parse_elements("福州路3号楼5层B座", None);
         assert_eq!((e.building, e.floor, e.rest), (Some("3"), Some("5"), "B座"));
         // 399# right after the road is 399号; 5#楼 is a building
