@@ -621,6 +621,47 @@ fn every_township_under_its_former_suffix_after_its_county() {
     assert!(kinds.contains(&"old_name"), "{text}: {kinds:?}");
 }
 
+/// Every street (街道) written with 街 alone after its county, before a road (番禺区大石街
+/// 大涌路228号, as Guangzhou and Wuhan write them: 44 real cpca rows): that street; with its
+/// number right after it (望京街10号) the same words are a road, and no street is read.
+#[test]
+fn every_street_written_with_jie_before_a_road() {
+    let (d, p) = parser();
+    let streets = |make: fn(&str, &str) -> String| {
+        townships_by_base(&d, move |front, b, suffix| {
+            (suffix == "街道").then(|| make(&front, b))
+        })
+    };
+    let cases = streets(|front, b| format!("{front}{b}街人民路1号"));
+    let (n, wrong) = sweep_wrong(&p, cases.into_iter(), |m| m.town());
+    assert!(n > 7_000, "{n}");
+    eprintln!(
+        "streets written with 街 before a road: {} of {n} read",
+        n - wrong.len()
+    );
+    // the others read a village or community of the county named alike: the county is
+    // still right
+    for (text, got, want) in &wrong {
+        assert_eq!(
+            got.as_deref().map(|g| &g[..6]),
+            Some(&want[..6]),
+            "{text}: {got:?}, expected {want}"
+        );
+    }
+    assert!(
+        wrong.len() * 100 <= n,
+        "{} of {n} wrong:
+{}",
+        wrong.len(),
+        listed(&wrong)
+    );
+    let cases = streets(|front, b| format!("{front}{b}街10号"));
+    let (n, wrong) = sweep_wrong(&p, cases.into_iter(), |m| m.town());
+    let read = n - wrong.len();
+    eprintln!("X街10号: {read} of {n} read a street");
+    assert!(read * 100 <= n, "{read} of {n} read a street in X街10号");
+}
+
 /// Real rows of `cpca_addr.csv` with a township's short name: it settles an ambiguous county
 /// (朝阳区 of Beijing, not of Changchun, in 朝阳区望京SOHO), and a road named after the
 /// place stays a road (中关村北大街, 东直门外小街, 马场道).

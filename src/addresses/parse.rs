@@ -805,6 +805,18 @@ fn starts_zone_part(rest: &str) -> bool {
         .any(|z| !ZONE_ALONE.contains(z) && rest.starts_with(z))
 }
 
+/// Does `rest`, right after a township's short name and 街, show that 街 stands for 街道: the
+/// end of the text, a road (not one named on from the street: 街东路), or a zone?
+fn street_written_with_jie(rest: &str) -> bool {
+    rest.is_empty()
+        || !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || "道口坊区心巷".contains(c))
+            && !looks_like_road(rest)
+            && !names_road_after_place(rest)
+            && (road_end_upto(rest, 10 * 3).is_some()
+                || road_before_place(rest).is_some()
+                || zone_at(rest).is_some_and(|(a, _)| a == 0))
+}
+
 fn looks_like_road(rest: &str) -> bool {
     // a road word at the start: 路 街 巷 弄 里, 大道 大街, 东路 … 中街, 一路 二路 三路, 公路, or
     // a place word (广场, 大厦, 大楼, 花园, 小区, 中心, 商城, 大学), or a city gate (宣武门,
@@ -2173,12 +2185,22 @@ impl DivisionParser {
                 let old = TOWNSHIP_SUFFIXES
                     .into_iter()
                     .find(|s| after.starts_with(s) && !self.nodes[*t as usize].name.ends_with(s));
+                // a street written with 街 for 街道 before a road, a zone or nothing
+                // (番禺区大石街南大路, 花都区新华街镜湖大道8号, 番禺区桥南街; not 望京街10号: a
+                // road, its number after it)
+                let jie = old.is_none()
+                    && self.nodes[*t as usize].name.ends_with("街道")
+                    && after
+                        .strip_prefix('街')
+                        .is_some_and(street_written_with_jie);
                 let (len, kind) = match old {
                     Some(s) => (k.len() + s.len(), FixKind::OldName),
+                    None if jie => (k.len() + '街'.len_utf8(), FixKind::ShortName),
                     None => (k.len(), FixKind::ShortName),
                 };
                 if len < best
                     || old.is_none()
+                        && !jie
                         && (after
                             .starts_with(['区', '县', '市', '镇', '乡', '街', '村', '旗', '道'])
                             || looks_like_road(after)
