@@ -268,6 +268,22 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["elements"]["compound"], "嘉麟豪庭", "{p}");
     assert_eq!(p["elements"]["building"], "C", "{p}");
     assert_eq!(p["elements"]["floor"], "18", "{p}");
+    // two roads one after the other: the number is the second's, as the geocoder reads it;
+    // a street written with 街 for 街道 before a road is the street; a direction with a
+    // distance after the address is noise
+    let p = parse("广州市番禺区大石街石北工业路644号巨大创意产业园18栋2层");
+    assert_eq!(p["town"]["name"], "大石街道", "{p}");
+    assert_eq!(p["elements"]["road"], "石北工业路", "{p}");
+    assert_eq!(p["elements"]["number"], 644, "{p}");
+    assert_eq!(p["elements"]["building"], "18", "{p}");
+    let p = parse("上海市黄浦区福州路河南中路20号");
+    assert_eq!(p["elements"]["road"], "河南中路", "{p}");
+    assert_eq!(p["elements"]["cross_road"], "福州路", "{p}");
+    assert_eq!(p["elements"]["number"], 20, "{p}");
+    let p = parse("深圳市福田区深南大道与彩田路交叉口向北200米");
+    assert_eq!(p["normalized"], "深圳市福田区深南大道与彩田路交叉口", "{p}");
+    assert_eq!(p["elements"]["cross_road"], "彩田路", "{p}");
+    assert_eq!(p["elements"]["rest"], "", "{p}");
     // words of a company register's labels before the address are noise
     let p = parse("总公司位于石家庄市长安区西兆通镇");
     assert_eq!(p["county"]["code"], "130102", "{p}");

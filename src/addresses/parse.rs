@@ -3093,6 +3093,22 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             i += after;
         }
     }
+    // two roads written one after the other (福州路河南中路20号, 玉岩路华立街): the house
+    // number is the second's, as the geocoder reads it, and the other road is the one
+    // crossing it; with no number the first is the road
+    if known_road.is_none() && e.cross_road.is_none() {
+        if let Some((r, (k, l))) = e.road.and_then(|r| two_roads(r).map(|k| (r, k))) {
+            let numbered = take_digits(b, i).is_some_and(|(_, j)| {
+                detail[j..].starts_with(['号', '弄', '-', '#']) || house_number_ends(&detail[j..])
+            });
+            let (first, second) = (&r[..k], &r[l..]);
+            (e.road, e.cross_road) = if numbered {
+                (Some(second), Some(first))
+            } else {
+                (Some(first), Some(second))
+            };
+        }
+    }
     // lane / number (after the road, a number's prefix: 阜外大街甲28号; read only where the
     // road was read here, for the elements: the geocoder's house numbers have none)
     if known_road.is_none() && e.road.is_some() {
@@ -3373,6 +3389,69 @@ fn digits_letters_building(b: &[u8], j: usize) -> Option<usize> {
     .then_some(end)
 }
 
+/// Where a road read whole is two roads written one after the other (福州路河南中路,
+/// 玉岩路华立街, 解放路和平路): where the first ends and the second starts, at the first place
+/// where a road's suffix (路 街 巷 胡同 大道) ends a name of three to eight Chinese characters
+/// and a name of three to eight characters runs on to the end (中山八路石路基新街: 石路基新街):
+/// not a word that goes on from the first (路口, 街道, 路桥), nor a side (南侧) or a word of
+/// nearness (靠近), nor a section (一环路北一段, 孙文东路濠头路段: one road), and not the same
+/// name; a direction after 大道 is the first road's part (广州大道中明月一路: 广州大道中 and
+/// 明月一路). Two roads joined by a connector with nothing after them (怡和大道与永和大道, where
+/// the normaliser cut 向东50米) are split at the connector.
+fn two_roads(road: &str) -> Option<(usize, usize)> {
+    const DIRECTIONS: [char; 5] = ['东', '南', '西', '北', '中'];
+    let b = road.as_bytes();
+    if b.len() < 18 || !cjk_only(road) || road.ends_with('段') {
+        return None;
+    }
+    if let Some(p) = road.find(['与', '跟', '、']) {
+        // two roads joined by a connector, nothing after them (怡和大道与永和大道): where the
+        // second starts, past the connector, when both are roads
+        let second = &road[p + 3..];
+        return (p >= 9
+            && (9..=24).contains(&second.len())
+            && road_suffix_ends(b, p, false)
+            && !second.contains(['与', '跟', '、', '交', '口']))
+        .then_some((p, p + 3));
+    }
+    let mut k = 9;
+    while k + 9 <= b.len() && k <= 24 {
+        let second = &road[k..];
+        if second.len() <= 24
+            && road_suffix_ends(b, k, false)
+            && !second.starts_with([
+                '口', '道', '段', '桥', '区', '坊', '号', '边', '旁', '心', '靠', '近', '临', '往',
+                '向', '至', '到',
+            ])
+            && !(second.starts_with(DIRECTIONS) && second[3..].starts_with('侧'))
+            && !section_follows(second)
+            && road[..k] != *second
+        {
+            let part = road[..k].ends_with("大道") && second.starts_with(DIRECTIONS);
+            return match part {
+                true if second.len() >= 12 => Some((k + 3, k + 3)),
+                true => None,
+                false => Some((k, k)),
+            };
+        }
+        k += 3;
+    }
+    None
+}
+
+/// Does `s` start with a road's section, up to two characters of direction or order then
+/// 段 (北段, 西二段): the part of the road before it, not another road?
+fn section_follows(s: &str) -> bool {
+    let mut t = s;
+    for _ in 0..2 {
+        match SECTION_CHARS.iter().find_map(|c| t.strip_prefix(c)) {
+            Some(rest) => t = rest,
+            None => break,
+        }
+    }
+    t.starts_with('段')
+}
+
 /// Where a building named by its side ends `name` (南座, 东楼, 西塔 of 国贸大厦西塔): the byte
 /// offset of its side, one of 东南西北中 after something that is not a side (东南座 is
 /// kept).
@@ -3555,6 +3634,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn two_roads_one_after_the_other() {
+        let read = |t: &'static str| {
+            let e = parse_elements(t, None);
+            (e.road, e.cross_road, e.number)
+        };
+        // the number is the second road's; with none, the first is the road
+        for (text, want) in [
+            (
+                "福州路河南中路20号",
+                (Some("河南中路"), Some("福州路"), Some(20)),
+            ),
+            ("玉岩路华立街", (Some("玉岩路"), Some("华立街"), None)),
+            (
+                "中山八路石路基新街14号",
+                (Some("石路基新街"), Some("中山八路"), Some(14)),
+            ),
+            (
+                "广州大道中明月一路20号",
+                (Some("明月一路"), Some("广州大道中"), Some(20)),
+            ),
+            (
+                "益州大道北段锦晖西一街99号",
+                (Some("锦晖西一街"), Some("益州大道北段"), Some(99)),
+            ),
+            (
+                "怡和大道与永和大道",
+                (Some("怡和大道"), Some("永和大道"), None),
+            ),
+            // one road: a section, a side, a word of nearness, the same name twice
+            ("一环路北一段99号", (Some("一环路北一段"), None, Some(99))),
+            (
+                "孙文东路濠头路段336号",
+                (Some("孙文东路濠头路段"), None, Some(336)),
+            ),
+            (
+                "西姆莱斯路南侧乐悟路",
+                (Some("西姆莱斯路南侧乐悟路"), None, None),
+            ),
+            (
+                "大田路靠近北京西路",
+                (Some("大田路靠近北京西路"), None, None),
+            ),
+            ("遵义路遵义路3号", (Some("遵义路遵义路"), None, Some(3))),
+        ] {
+            assert_eq!(read(text), want, "{text}");
+        }
+        // the geocoder's reading is its book's: a known road is never split
+        assert_eq!(
+            parse_elements("福州路河南中路20号", Some("福州路")).cross_road,
+            None
+        );
     }
 
     #[test]
