@@ -201,8 +201,17 @@ impl AddressBook {
                 // the road must start inside the token (which it then reads as a road): one
                 // that starts after it leaves the token a division, which the road must be in
                 // (青岛市北区重庆南路 is not Huangpu's 重庆南路)
-                let mut h = self.find_roads(&norm[*pos..], hy, none);
-                h.retain(|h| h.start < *token);
+                let rest = &norm[*pos..];
+                let mut h = self.find_roads(rest, hy, none);
+                // (not a road whose name, followed by 街道, is the street's full name:
+                // 淮海中路街道中山东一路5号 names 淮海中路街道, not the road 淮海中路)
+                h.retain(|h| {
+                    h.start < *token
+                        && !rest
+                            .char_indices()
+                            .nth(h.len)
+                            .is_some_and(|(i, _)| rest[i..].starts_with("街道"))
+                });
                 if !h.is_empty() {
                     hits = h;
                     detail = &norm[*pos..];

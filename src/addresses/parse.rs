@@ -2596,9 +2596,18 @@ fn char_at(s: &str, i: usize) -> Option<char> {
 
 /// The road-like word at the start of `detail` as the elements would read it with no
 /// functional zone before it (the whole of 郑东新区金水路): the word a road name within one
-/// edit must match.
+/// edit must match. Else a lane named with 弄 (Shanghai's 曹家弄, 北石皮弄 of the old city):
+/// two to eight Chinese characters then 弄, a number after it (北东皮弄5弄4号, 曹家弄4号), where
+/// a 弄 after digits is a lane's number instead.
 pub(super) fn road_word(detail: &str) -> Option<&str> {
-    road_end(detail).map(|e| &detail[..e])
+    road_end(detail).map(|e| &detail[..e]).or_else(|| {
+        let p = detail.find('弄')?;
+        let (name, after) = (&detail[..p], &detail[p + 3..]);
+        ((6..=24).contains(&name.len())
+            && cjk_only(name)
+            && after.starts_with(|c: char| c.is_ascii_digit()))
+        .then(|| &detail[..p + 3])
+    })
 }
 
 /// Byte end of the first road name in `s`: the first road suffix (路, 街, 巷, 胡同, 大道, 大街,
@@ -3753,13 +3762,9 @@ mod tests {
         assert_eq!(read("金融路与西外环交叉路安国").1, Some("西外环"));
         assert_eq!(read("长宁大道与习友路交口").2, None);
         assert_eq!(parse_elements("长宁大道与习友路交口", None).rest, "");
-        // two roads one after the other, neither connector nor crossing word: not a crossing
-        for t in [
-            "国防路承恩街10号",
-            "玉岩路华立街",
-            "福州路100号",
-            "金田路金中环商务大厦3209",
-        ] {
+        // one road, or a road before a place: no other road (two roads one after the other
+        // are read in `two_roads_one_after_the_other`)
+        for t in ["福州路100号", "金田路金中环商务大厦3209"] {
             assert_eq!(parse_elements(t, None).cross_road, None, "{t}");
         }
         // the geocoder's reading (road known) never reads one
