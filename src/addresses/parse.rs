@@ -3260,6 +3260,20 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             // a building named by letters after a floor or a unit (31楼E座), where none was
             // read; right after a building numbered, the two name one building, kept as
             // written (3号楼B座)
+            // a side right after a building numbered: part of that building, as written
+            // (15号楼北栋, 2号楼东座)
+            if let Some((from, _)) = building_at.filter(|&(_, to)| to == i && known_road.is_none())
+            {
+                let side = &detail[i..];
+                if side.starts_with(['东', '南', '西', '北', '中'])
+                    && side[3..].starts_with(['栋', '座', '楼', '塔'])
+                {
+                    e.building = Some(&detail[from..i + 6]);
+                    i += 6;
+                    building_at = None;
+                    continue;
+                }
+            }
             if let Some((at, end, after)) = letter_building(b, i, i + 1) {
                 let whole = building_at
                     .filter(|&(_, to)| to == i && known_road.is_none() && e.building.is_some());
@@ -3896,6 +3910,12 @@ mod tests {
         ] {
             assert_eq!(parse_elements(text, None).building, None, "{text}");
         }
+        let e = parse_elements("外环西路26号院15号楼北栋3层", None);
+        assert_eq!(
+            (e.building, e.floor, e.rest),
+            (Some("15号楼北栋"), Some("3"), "")
+        );
+        assert_eq!(parse_elements("民生路600号19号楼东门", None).rest, "东门");
         let e = parse_elements("福州路3号楼5层B座", None);
         assert_eq!((e.building, e.floor, e.rest), (Some("3"), Some("5"), "B座"));
         // 399# right after the road is 399号; 5#楼 is a building
