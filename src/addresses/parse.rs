@@ -3300,6 +3300,25 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         };
         let digits = &detail[i..j];
         let tail = &detail[j..];
+        // a numbered part of the compound before any building, floor, unit or room (科技生态园
+        // 1区1期2栋, 总部基地3区23号楼): the compound goes on through it
+        let compound_end = e
+            .compound
+            .map(|c| c.as_ptr() as usize + c.len() - detail.as_ptr() as usize);
+        if known_road.is_none()
+            && tail.starts_with(['区', '期'])
+            && tail.len() > 3
+            && compound_end.is_none_or(|end| end == i)
+            && e.building.is_none()
+            && e.floor.is_none()
+            && e.unit.is_none()
+            && e.room.is_none()
+        {
+            let from = compound_end.map_or(i, |end| end - e.compound.map_or(0, str::len));
+            e.compound = Some(&detail[from..j + 3]);
+            i = j + 3;
+            continue;
+        }
         if tail.starts_with(['幢', '栋', '座', '#']) {
             e.building = Some(canonical_digits(digits));
             i = j + char_at(detail, j).map_or(1, char::len_utf8);
@@ -3312,9 +3331,13 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             i = j + "号楼".len();
             building_at = Some((j - digits.len(), i));
         } else if tail.starts_with(['楼', '层', 'F', 'f']) && e.floor.is_none() {
-            // a floor (not 号楼: a building, above; one floor an address)
+            // a floor (not 号楼: a building, above; one floor an address), and the whole of
+            // it (43楼全层)
             e.floor = Some(digits);
             i = j + char_at(detail, j).map_or(1, char::len_utf8);
+            if detail[i..].starts_with("全层") {
+                i += "全层".len();
+            }
         } else if tail.starts_with("单元") {
             e.unit = Some(canonical_digits(digits));
             i = j + "单元".len();
@@ -3910,6 +3933,20 @@ mod tests {
         ] {
             assert_eq!(parse_elements(text, None).building, None, "{text}");
         }
+        // numbered parts of a compound (1区, 2期) go with it; a whole floor is the floor
+        let e = parse_elements("沙河西路深圳湾科技生态园1区1期2栋B座701", None);
+        assert_eq!(
+            (e.compound, e.building, e.room),
+            (Some("深圳湾科技生态园1区1期"), Some("2栋B座"), Some("701"))
+        );
+        let e = parse_elements("南四环西路188号2区8号楼", None);
+        assert_eq!(
+            (e.number, e.compound, e.building),
+            (Some(188), Some("2区"), Some("8"))
+        );
+        let e = parse_elements("沿江中路298号江湾商业中心43楼全层", None);
+        assert_eq!((e.floor, e.rest), (Some("43"), ""));
+        assert_eq!(parse_elements("中山路1号3区", None).rest, "3区");
         let e = parse_elements("外环西路26号院15号楼北栋3层", None);
         assert_eq!(
             (e.building, e.floor, e.rest),
