@@ -730,7 +730,8 @@ pub fn traditional_round_trip(name: &str) -> Option<String> {
 /// alone (占地500米) is kept.
 fn distance_note(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    // (most text ends otherwise: one byte compared before anything else)
+    // (most text ends otherwise: one byte compared before anything else, the last byte of
+    // 米 or 右 (B3), 处 (84), 里 of 公里 (8C), m or M)
     if !matches!(b.last()?, 0xB3 | 0x84 | 0x8C | b'm' | b'M') {
         return None;
     }

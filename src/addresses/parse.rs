@@ -3183,9 +3183,9 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     }
     // an annex number (附号: 26号附4号, Chongqing, Chengdu): the sub-number
     if known_road.is_none() && e.number.is_some() && e.sub.is_none() {
-        if let Some(rest) = detail[i..].strip_prefix('附') {
+        if detail[i..].starts_with('附') {
             if let Some((v, j)) = take_digits(b, i + '附'.len_utf8()) {
-                if house_number_ends(&detail[j..]) && !rest.is_empty() {
+                if house_number_ends(&detail[j..]) {
                     e.sub = Some(v);
                     i = j + '号'.len_utf8();
                 }
@@ -3257,23 +3257,21 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
                 i = after;
                 break;
             }
-            // a building named by letters after a floor or a unit (31楼E座), where none was
-            // read; right after a building numbered, the two name one building, kept as
-            // written (3号楼B座)
             // a side right after a building numbered: part of that building, as written
             // (15号楼北栋, 2号楼东座)
             if let Some((from, _)) = building_at.filter(|&(_, to)| to == i && known_road.is_none())
             {
                 let side = &detail[i..];
-                if side.starts_with(['东', '南', '西', '北', '中'])
-                    && side[3..].starts_with(['栋', '座', '楼', '塔'])
-                {
+                if side.starts_with(SIDES) && side[3..].starts_with(['栋', '座', '楼', '塔']) {
                     e.building = Some(&detail[from..i + 6]);
                     i += 6;
                     building_at = None;
                     continue;
                 }
             }
+            // a building named by letters after a floor or a unit (31楼E座), where none was
+            // read; right after a building numbered, the two name one building, kept as
+            // written (3号楼B座)
             if let Some((at, end, after)) = letter_building(b, i, i + 1) {
                 let whole = building_at
                     .filter(|&(_, to)| to == i && known_road.is_none() && e.building.is_some());
@@ -3302,22 +3300,25 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         let tail = &detail[j..];
         // a numbered part of the compound before any building, floor, unit or room (科技生态园
         // 1区1期2栋, 总部基地3区23号楼): the compound goes on through it
-        let compound_end = e
-            .compound
-            .map(|c| c.as_ptr() as usize + c.len() - detail.as_ptr() as usize);
         if known_road.is_none()
             && tail.starts_with(['区', '期'])
             && tail.len() > 3
-            && compound_end.is_none_or(|end| end == i)
             && e.building.is_none()
             && e.floor.is_none()
             && e.unit.is_none()
             && e.room.is_none()
         {
-            let from = compound_end.map_or(i, |end| end - e.compound.map_or(0, str::len));
-            e.compound = Some(&detail[from..j + 3]);
-            i = j + 3;
-            continue;
+            // (where the compound read starts and ends in `detail`)
+            let span = e.compound.map(|c| {
+                let at = c.as_ptr() as usize - detail.as_ptr() as usize;
+                (at, at + c.len())
+            });
+            if span.is_none_or(|(_, end)| end == i) {
+                let from = span.map_or(i, |(at, _)| at);
+                e.compound = Some(&detail[from..j + 3]);
+                i = j + 3;
+                continue;
+            }
         }
         if tail.starts_with(['幢', '栋', '座', '#']) {
             e.building = Some(canonical_digits(digits));
@@ -3445,7 +3446,6 @@ fn digits_letters_building(b: &[u8], j: usize) -> Option<usize> {
 /// 明月一路). Two roads joined by a connector with nothing after them (怡和大道与永和大道, where
 /// the normaliser cut 向东50米) are split at the connector.
 fn two_roads(road: &str) -> Option<(usize, usize)> {
-    const DIRECTIONS: [char; 5] = ['东', '南', '西', '北', '中'];
     let b = road.as_bytes();
     if b.len() < 18 || !cjk_only(road) || road.ends_with('段') {
         return None;
@@ -3469,11 +3469,11 @@ fn two_roads(road: &str) -> Option<(usize, usize)> {
                 '口', '道', '段', '桥', '区', '坊', '号', '边', '旁', '心', '靠', '近', '临', '往',
                 '向', '至', '到',
             ])
-            && !(second.starts_with(DIRECTIONS) && second[3..].starts_with('侧'))
+            && !(second.starts_with(SIDES) && second[3..].starts_with('侧'))
             && !section_follows(second)
             && road[..k] != *second
         {
-            let part = road[..k].ends_with("大道") && second.starts_with(DIRECTIONS);
+            let part = road[..k].ends_with("大道") && second.starts_with(SIDES);
             return match part {
                 true if second.len() >= 12 => Some((k + 3, k + 3)),
                 true => None,
@@ -3498,13 +3498,15 @@ fn section_follows(s: &str) -> bool {
     t.starts_with('段')
 }
 
+/// The sides that name a building (南座, 东塔) or a road's part after 大道 (广州大道中).
+const SIDES: [char; 5] = ['东', '南', '西', '北', '中'];
+
 /// Where a building named by its side ends `name` (南座, 东楼, 西塔 of 国贸大厦西塔): the byte
-/// offset of its side, one of 东南西北中 after something that is not a side (东南座 is
-/// kept).
+/// offset of its side, one of [`SIDES`] after something that is not a side (东南座 is kept).
 fn side_building(name: &str) -> Option<usize> {
     let n = name.strip_suffix(['座', '楼', '塔'])?;
-    let at = n.strip_suffix(['东', '南', '西', '北', '中'])?.len();
-    (!n[..at].ends_with(['东', '南', '西', '北', '中'])).then_some(at)
+    let at = n.strip_suffix(SIDES)?.len();
+    (!n[..at].ends_with(SIDES)).then_some(at)
 }
 
 /// The endings of the names of compounds, buildings and parks (大厦, 广场, 科技园, 公寓 …).
