@@ -3182,13 +3182,15 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
         i += '院'.len_utf8();
     }
     // an annex number (附号: 26号附4号, Chongqing, Chengdu): the sub-number
-    if known_road.is_none() && e.number.is_some() && e.sub.is_none() {
-        if detail[i..].starts_with('附') {
-            if let Some((v, j)) = take_digits(b, i + '附'.len_utf8()) {
-                if house_number_ends(&detail[j..]) {
-                    e.sub = Some(v);
-                    i = j + '号'.len_utf8();
-                }
+    if known_road.is_none()
+        && e.number.is_some()
+        && e.sub.is_none()
+        && detail[i..].starts_with('附')
+    {
+        if let Some((v, j)) = take_digits(b, i + '附'.len_utf8()) {
+            if house_number_ends(&detail[j..]) {
+                e.sub = Some(v);
+                i = j + '号'.len_utf8();
             }
         }
     }
