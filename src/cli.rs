@@ -236,13 +236,31 @@ pub fn prepare_data(a: PrepareArgs) -> Result<()> {
         4490,
     )?;
     let centres = write_centres(&a.shared.join("boundaries"), &div_out.join("centres.csv"))?;
+    // the centre lines of 黄浦区's numbered roads (the roads of the address sample)
+    let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.out)?)?;
+    let road_rows = diming::addresses::roads::county_lines_from_osm(
+        &d,
+        &a.shared.join("osm/shanghai_huangpu_drive.osm"),
+        "310101",
+    )?;
+    let a_out = a.out.join("addresses");
+    std::fs::create_dir_all(&a_out)?;
+    diming::store::features::write_fgb(
+        &a_out.join("huangpu_roads.fgb"),
+        "roads",
+        &["county", "name", "synthetic"],
+        &diming::addresses::roads::to_features(&road_rows),
+        4490,
+    )?;
     println!(
-        "wrote {} ({} villages, {} division centres) and {} ({} county polygons)",
+        "wrote {} ({} villages, {} division centres), {} ({} county polygons) and {} ({} roads)",
         div_out.display(),
         n,
         centres,
         b_out.join("county.fgb").display(),
-        feats.len()
+        feats.len(),
+        a_out.join("huangpu_roads.fgb").display(),
+        road_rows.len()
     );
     Ok(())
 }

@@ -402,6 +402,51 @@ fn geocode_parse_batch_reverse() {
         ),
     );
     assert_eq!(v["nearest_address"]["found"], false);
+    assert_eq!(v["nearest_road"]["found"], false);
+    // the nearest road by its centre line: 0.0002° (22 m) north of the middle of a segment
+    // of 福州路 running 17.5° north of west, 21.2 m from the line; in GCJ-02, the closest
+    // point comes back in GCJ-02
+    let (mlon, mlat) = (
+        (121.4800443 + 121.4791259) / 2.0,
+        (31.2363639 + 31.2361156) / 2.0,
+    );
+    let (s, v) = get(
+        &c,
+        &format!(
+            "{}/v1/reverse?lon={mlon}&lat={}&address=true&radius=50",
+            srv.base,
+            mlat + 0.0002
+        ),
+    );
+    assert_eq!(s, 200, "{v}");
+    let r = &v["nearest_road"];
+    assert_eq!(r["name"], "福州路", "{v}");
+    assert_eq!(r["county"], "310101", "{v}");
+    let dist = r["distance_m"].as_f64().unwrap();
+    assert!((dist - 21.2).abs() < 0.5, "{v}");
+    // the closest point: that far from the point asked
+    let foot = (r["lon"].as_f64().unwrap(), r["lat"].as_f64().unwrap());
+    let asked = diming::crs::distance_m(foot, (mlon, mlat + 0.0002));
+    assert!((asked - dist).abs() < 0.2, "{asked} m: {v}");
+    let (glon, glat) = diming::crs::Crs::Gcj02.from_wgs84(mlon, mlat + 0.0002);
+    let (_, g) = get(
+        &c,
+        &format!(
+            "{}/v1/reverse?lon={glon}&lat={glat}&crs=gcj02&address=true&radius=50",
+            srv.base
+        ),
+    );
+    assert_eq!(g["nearest_road"]["name"], "福州路", "{g}");
+    let gr = &g["nearest_road"];
+    let back =
+        diming::crs::Crs::Gcj02.to_wgs84(gr["lon"].as_f64().unwrap(), gr["lat"].as_f64().unwrap());
+    assert!(
+        diming::crs::distance_m(
+            back,
+            (r["lon"].as_f64().unwrap(), r["lat"].as_f64().unwrap())
+        ) < 0.5,
+        "{g}"
+    );
 
     // errors name the field
     for (url, field) in [
@@ -757,66 +802,55 @@ fn a_house_named_with_another_street_of_its_county_is_found() {
 }
 
 /// Two roads named as crossing (与…交叉口, …路口) answer the point where they meet: every pair
-/// of the sample's roads that share an OSM node, where the book has a frontage house of each
-/// within 40 m of that node, is asked for, and the answer (`intersection`, from the book's
-/// houses) lies within 50 m of that node (245 of version 4's 263 pairs; all 134 before
-/// generator version 4; the 18 others, whose crossing lies outside 黄浦区 or whose houses near
-/// it are all down lanes or in buildings, are left out: the book cannot place those crossings, and
-/// they answer the first road; before the crossing was read, 14 answered a community named
-/// after the first road and then the second); two roads that do not meet (广东路 and the
-/// parallel 福州路) answer the first road.
+/// of the book's roads whose centre lines in `data/addresses/huangpu_roads.fgb` (real OSM ways)
+/// share a point is asked for, and the answer (`intersection`) lies within 50 m of a shared
+/// point. Placed from the road lines, all 263 pairs of generator version 4's sample; placed from
+/// the houses, as before the lines, 18 of them (crossings outside 黄浦区, or with only lanes
+/// and buildings near them) answered the first road and were left out of this test. Two roads
+/// that do not meet (广东路 and the parallel 福州路) answer the first road.
 #[test]
 fn two_crossing_roads_answer_where_they_meet() {
     let srv = common::spawn_server(&[]);
     let c = reqwest::blocking::Client::new();
     let sample: std::collections::BTreeSet<String> =
         sample_rows().iter().map(|r| r[2].to_string()).collect();
-    let osm = diming::addresses::generate::read_osm_roads(
-        &common::shared().join("osm/shanghai_huangpu_drive.osm"),
+    let feats = diming::store::features::read_features(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/addresses/huangpu_roads.fgb"),
     )
     .unwrap();
-    let roads: Vec<_> = osm.iter().filter(|r| sample.contains(&r.name)).collect();
-    let points = |r: &diming::addresses::generate::OsmRoad| -> Vec<(f64, f64)> {
-        r.ways.iter().flatten().copied().collect()
-    };
+    // each road's points, as integer micro-degrees (a shared OSM node is the same point)
+    let mut roads: Vec<(String, std::collections::HashSet<(i64, i64)>)> = feats
+        .iter()
+        .filter_map(|f| {
+            let name = f.prop("name")?;
+            let geo_types::Geometry::MultiLineString(m) = &f.geometry else {
+                return None;
+            };
+            let pts =
+                m.0.iter()
+                    .flat_map(|l| l.0.iter())
+                    .map(|p| ((p.x * 1e7).round() as i64, (p.y * 1e7).round() as i64))
+                    .collect();
+            sample.contains(&name).then_some((name, pts))
+        })
+        .collect();
+    roads.sort_by(|a, b| a.0.cmp(&b.0));
     let lm = diming::crs::LocalMetric::new(121.48, 31.23);
-    // the book's frontage houses by road (numbers, compounds' gates and lanes' heads; no
-    // buildings, no houses down a lane), in local metres
-    let mut frontage: std::collections::HashMap<String, Vec<(f64, f64)>> = Default::default();
-    for r in sample_rows() {
-        let down_lane = r[3].contains('弄') && !r[3].ends_with('弄');
-        if r[5].is_empty() && !down_lane && &r[8] == "current" {
-            let p = lm.fwd(r[6].parse().unwrap(), r[7].parse().unwrap());
-            frontage.entry(r[2].to_string()).or_default().push(p);
-        }
-    }
-    let near = |road: &str, (x, y): (f64, f64)| {
-        frontage
-            .get(road)
-            .is_some_and(|v| v.iter().any(|p| (p.0 - x).hypot(p.1 - y) <= 40.0))
-    };
-    let (mut asked, mut far, mut unplaced) = (0, Vec::new(), 0);
+    let (mut asked, mut far) = (0, Vec::new());
     for (i, a) in roads.iter().enumerate() {
-        let pa = points(a);
         for b in &roads[i + 1..] {
-            // the nodes the two roads share: where they cross
-            let meet: Vec<(f64, f64)> = points(b).into_iter().filter(|p| pa.contains(p)).collect();
+            let meet: Vec<(f64, f64)> =
+                a.1.intersection(&b.1)
+                    .map(|p| lm.fwd(p.0 as f64 / 1e7, p.1 as f64 / 1e7))
+                    .collect();
             if meet.is_empty() {
-                continue;
-            }
-            let placed = meet.iter().any(|p| {
-                let m = lm.fwd(p.0, p.1);
-                near(&a.name, m) && near(&b.name, m)
-            });
-            if !placed {
-                unplaced += 1;
                 continue;
             }
             // written both ways: A与B交叉口 with the district, B A路口 without
             let q = if asked % 2 == 0 {
-                format!("黄浦区{}与{}交叉口", a.name, b.name)
+                format!("黄浦区{}与{}交叉口", a.0, b.0)
             } else {
-                format!("{}{}路口", b.name, a.name)
+                format!("{}{}路口", b.0, a.0)
             };
             let (s, v) = get(&c, &format!("{}/v1/geocode?q={q}", srv.base));
             assert_eq!(s, 200, "{v}");
@@ -826,21 +860,15 @@ fn two_crossing_roads_answer_where_they_meet() {
             let (x, y) = lm.fwd(lon, lat);
             let d = meet
                 .iter()
-                .map(|p| {
-                    let (mx, my) = lm.fwd(p.0, p.1);
-                    (mx - x).hypot(my - y)
-                })
+                .map(|(mx, my)| (mx - x).hypot(my - y))
                 .fold(f64::INFINITY, f64::min);
             if top["level"] != "intersection" || d > 50.0 {
                 far.push(format!("{q}: {} {d:.0} m", top["level"]));
             }
         }
     }
-    eprintln!("crossings: {asked} asked, {unplaced} not placeable from the book");
-    assert!(
-        asked >= 120,
-        "{asked} crossings asked ({unplaced} not placeable)"
-    );
+    eprintln!("crossings: {asked} asked");
+    assert!(asked >= 260, "{asked} crossings asked");
     assert!(far.is_empty(), "{} of {asked}: {far:#?}", far.len());
     let (_, v) = get(
         &c,

@@ -314,8 +314,9 @@ impl AddressBook {
                         ));
                     }
                     let rest: String = detail.chars().skip(h.len).collect();
-                    if let Some(x) = self.intersection(h.road, &rest, &c) {
-                        cands.push(x);
+                    let at_crossing = self.intersection(h.road, &rest, &c);
+                    if !at_crossing.is_empty() {
+                        cands.extend(at_crossing);
                         continue;
                     }
                     let e = self.house_elements(h.road, &rest);
@@ -456,11 +457,45 @@ impl AddressBook {
     }
 
     /// `rest` (the text after road `road`) names a crossing road (与河南中路交叉口,
-    /// 河南中路口): the point where the two meet, from the book's houses (the midpoint of the
-    /// closest frontage houses of the two roads in the county, when they are less than
-    /// `MEET_M` apart), as AMap's 道路交叉路口 level.
-    fn intersection(&self, road: u32, rest: &str, corr: &[Correction]) -> Option<Candidate> {
-        const MEET_M: f64 = 80.0;
+    /// 河南中路口): the points where the two meet, as AMap's 道路交叉路口 level. From the
+    /// road centre lines of the county where the book has both ([`super::roads`]: every
+    /// junction of the two, the one with most crossing points first); else from the book's
+    /// houses (the midpoint of the closest frontage houses of the two roads in the county,
+    /// when they are less than `MEET_M` apart).
+    fn intersection(&self, road: u32, rest: &str, corr: &[Correction]) -> Vec<Candidate> {
+        let Some((county, other)) = self.crossing_road(road, rest) else {
+            return Vec::new();
+        };
+        let r = &self.roads[road as usize];
+        let code = self.parser.nodes[county as usize]
+            .code
+            .as_deref()
+            .unwrap_or_default();
+        if self.lines.has(code, &r.name) && self.lines.has(code, &other) {
+            return self
+                .lines
+                .crossings(code, &r.name, &other)
+                .into_iter()
+                .map(|(lon, lat)| {
+                    // the township: that of the nearest address of the county, if near
+                    let near = self
+                        .nearest(lon, lat, 300.0)
+                        .map(|(ri, _)| ri)
+                        .filter(|&ri| self.parser.is_within(self.node_of(ri), county));
+                    let node = near.map_or(county, |ri| self.node_of(ri));
+                    let synthetic = near.is_some_and(|ri| self.recs[ri as usize].synthetic());
+                    self.crossing_candidate(node, &r.name, &other, (lon, lat), synthetic, corr)
+                })
+                .collect();
+        }
+        self.crossing_from_houses(road, county, &other, corr)
+            .into_iter()
+            .collect()
+    }
+
+    /// The road that `rest` names as crossing road `road` (with a connector or a crossing
+    /// word), and the county of `road`.
+    fn crossing_road(&self, road: u32, rest: &str) -> Option<(u32, String)> {
         let r = &self.roads[road as usize];
         let joined = CONNECTORS.iter().find_map(|c| rest.strip_prefix(c));
         let second = joined.unwrap_or(rest);
@@ -478,6 +513,19 @@ impl AddressBook {
         if other == r.name || !(suffix || joined.is_some() && after.is_empty()) {
             return None;
         }
+        Some((county, other))
+    }
+
+    /// [`intersection`](Self::intersection) from the houses of the two roads.
+    fn crossing_from_houses(
+        &self,
+        road: u32,
+        county: u32,
+        other: &str,
+        corr: &[Correction],
+    ) -> Option<Candidate> {
+        const MEET_M: f64 = 80.0;
+        let r = &self.roads[road as usize];
         // the frontage houses (numbers and lane heads, no buildings or houses down a lane) of
         // each road's parts in the county
         let frontage = |name: &str| -> Vec<(f64, f64, u32)> {
@@ -497,7 +545,7 @@ impl AddressBook {
                 })
                 .collect()
         };
-        let (a, b) = (frontage(&r.name), frontage(&other));
+        let (a, b) = (frontage(&r.name), frontage(other));
         let lm = crate::crs::LocalMetric::new(a.first()?.0, a.first()?.1);
         let xy = |p: &(f64, f64, u32)| lm.fwd(p.0, p.1);
         let bs: Vec<(f64, f64)> = b.iter().map(xy).collect();
@@ -516,17 +564,31 @@ impl AddressBook {
         }
         let (pa, pb) = (&a[ia], &b[ib]);
         let node = self.recs[pa.2 as usize].node;
+        let mid = ((pa.0 + pb.0) / 2.0, (pa.1 + pb.1) / 2.0);
+        let synthetic = self.recs[pa.2 as usize].synthetic();
+        Some(self.crossing_candidate(node, &r.name, other, mid, synthetic, corr))
+    }
+
+    fn crossing_candidate(
+        &self,
+        node: u32,
+        a: &str,
+        b: &str,
+        (lon, lat): (f64, f64),
+        synthetic: bool,
+        corr: &[Correction],
+    ) -> Candidate {
         let nd = &self.parser.nodes[node as usize];
-        Some(Candidate {
-            address: format!("{}{}与{}交叉口", self.parser.full_name(node), r.name, other),
+        Candidate {
+            address: format!("{}{}与{}交叉口", self.parser.full_name(node), a, b),
             code: None,
-            lon: Some((pa.0 + pb.0) / 2.0),
-            lat: Some((pa.1 + pb.1) / 2.0),
+            lon: Some(lon),
+            lat: Some(lat),
             level: "intersection",
             confidence: (level_conf("intersection") - corr_penalty(corr)).clamp(0.01, 1.0),
             corrections: corr.to_vec(),
             interpolated: false,
-            synthetic: self.recs[pa.2 as usize].synthetic(),
+            synthetic,
             division: Some(DivRef {
                 code: nd.code.clone(),
                 name: nd.name.clone(),
@@ -535,7 +597,7 @@ impl AddressBook {
             status: None,
             successor: None,
             rec: None,
-        })
+        }
     }
 
     /// The elements of `rest`, the text after road `road`; a building numbered right after
@@ -927,6 +989,39 @@ impl AddressBook {
 #[cfg(test)]
 mod tests {
     use super::fuzzy_penalty;
+    use crate::addresses::AddressBook;
+
+    /// A crossing is placed from the road lines where the book has them, and from the two
+    /// roads' closest frontage houses where it has none (a book imported without lines):
+    /// both land at the junction of 河南中路 and 福州路.
+    #[test]
+    fn a_crossing_from_the_lines_and_without_them_from_the_houses() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let d = crate::divisions::Divisions::build(crate::store::load_embedded(&data).unwrap())
+            .unwrap();
+        let mut b = AddressBook::load_embedded(&d, &data).unwrap();
+        assert!(b.lines.len() >= 136, "{} road lines", b.lines.len());
+        let at = |b: &AddressBook| {
+            let g = b.geocode("黄浦区河南中路与福州路交叉口", None, 5);
+            let c = &g.candidates[0];
+            assert_eq!(c.level, "intersection", "{:?}", c);
+            assert!(
+                c.address.ends_with("河南中路与福州路交叉口"),
+                "{}",
+                c.address
+            );
+            (c.lon.unwrap(), c.lat.unwrap())
+        };
+        let from_lines = at(&b);
+        // the OSM node the two ways share
+        let node = (121.48125, 31.23668);
+        let d_lines = crate::crs::distance_m(from_lines, node);
+        b.lines = Default::default();
+        let from_houses = at(&b);
+        let d_houses = crate::crs::distance_m(from_houses, node);
+        assert!(d_lines < 15.0, "lines: {from_lines:?} {d_lines:.0} m");
+        assert!(d_houses < 50.0, "houses: {from_houses:?} {d_houses:.0} m");
+    }
 
     #[test]
     fn a_fuzzy_correction_costs_by_what_changed() {

@@ -19,6 +19,7 @@ pub mod import;
 mod keytrie;
 pub mod normalize;
 pub mod parse;
+pub mod roads;
 
 use crate::divisions::{Divisions, Level};
 use anyhow::{bail, Context, Result};
@@ -205,6 +206,9 @@ pub struct AddressBook {
     /// division node → a point inside its polygon (`data/divisions/centres.csv`: provinces,
     /// cities, counties), for divisions without addresses
     centres: FastMap<u32, (f64, f64)>,
+    /// road centre lines by county and name (crossings, the nearest road); empty when none
+    /// were loaded
+    pub lines: roads::RoadLines,
     /// where the addresses came from
     pub origin: String,
     pub synthetic_count: usize,
@@ -516,7 +520,7 @@ impl AddressBook {
             + self.aliases.capacity() * 5
             + self.alias_list.capacity() * 12
             + self.alias_text.capacity();
-        recs + roads + rtree + codes + names
+        recs + roads + rtree + codes + names + self.lines.memory_bytes()
     }
 
     /// The standard address of a record.
@@ -719,7 +723,21 @@ impl AddressBook {
             AddressBook::empty(d)
         };
         b.load_centres(data)?;
+        b.load_road_lines(data)?;
         Ok(b)
+    }
+
+    /// Reads `addresses/huangpu_roads.fgb` of the data directory when present (road centre
+    /// lines with `name` and `county`; written by `diming prepare-data`).
+    pub fn load_road_lines(&mut self, data: &Path) -> Result<()> {
+        let f = data.join("addresses").join("huangpu_roads.fgb");
+        if !f.exists() {
+            return Ok(());
+        }
+        let feats = crate::store::features::read_features(&f)?;
+        let rows = roads::rows_from_features(feats, &f.display().to_string(), "county", false)?;
+        self.lines = roads::RoadLines::build(rows);
+        Ok(())
     }
 
     /// Reads `divisions/centres.csv` of the data directory when present (`code,lon,lat`,

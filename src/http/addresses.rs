@@ -641,29 +641,56 @@ fn batch_chunk(
 }
 
 /// Hook for `GET /v1/reverse?address=true&radius=`: the nearest standard address (and its
-/// road) within `radius` metres (default 100, max 5000). `None` when not asked for.
+/// road) within `radius` metres (default 100, max 5000), and the nearest road by its centre
+/// line (where the book has road lines): the fields to add to the answer, none when not asked
+/// for.
 pub fn reverse_hook(
     state: &AppState,
     p: &Params,
     lon: f64,
     lat: f64,
     crs: Crs,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Vec<(&'static str, Value)>, ApiError> {
     if !p.bool("address", false)? {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let radius = p.f64_in("radius", 100.0, 0.0, 5000.0)?;
     let b = book(state);
-    Ok(Some(match b.nearest(lon, lat, radius) {
-        Some((ri, dist)) => {
-            let mut v = address_json(&b, ri, crs);
-            v["found"] = json!(true);
-            v["distance_m"] = json!((dist * 10.0).round() / 10.0);
-            v["radius_m"] = json!(radius);
-            v
-        }
-        None => json!({"found": false, "radius_m": radius}),
-    }))
+    let mut out = vec![(
+        "nearest_address",
+        match b.nearest(lon, lat, radius) {
+            Some((ri, dist)) => {
+                let mut v = address_json(&b, ri, crs);
+                v["found"] = json!(true);
+                v["distance_m"] = json!((dist * 10.0).round() / 10.0);
+                v["radius_m"] = json!(radius);
+                v
+            }
+            None => json!({"found": false, "radius_m": radius}),
+        },
+    )];
+    if !b.lines.is_empty() {
+        out.push((
+            "nearest_road",
+            match b.lines.nearest(lon, lat, radius) {
+                Some(r) => {
+                    let (x, y) = crs.from_wgs84(r.lon, r.lat);
+                    json!({
+                        "found": true,
+                        "name": r.name,
+                        "county": r.county,
+                        "distance_m": (r.distance_m * 10.0).round() / 10.0,
+                        // the road's closest point to the one asked
+                        "lon": r7(x), "lat": r7(y),
+                        "radius_m": radius,
+                        "synthetic": r.synthetic,
+                    })
+                }
+                None => json!({"found": false, "radius_m": radius}),
+            },
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

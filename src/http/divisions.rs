@@ -58,8 +58,8 @@ async fn reverse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     if crs != Crs::Wgs84 {
         body["wgs84"] = json!([r7(lon), r7(lat)]);
     }
-    if let Some(a) = super::addresses::reverse_hook(&state, &p, lon, lat, crs)? {
-        body["nearest_address"] = a;
+    for (k, v) in super::addresses::reverse_hook(&state, &p, lon, lat, crs)? {
+        body[k] = v;
     }
     Ok(HttpResponse::Ok().json(body))
 }

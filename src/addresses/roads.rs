@@ -1,0 +1,496 @@
+//! Road centre lines: the geometry of the roads (街路巷) of the standard address database, by
+//! county and name. They answer two questions the houses alone answer badly: where two named
+//! roads meet (道路交叉口: a junction with no house near it, or a road whose houses stop short
+//! of it) and which road a point lies on or beside (reverse geocoding's nearest road).
+//!
+//! Embedded: `data/addresses/huangpu_roads.fgb`, the real OpenStreetMap ways the sample
+//! houses are placed along (`diming prepare-data`). In PostGIS: the `roads` table
+//! (`migrations/0006_roads.sql`, `diming import --kind roads`). Coordinates WGS84/CGCS2000.
+
+use super::FastMap;
+use crate::crs::LocalMetric;
+use crate::store::features::Feature;
+use anyhow::{anyhow, bail, Result};
+use geo_types::{Geometry, LineString, MultiLineString};
+use rstar::primitives::{GeomWithData, Line};
+use rstar::{RTree, AABB};
+
+/// Crossing points of two roads closer than this are one junction (the carriageways of a
+/// divided road, the corners of a wide junction): their centre is the answer. (武胜路 meets
+/// 延安东路 at two points 117 m apart: two junctions.)
+const JUNCTION_M: f64 = 80.0;
+/// Two roads that do not cross but come this close (a way drawn ending a few metres short
+/// of the road it joins) meet at the midpoint of their closest points.
+const NEAR_M: f64 = 25.0;
+
+/// One road of a county: all its ways.
+#[derive(Debug, Clone)]
+pub struct RoadRow {
+    /// the county's six-digit code
+    pub county: String,
+    pub name: String,
+    pub lines: MultiLineString<f64>,
+    pub synthetic: bool,
+}
+
+/// The nearest road to a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearRoad {
+    pub county: String,
+    pub name: String,
+    pub distance_m: f64,
+    /// the closest point of the road (WGS84)
+    pub lon: f64,
+    pub lat: f64,
+    pub synthetic: bool,
+}
+
+type Seg = GeomWithData<Line<[f64; 2]>, u32>;
+/// A point in local metres, and a segment of two.
+type Xy = (f64, f64);
+type XySeg = (Xy, Xy);
+
+/// The road lines in memory: by (county, name), and every segment in an R-tree.
+#[derive(Default)]
+pub struct RoadLines {
+    rows: Vec<RoadRow>,
+    by_key: FastMap<(String, String), u32>,
+    segs: RTree<Seg>,
+}
+
+/// Rows from features with a `name` and a county code in `code_field` (six digits, or a
+/// longer statistical code whose first six are the county's), line geometry already in
+/// WGS84. Errors name the feature and the field.
+pub fn rows_from_features(
+    feats: Vec<Feature>,
+    origin: &str,
+    code_field: &str,
+    synthetic: bool,
+) -> Result<Vec<RoadRow>> {
+    let mut out = Vec::with_capacity(feats.len());
+    for (i, f) in feats.into_iter().enumerate() {
+        let at = || format!("{origin} feature {i}");
+        let name = f
+            .prop("name")
+            .ok_or_else(|| anyhow!("{}: name: missing or empty", at()))?;
+        let raw = f
+            .prop(code_field)
+            .ok_or_else(|| anyhow!("{}: {code_field}: missing or empty", at()))?;
+        if !(raw.len() == 6 || raw.len() == 9 || raw.len() == 12)
+            || !raw.bytes().all(|b| b.is_ascii_digit())
+        {
+            bail!(
+                "{}: {code_field}: '{raw}' is not a county code (6 digits, or 9/12 starting with the county's)",
+                at()
+            );
+        }
+        let syn = synthetic || f.prop("synthetic").is_some_and(|s| s == "true" || s == "1");
+        let lines = match f.geometry {
+            Geometry::LineString(l) => MultiLineString(vec![l]),
+            Geometry::MultiLineString(m) => m,
+            other => bail!(
+                "{}: geometry: expected a LineString or MultiLineString, got {}",
+                at(),
+                crate::store::features::geom_type(&other)
+            ),
+        };
+        let ok = |l: &LineString<f64>| {
+            l.0.len() >= 2
+                && l.0.iter().all(|c| {
+                    c.x.is_finite() && c.y.is_finite() && c.x.abs() <= 180.0 && c.y.abs() <= 90.0
+                })
+        };
+        if lines.0.is_empty() || !lines.0.iter().all(ok) {
+            bail!(
+                "{}: geometry: every line needs two or more points with lon/lat in range",
+                at()
+            );
+        }
+        out.push(RoadRow {
+            county: raw[..6].to_string(),
+            name,
+            lines,
+            synthetic: syn,
+        });
+    }
+    Ok(out)
+}
+
+/// The road lines of a county from an OpenStreetMap extract: the named ways that carry house
+/// numbers ([`super::generate::read_osm_roads`], the roads the sample houses are placed
+/// along), each way kept whole when a point of it lies inside the county's polygon.
+pub fn county_lines_from_osm(
+    d: &crate::divisions::Divisions,
+    osm: &std::path::Path,
+    county: &str,
+) -> Result<Vec<RoadRow>> {
+    let inside = |&(lon, lat): &(f64, f64)| {
+        d.reverse(lon, lat, false)
+            .is_some_and(|r| r.division.code == county)
+    };
+    Ok(super::generate::read_osm_roads(osm)?
+        .into_iter()
+        .filter_map(|r| {
+            let lines: Vec<LineString<f64>> = r
+                .ways
+                .into_iter()
+                .filter(|w| w.iter().any(inside))
+                .map(LineString::from)
+                .collect();
+            (!lines.is_empty()).then(|| RoadRow {
+                county: county.to_string(),
+                name: r.name,
+                lines: MultiLineString(lines),
+                synthetic: false,
+            })
+        })
+        .collect())
+}
+
+/// Rows as features (`county`, `name` and `synthetic` properties), for a FlatGeobuf file.
+pub fn to_features(rows: &[RoadRow]) -> Vec<Feature> {
+    rows.iter()
+        .map(|r| Feature {
+            props: [
+                ("county".to_string(), r.county.clone()),
+                ("name".to_string(), r.name.clone()),
+                ("synthetic".to_string(), r.synthetic.to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            geometry: Geometry::MultiLineString(r.lines.clone()),
+        })
+        .collect()
+}
+
+fn cross(a: Xy, b: Xy) -> f64 {
+    a.0 * b.1 - a.1 * b.0
+}
+
+fn sub(a: Xy, b: Xy) -> Xy {
+    (a.0 - b.0, a.1 - b.1)
+}
+
+/// Where segments p–p2 and q–q2 meet (ends included), in planar metres.
+fn meet(p: Xy, p2: Xy, q: Xy, q2: Xy) -> Option<Xy> {
+    const EPS: f64 = 1e-9;
+    let (r, s) = (sub(p2, p), sub(q2, q));
+    let den = cross(r, s);
+    if den.abs() < EPS {
+        // parallel: they meet only at a shared end (a way continuing another)
+        return [p, p2]
+            .into_iter()
+            .find(|&a| [q, q2].iter().any(|&b| (a.0 - b.0).hypot(a.1 - b.1) < 0.01));
+    }
+    let qp = sub(q, p);
+    let (t, u) = (cross(qp, s) / den, cross(qp, r) / den);
+    ((-EPS..=1.0 + EPS).contains(&t) && (-EPS..=1.0 + EPS).contains(&u))
+        .then_some((p.0 + t * r.0, p.1 + t * r.1))
+}
+
+/// The closest point of segment a–b to p, and its distance.
+fn foot(p: Xy, a: Xy, b: Xy) -> (Xy, f64) {
+    let ab = sub(b, a);
+    let len2 = ab.0 * ab.0 + ab.1 * ab.1;
+    let t = if len2 > 0.0 {
+        (((p.0 - a.0) * ab.0 + (p.1 - a.1) * ab.1) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let f = (a.0 + t * ab.0, a.1 + t * ab.1);
+    (f, (p.0 - f.0).hypot(p.1 - f.1))
+}
+
+impl RoadLines {
+    /// Builds the index; a later row of the same county and name adds its lines to the road.
+    pub fn build(rows: Vec<RoadRow>) -> RoadLines {
+        let mut out = RoadLines::default();
+        for r in rows {
+            let key = (r.county.clone(), r.name.clone());
+            match out.by_key.get(&key) {
+                Some(&i) => out.rows[i as usize].lines.0.extend(r.lines.0),
+                None => {
+                    out.by_key.insert(key, out.rows.len() as u32);
+                    out.rows.push(r);
+                }
+            }
+        }
+        let segs: Vec<Seg> = out
+            .rows
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| {
+                r.lines.0.iter().flat_map(move |l| {
+                    l.0.windows(2).map(move |w| {
+                        GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), i as u32)
+                    })
+                })
+            })
+            .collect();
+        out.segs = RTree::bulk_load(segs);
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Segments indexed.
+    pub fn segment_count(&self) -> usize {
+        self.segs.size()
+    }
+
+    fn road(&self, county: &str, name: &str) -> Option<&RoadRow> {
+        let i = *self.by_key.get(&(county.to_string(), name.to_string()))?;
+        Some(&self.rows[i as usize])
+    }
+
+    /// Does the county have a line for this road?
+    pub fn has(&self, county: &str, name: &str) -> bool {
+        self.road(county, name).is_some()
+    }
+
+    /// Where roads `a` and `b` of `county` meet (WGS84), one point a junction, the junction
+    /// with the most crossing points first; empty when either has no line or they do not meet.
+    pub fn crossings(&self, county: &str, a: &str, b: &str) -> Vec<(f64, f64)> {
+        let (Some(ra), Some(rb)) = (self.road(county, a), self.road(county, b)) else {
+            return Vec::new();
+        };
+        let Some(p0) = ra.lines.0.first().and_then(|l| l.0.first()) else {
+            return Vec::new();
+        };
+        let lm = LocalMetric::new(p0.x, p0.y);
+        let segs = |r: &RoadRow| -> Vec<XySeg> {
+            r.lines
+                .0
+                .iter()
+                .flat_map(|l| l.0.windows(2))
+                .map(|w| (lm.fwd(w[0].x, w[0].y), lm.fwd(w[1].x, w[1].y)))
+                .collect()
+        };
+        let (sa, sb) = (segs(ra), segs(rb));
+        let bbox = |s: &XySeg, pad: f64| {
+            (
+                s.0 .0.min(s.1 .0) - pad,
+                s.0 .1.min(s.1 .1) - pad,
+                s.0 .0.max(s.1 .0) + pad,
+                s.0 .1.max(s.1 .1) + pad,
+            )
+        };
+        let overlap = |x: (f64, f64, f64, f64), y: (f64, f64, f64, f64)| {
+            x.0 <= y.2 && y.0 <= x.2 && x.1 <= y.3 && y.1 <= x.3
+        };
+        let mut pts = Vec::new();
+        for p in &sa {
+            let bp = bbox(p, 0.01);
+            for q in sb.iter().filter(|q| overlap(bp, bbox(q, 0.01))) {
+                if let Some(x) = meet(p.0, p.1, q.0, q.1) {
+                    pts.push(x);
+                }
+            }
+        }
+        if pts.is_empty() {
+            // no crossing: the closest approach of an end of one to the other, when near
+            let near = |ends: &[XySeg], other: &[XySeg]| {
+                ends.iter()
+                    .flat_map(|s| [s.0, s.1])
+                    .flat_map(|e| other.iter().map(move |o| (e, foot(e, o.0, o.1))))
+                    .min_by(|x, y| x.1 .1.total_cmp(&y.1 .1))
+            };
+            let best = [near(&sa, &sb), near(&sb, &sa)]
+                .into_iter()
+                .flatten()
+                .min_by(|x, y| x.1 .1.total_cmp(&y.1 .1));
+            if let Some((e, (f, _))) = best.filter(|b| b.1 .1 <= NEAR_M) {
+                pts.push(((e.0 + f.0) / 2.0, (e.1 + f.1) / 2.0));
+            }
+        }
+        // junctions: points within JUNCTION_M of a junction's first point join it
+        // (first point, sum of the points, count)
+        let mut junctions: Vec<(Xy, Xy, usize)> = Vec::new();
+        for p in pts {
+            match junctions
+                .iter_mut()
+                .find(|j| (j.0 .0 - p.0).hypot(j.0 .1 - p.1) <= JUNCTION_M)
+            {
+                Some(j) => {
+                    j.1 = (j.1 .0 + p.0, j.1 .1 + p.1);
+                    j.2 += 1;
+                }
+                None => junctions.push((p, p, 1)),
+            }
+        }
+        junctions.sort_by(|x, y| y.2.cmp(&x.2).then(x.0 .0.total_cmp(&y.0 .0)));
+        junctions
+            .into_iter()
+            .map(|(_, s, n)| lm.inv(s.0 / n as f64, s.1 / n as f64))
+            .collect()
+    }
+
+    /// The road nearest a WGS84 point within `radius_m`, with its closest point.
+    pub fn nearest(&self, lon: f64, lat: f64, radius_m: f64) -> Option<NearRoad> {
+        let lm = LocalMetric::new(lon, lat);
+        let (dx, dy) = (radius_m / lm.kx, radius_m / lm.ky);
+        let env = AABB::from_corners([lon - dx, lat - dy], [lon + dx, lat + dy]);
+        let (seg, f, d) = self
+            .segs
+            .locate_in_envelope_intersecting(&env)
+            .map(|s| {
+                let (a, b) = (s.geom().from, s.geom().to);
+                let (f, d) = foot((0.0, 0.0), lm.fwd(a[0], a[1]), lm.fwd(b[0], b[1]));
+                (s.data, f, d)
+            })
+            .min_by(|x, y| x.2.total_cmp(&y.2))?;
+        if d > radius_m {
+            return None;
+        }
+        let r = &self.rows[seg as usize];
+        let (lon, lat) = lm.inv(f.0, f.1);
+        Some(NearRoad {
+            county: r.county.clone(),
+            name: r.name.clone(),
+            distance_m: d,
+            lon,
+            lat,
+            synthetic: r.synthetic,
+        })
+    }
+
+    /// Heap bytes of the lines and the index (approximate).
+    pub fn memory_bytes(&self) -> usize {
+        let pts: usize = self
+            .rows
+            .iter()
+            .map(|r| r.lines.0.iter().map(|l| l.0.len()).sum::<usize>())
+            .sum();
+        pts * 16 + self.segs.size() * (std::mem::size_of::<Seg>() + 16) + self.rows.len() * 96
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo_types::line_string;
+
+    fn row(name: &str, l: LineString<f64>) -> RoadRow {
+        RoadRow {
+            county: "310101".into(),
+            name: name.into(),
+            lines: MultiLineString(vec![l]),
+            synthetic: false,
+        }
+    }
+
+    #[test]
+    fn two_roads_cross_where_their_lines_do() {
+        // a road east–west along lat 31.23, one north–south along lon 121.48, one parallel
+        // to the first 0.001° (≈ 111 m) north, and one ending 11 m short of the first
+        let lines = RoadLines::build(vec![
+            row(
+                "东西路",
+                line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)],
+            ),
+            row(
+                "南北路",
+                line_string![(x: 121.48, y: 31.22), (x: 121.48, y: 31.24)],
+            ),
+            row(
+                "平行路",
+                line_string![(x: 121.47, y: 31.231), (x: 121.49, y: 31.231)],
+            ),
+            row(
+                "短路",
+                line_string![(x: 121.485, y: 31.2201), (x: 121.485, y: 31.2299)],
+            ),
+        ]);
+        let c = lines.crossings("310101", "东西路", "南北路");
+        assert_eq!(c.len(), 1);
+        assert!((c[0].0 - 121.48).abs() < 1e-9 && (c[0].1 - 31.23).abs() < 1e-9);
+        assert!(lines.crossings("310101", "东西路", "平行路").is_empty());
+        // the near miss: the midpoint of the gap
+        let c = lines.crossings("310101", "短路", "东西路");
+        assert_eq!(c.len(), 1);
+        assert!((c[0].0 - 121.485).abs() < 1e-7 && (c[0].1 - 31.22995).abs() < 1e-6);
+        // another county, an unknown road
+        assert!(lines.crossings("310104", "东西路", "南北路").is_empty());
+        assert!(lines.crossings("310101", "东西路", "无名路").is_empty());
+    }
+
+    #[test]
+    fn a_divided_road_meets_a_road_at_one_junction() {
+        // two carriageways 30 m apart (two ways of one name) crossing a road: one junction,
+        // between them
+        let lines = RoadLines::build(vec![
+            row(
+                "大道",
+                line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)],
+            ),
+            row(
+                "大道",
+                line_string![(x: 121.49, y: 31.23027), (x: 121.47, y: 31.23027)],
+            ),
+            row(
+                "南北路",
+                line_string![(x: 121.48, y: 31.22), (x: 121.48, y: 31.24)],
+            ),
+        ]);
+        let c = lines.crossings("310101", "南北路", "大道");
+        assert_eq!(c.len(), 1);
+        assert!((c[0].1 - 31.230135).abs() < 1e-6, "{c:?}");
+    }
+
+    #[test]
+    fn the_nearest_road_and_its_closest_point() {
+        let lines = RoadLines::build(vec![
+            row(
+                "东西路",
+                line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)],
+            ),
+            row(
+                "南北路",
+                line_string![(x: 121.48, y: 31.22), (x: 121.48, y: 31.24)],
+            ),
+        ]);
+        // 0.0002° north of 东西路 (≈ 22 m), 0.002° east of 南北路 (≈ 190 m)
+        let n = lines.nearest(121.482, 31.2302, 100.0).unwrap();
+        assert_eq!(n.name, "东西路");
+        assert!((n.distance_m - 22.2).abs() < 0.3, "{n:?}");
+        assert!((n.lon - 121.482).abs() < 1e-9 && (n.lat - 31.23).abs() < 1e-9);
+        assert!(lines.nearest(121.482, 31.2302, 20.0).is_none());
+    }
+
+    #[test]
+    fn bad_features_are_refused_with_the_field() {
+        let f = |props: &[(&str, &str)], g: Geometry<f64>| Feature {
+            props: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            geometry: g,
+        };
+        let l = Geometry::LineString(line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)]);
+        let err = |feats| rows_from_features(feats, "x.geojson", "county", false).unwrap_err();
+        assert!(err(vec![f(&[("county", "310101")], l.clone())])
+            .to_string()
+            .contains("name: missing"));
+        assert!(err(vec![f(&[("name", "路"), ("county", "31")], l.clone())])
+            .to_string()
+            .contains("county: '31' is not a county code"));
+        let p = Geometry::Point(geo_types::point!(x: 121.0, y: 31.0));
+        assert!(err(vec![f(&[("name", "路"), ("county", "310101")], p)])
+            .to_string()
+            .contains("expected a LineString"));
+        let ok = rows_from_features(
+            vec![f(&[("name", "路"), ("county", "310101001")], l)],
+            "x",
+            "county",
+            false,
+        )
+        .unwrap();
+        assert_eq!(ok[0].county, "310101");
+    }
+}
