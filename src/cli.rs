@@ -429,6 +429,10 @@ pub struct ImportAddressesArgs {
     /// Chinese Windows; big5)
     #[arg(long, default_value = "utf-8")]
     pub encoding: String,
+    /// The files hold road centre lines (GeoJSON/FlatGeobuf LineString or MultiLineString
+    /// features with `name` and `county` properties) for the `roads` table, not addresses
+    #[arg(long)]
+    pub roads: bool,
 }
 
 pub fn import_addresses(a: ImportAddressesArgs) -> Result<()> {
@@ -437,14 +441,24 @@ pub fn import_addresses(a: ImportAddressesArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
     let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
     let rt = tokio::runtime::Runtime::new()?;
-    let r = rt.block_on(diming::addresses::import::import_postgis(
-        &a.database_url,
-        &a.schema,
-        &d,
-        &a.files,
-        crs,
-        enc,
-    ))?;
+    let r = if a.roads {
+        rt.block_on(diming::addresses::import::import_roads_postgis(
+            &a.database_url,
+            &a.schema,
+            &d,
+            &a.files,
+            crs,
+        ))?
+    } else {
+        rt.block_on(diming::addresses::import::import_postgis(
+            &a.database_url,
+            &a.schema,
+            &d,
+            &a.files,
+            crs,
+            enc,
+        ))?
+    };
     print!("{r}");
     if !r.committed {
         bail!("{} rows rejected; nothing imported", r.rejected.len());

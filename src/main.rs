@@ -135,6 +135,17 @@ fn run() -> Result<()> {
                         book.len(),
                         errs.len()
                     );
+                    // the road lines of the same schema, when imported
+                    if let Some(url) = &config.database_url {
+                        let roads = rt.block_on(diming::addresses::import::load_roads_postgis(
+                            url,
+                            addresses_schema.as_deref(),
+                        ))?;
+                        if let Some(rows) = roads {
+                            book.lines = diming::addresses::roads::RoadLines::build(rows);
+                            eprintln!("road lines: {} roads from PostGIS", book.lines.len());
+                        }
+                    }
                     book
                 }
                 None => {

@@ -319,13 +319,7 @@ pub async fn import_postgis(
     enc: &'static Encoding,
 ) -> Result<ImportReport> {
     use sqlx::Connection;
-    anyhow::ensure!(
-        schema
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !schema.is_empty(),
-        "schema '{schema}' must be letters, digits and _"
-    );
+    let schema = checked_schema(schema)?;
     let (rows, rejected) = read_and_validate(d, files, crs, enc)?;
     let read = rows.len() + rejected.len();
     if !rejected.is_empty() {
@@ -388,19 +382,213 @@ pub async fn import_postgis(
     })
 }
 
+pub const ROADS_MIGRATION: &str = include_str!("../../migrations/0006_roads.sql");
+
+/// The schema name checked (letters, digits and _: it goes into SQL text).
+fn checked_schema(schema: &str) -> Result<&str> {
+    anyhow::ensure!(
+        schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !schema.is_empty(),
+        "schema '{schema}' must be letters, digits and _"
+    );
+    Ok(schema)
+}
+
+/// Reads road centre lines (GeoJSON/FlatGeobuf LineString or MultiLineString features with
+/// `name` and `county` properties, coordinates in `crs`) and checks each against the division
+/// tree (the county must be one). Returns the valid rows (in WGS84) and all rejects; a feature
+/// is numbered from 1.
+pub fn read_roads(
+    d: &Divisions,
+    files: &[PathBuf],
+    crs: Crs,
+) -> Result<(Vec<super::roads::RoadRow>, Vec<Reject>)> {
+    use geo::MapCoordsInPlace;
+    let (mut rows, mut rej) = (Vec::new(), Vec::new());
+    for f in files {
+        let file = f.display().to_string();
+        for (i, mut feat) in crate::store::features::read_features(f)?
+            .into_iter()
+            .enumerate()
+        {
+            if crs != Crs::Wgs84 {
+                feat.geometry.map_coords_in_place(|c| {
+                    let (x, y) = crs.to_wgs84(c.x, c.y);
+                    geo::Coord { x, y }
+                });
+            }
+            let row = super::roads::row_from_feature(feat, "county", false).and_then(|r| {
+                let county = d
+                    .tree
+                    .find(&r.county)
+                    .filter(|&n| d.tree.get(n).level == crate::divisions::Level::County);
+                match county {
+                    Some(_) => Ok(r),
+                    None => Err((
+                        "county".to_string(),
+                        format!("{} is not a county of the division tree", r.county),
+                    )),
+                }
+            });
+            match row {
+                Ok(r) => rows.push(r),
+                Err((field, reason)) => rej.push(Reject {
+                    file: file.clone(),
+                    line: i + 1,
+                    field,
+                    reason,
+                }),
+            }
+        }
+    }
+    Ok((rows, rej))
+}
+
+/// Imports road centre lines ([`read_roads`]) into `schema.roads` (created if missing) in one
+/// transaction: any rejected feature and nothing is written. Re-importing is idempotent (one
+/// row a county and name, replaced; the features of one road in the files are joined).
+pub async fn import_roads_postgis(
+    url: &str,
+    schema: &str,
+    d: &Divisions,
+    files: &[PathBuf],
+    crs: Crs,
+) -> Result<ImportReport> {
+    use sqlx::Connection;
+    let schema = checked_schema(schema)?;
+    let (rows, rejected) = read_roads(d, files, crs)?;
+    let read = rows.len() + rejected.len();
+    if !rejected.is_empty() {
+        return Ok(ImportReport {
+            read,
+            inserted: 0,
+            updated: 0,
+            rejected,
+            committed: false,
+        });
+    }
+    // one row a county and name
+    let mut merged: Vec<super::roads::RoadRow> = Vec::new();
+    let mut at: std::collections::HashMap<(String, String), usize> = Default::default();
+    for r in rows {
+        match at.get(&(r.county.clone(), r.name.clone())) {
+            Some(&i) => merged[i].lines.0.extend(r.lines.0),
+            None => {
+                at.insert((r.county.clone(), r.name.clone()), merged.len());
+                merged.push(r);
+            }
+        }
+    }
+    let source = files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .context("connecting to PostGIS")?;
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}, public;"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::raw_sql(ROADS_MIGRATION).execute(&mut *tx).await?;
+    let (mut inserted, mut updated) = (0u64, 0u64);
+    for r in &merged {
+        let x: (bool,) = sqlx::query_as(
+            "INSERT INTO roads (county, name, geom, synthetic, source)
+             VALUES ($1, $2, ST_Multi(ST_GeomFromEWKT($3)), $4, $5)
+             ON CONFLICT (county, name) DO UPDATE SET geom = EXCLUDED.geom,
+               synthetic = EXCLUDED.synthetic, source = EXCLUDED.source, imported_at = now()
+             RETURNING (xmax = 0)",
+        )
+        .bind(&r.county)
+        .bind(&r.name)
+        .bind(super::roads::to_ewkt(&r.lines))
+        .bind(r.synthetic)
+        .bind(&source)
+        .fetch_one(&mut *tx)
+        .await
+        .with_context(|| format!("inserting road {} {}", r.county, r.name))?;
+        if x.0 {
+            inserted += 1;
+        } else {
+            updated += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(ImportReport {
+        read,
+        inserted,
+        updated,
+        rejected,
+        committed: true,
+    })
+}
+
+/// Reads every road line of `schema.roads` (or `roads` through the `search_path`); None when
+/// the table does not exist.
+pub async fn load_roads_postgis(
+    url: &str,
+    schema: Option<&str>,
+) -> Result<Option<Vec<super::roads::RoadRow>>> {
+    use sqlx::Connection;
+    use sqlx::Row;
+    let table = match schema {
+        Some(s) => format!("{}.roads", checked_schema(s)?),
+        None => "roads".to_string(),
+    };
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .context("connecting to PostGIS")?;
+    let exists: (Option<String>,) = sqlx::query_as("SELECT to_regclass($1)::text")
+        .bind(&table)
+        .fetch_one(&mut conn)
+        .await?;
+    if exists.0.is_none() {
+        return Ok(None);
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT county, name, ST_AsBinary(geom), synthetic FROM {table} ORDER BY county, name"
+    ))
+    .fetch_all(&mut conn)
+    .await
+    .context("reading roads from PostGIS")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        use geozero::ToGeo;
+        let (county, name): (String, String) = (r.get(0), r.get(1));
+        let g = geozero::wkb::Wkb(r.get::<Vec<u8>, _>(2))
+            .to_geo()
+            .map_err(|e| anyhow::anyhow!("road {county} {name}: cannot decode geometry: {e}"))?;
+        let lines = match g {
+            geo::Geometry::MultiLineString(m) => m,
+            geo::Geometry::LineString(l) => geo::MultiLineString(vec![l]),
+            other => anyhow::bail!(
+                "road {county} {name}: {} is not a line",
+                crate::store::features::geom_type(&other)
+            ),
+        };
+        out.push(super::roads::RoadRow {
+            county,
+            name,
+            lines,
+            synthetic: r.get(3),
+        });
+    }
+    Ok(Some(out))
+}
+
 /// Reads every address of `schema.addresses` (the store of record in production); with no
 /// schema, the `addresses` table found through the connection's `search_path`. Returns None
 /// when the table does not exist (nothing imported yet).
 pub async fn load_postgis(url: &str, schema: Option<&str>) -> Result<Option<Vec<Address>>> {
     use sqlx::Connection;
     let table = match schema {
-        Some(s) => {
-            anyhow::ensure!(
-                s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.is_empty(),
-                "schema '{s}' must be letters, digits and _"
-            );
-            format!("{s}.addresses")
-        }
+        Some(s) => format!("{}.addresses", checked_schema(s)?),
         None => "addresses".to_string(),
     };
     let mut conn = sqlx::PgConnection::connect(url)

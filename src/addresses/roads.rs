@@ -10,7 +10,7 @@
 use super::FastMap;
 use crate::crs::LocalMetric;
 use crate::store::features::Feature;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use geo_types::{Geometry, LineString, MultiLineString};
 use rstar::primitives::{GeomWithData, Line};
 use rstar::{RTree, AABB};
@@ -58,62 +58,91 @@ pub struct RoadLines {
     segs: RTree<Seg>,
 }
 
-/// Rows from features with a `name` and a county code in `code_field` (six digits, or a
+/// A row from a feature with a `name` and a county code in `code_field` (six digits, or a
 /// longer statistical code whose first six are the county's), line geometry already in
-/// WGS84. Errors name the feature and the field.
+/// WGS84; or the field at fault and why.
+pub fn row_from_feature(
+    f: Feature,
+    code_field: &str,
+    synthetic: bool,
+) -> std::result::Result<RoadRow, (String, String)> {
+    let name = f
+        .prop("name")
+        .ok_or_else(|| ("name".to_string(), "missing or empty".to_string()))?;
+    let raw = f
+        .prop(code_field)
+        .ok_or_else(|| (code_field.to_string(), "missing or empty".to_string()))?;
+    if !(raw.len() == 6 || raw.len() == 9 || raw.len() == 12)
+        || !raw.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err((
+            code_field.to_string(),
+            format!("'{raw}' is not a county code (6 digits, or 9/12 starting with the county's)"),
+        ));
+    }
+    let syn = synthetic || f.prop("synthetic").is_some_and(|s| s == "true" || s == "1");
+    let lines = match f.geometry {
+        Geometry::LineString(l) => MultiLineString(vec![l]),
+        Geometry::MultiLineString(m) => m,
+        other => {
+            return Err((
+                "geometry".to_string(),
+                format!(
+                    "expected a LineString or MultiLineString, got {}",
+                    crate::store::features::geom_type(&other)
+                ),
+            ))
+        }
+    };
+    let ok = |l: &LineString<f64>| {
+        l.0.len() >= 2
+            && l.0.iter().all(|c| {
+                c.x.is_finite() && c.y.is_finite() && c.x.abs() <= 180.0 && c.y.abs() <= 90.0
+            })
+    };
+    if lines.0.is_empty() || !lines.0.iter().all(ok) {
+        return Err((
+            "geometry".to_string(),
+            "every line needs two or more points with lon/lat in range".to_string(),
+        ));
+    }
+    Ok(RoadRow {
+        county: raw[..6].to_string(),
+        name,
+        lines,
+        synthetic: syn,
+    })
+}
+
+/// [`row_from_feature`] of every feature; the first bad one is an error naming the feature
+/// and the field.
 pub fn rows_from_features(
     feats: Vec<Feature>,
     origin: &str,
     code_field: &str,
     synthetic: bool,
 ) -> Result<Vec<RoadRow>> {
-    let mut out = Vec::with_capacity(feats.len());
-    for (i, f) in feats.into_iter().enumerate() {
-        let at = || format!("{origin} feature {i}");
-        let name = f
-            .prop("name")
-            .ok_or_else(|| anyhow!("{}: name: missing or empty", at()))?;
-        let raw = f
-            .prop(code_field)
-            .ok_or_else(|| anyhow!("{}: {code_field}: missing or empty", at()))?;
-        if !(raw.len() == 6 || raw.len() == 9 || raw.len() == 12)
-            || !raw.bytes().all(|b| b.is_ascii_digit())
-        {
-            bail!(
-                "{}: {code_field}: '{raw}' is not a county code (6 digits, or 9/12 starting with the county's)",
-                at()
-            );
-        }
-        let syn = synthetic || f.prop("synthetic").is_some_and(|s| s == "true" || s == "1");
-        let lines = match f.geometry {
-            Geometry::LineString(l) => MultiLineString(vec![l]),
-            Geometry::MultiLineString(m) => m,
-            other => bail!(
-                "{}: geometry: expected a LineString or MultiLineString, got {}",
-                at(),
-                crate::store::features::geom_type(&other)
-            ),
-        };
-        let ok = |l: &LineString<f64>| {
-            l.0.len() >= 2
-                && l.0.iter().all(|c| {
-                    c.x.is_finite() && c.y.is_finite() && c.x.abs() <= 180.0 && c.y.abs() <= 90.0
-                })
-        };
-        if lines.0.is_empty() || !lines.0.iter().all(ok) {
-            bail!(
-                "{}: geometry: every line needs two or more points with lon/lat in range",
-                at()
-            );
-        }
-        out.push(RoadRow {
-            county: raw[..6].to_string(),
-            name,
-            lines,
-            synthetic: syn,
-        });
-    }
-    Ok(out)
+    feats
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            row_from_feature(f, code_field, synthetic)
+                .map_err(|(field, why)| anyhow!("{origin} feature {i}: {field}: {why}"))
+        })
+        .collect()
+}
+
+/// The lines as `SRID=4490;MULTILINESTRING(...)` for PostGIS.
+pub fn to_ewkt(lines: &MultiLineString<f64>) -> String {
+    let parts: Vec<String> = lines
+        .0
+        .iter()
+        .map(|l| {
+            let pts: Vec<String> = l.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect();
+            format!("({})", pts.join(","))
+        })
+        .collect();
+    format!("SRID=4490;MULTILINESTRING({})", parts.join(","))
 }
 
 /// The road lines of a county from an OpenStreetMap extract: the named ways that carry house
