@@ -907,11 +907,32 @@ impl AddressBook {
             {
                 return self.rec_candidate(ri, "house_number", false, corr, pen + 0.02);
             }
-            // interpolate along the road on the same side (parity) by the street number
+            // interpolate along the road on the same side (parity) by the street number,
+            // unless the house is on the road's part in another street of the county (then
+            // that house is the answer: `in_other_townships`)
             let key = if want_lane != 0 { want_lane } else { want_num };
-            if let Some((lon, lat)) = self.interpolate(r, key) {
-                let node = &self.parser.nodes[r.node as usize];
-                let mut address = self.parser.full_name(r.node);
+            let county = self.county_below(r.node);
+            let elsewhere = self.road_by_name.get(&r.name).is_some_and(|ids| {
+                ids.iter().any(|&o| {
+                    o != road
+                        && self.county_below(self.roads[o as usize].node) == county
+                        && self.has_house(o, e)
+                })
+            });
+            let at_number = (!elsewhere).then(|| self.interpolate(r, key)).flatten();
+            if let Some(((lon, lat), at)) = at_number {
+                // (the street of the numbers it lies between: a road's numbers go on across
+                // the streets it runs through)
+                let mut corr = corr;
+                if at != r.node {
+                    corr.push(Correction::new(
+                        "other_township",
+                        self.parser.full_name(r.node),
+                        self.parser.full_name(at),
+                    ));
+                }
+                let node = &self.parser.nodes[at as usize];
+                let mut address = self.parser.full_name(at);
                 address.push_str(&r.name);
                 address.push_str(&super::format_number(want_lane, want_num, want_sub));
                 return Candidate {
@@ -949,12 +970,22 @@ impl AddressBook {
     }
 
     /// Position of street number `key` on road `r` between the nearest numbers of the same
-    /// parity (the street-level number: 弄 number for lanes, else the house number); None far
-    /// outside the numbers known.
-    fn interpolate(&self, r: &super::Road, key: u32) -> Option<(f64, f64)> {
-        let mut pts: Vec<(u32, u32)> = r
-            .houses
+    /// parity (the street-level number: 弄 number for lanes, else the house number) of the
+    /// road's parts in its county (its numbers go on across the streets it runs through), and
+    /// the division of the nearer of the two; None far outside the numbers known.
+    fn interpolate(&self, r: &super::Road, key: u32) -> Option<((f64, f64), u32)> {
+        let county = self.county_below(r.node);
+        let parts: Vec<&super::Road> = match (county, self.road_by_name.get(&r.name)) {
+            (Some(c), Some(ids)) => ids
+                .iter()
+                .map(|&id| &self.roads[id as usize])
+                .filter(|p| self.parser.is_within(p.node, c))
+                .collect(),
+            _ => vec![r],
+        };
+        let mut pts: Vec<(u32, u32)> = parts
             .iter()
+            .flat_map(|p| p.houses.iter())
             .filter(|h| h.0 .3 == 0 && h.0 .2 == 0)
             .map(|h| (if h.0 .0 != 0 { h.0 .0 } else { h.0 .1 }, h.1))
             .filter(|(k, ri)| *k % 2 == key % 2 && *k != 0 && !self.recs[*ri as usize].retired())
@@ -969,20 +1000,63 @@ impl AddressBook {
             let rr = &self.recs[pts[j].1 as usize];
             (rr.lon, rr.lat)
         };
+        let node = |j: usize| self.recs[pts[j].1 as usize].node;
         // before the first or past the last number known on that side: the end of the road,
         // up to `BEYOND` numbers away; further, the number is not on the part of the road the
         // book knows (9999号 of a road numbered to 60) and the answer stays at the road
         const BEYOND: u32 = 10;
         if i == 0 {
-            return (pts[0].0 - key <= BEYOND).then(|| at(0));
+            return (pts[0].0 - key <= BEYOND).then(|| (at(0), node(0)));
         }
         if i >= pts.len() {
-            return (key - pts[pts.len() - 1].0 <= BEYOND).then(|| at(pts.len() - 1));
+            let j = pts.len() - 1;
+            return (key - pts[j].0 <= BEYOND).then(|| (at(j), node(j)));
         }
         let (k0, k1) = (pts[i - 1].0 as f64, pts[i].0 as f64);
         let t = (key as f64 - k0) / (k1 - k0);
         let (a, b) = (at(i - 1), at(i));
-        Some((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t))
+        let p = self
+            .along_line(r, a, b, t)
+            .unwrap_or((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t));
+        Some((p, node(if t <= 0.5 { i - 1 } else { i })))
+    }
+
+    /// The point a fraction `t` of the way from house `a` to house `b` of road `r` along the
+    /// road's centre line (a measure and a side offset between theirs), where the book has
+    /// the road's line and both houses lie within `NEAR_M` of the same chain of it: on a bend,
+    /// the straight line between the houses cuts the corner.
+    fn along_line(
+        &self,
+        r: &super::Road,
+        a: (f64, f64),
+        b: (f64, f64),
+        t: f64,
+    ) -> Option<(f64, f64)> {
+        const NEAR_M: f64 = 40.0;
+        if self.lines.is_empty() {
+            return None;
+        }
+        let county = self.county_below(r.node)?;
+        let code = self.parser.nodes[county as usize].code.as_deref()?;
+        let (la, da) = self.lines.locate(code, &r.name, a)?;
+        let (lb, db) = self.lines.locate(code, &r.name, b)?;
+        // (and not where the chain between them is much longer than the straight line: the
+        // two carriageways of a divided road joined at its end into one chain out and back,
+        // the houses on either)
+        let straight = crate::crs::distance_m(a, b);
+        if la.chain != lb.chain
+            || da > NEAR_M
+            || db > NEAR_M
+            || (lb.m - la.m).abs() > 2.0 * straight + 20.0
+        {
+            return None;
+        }
+        let at = super::roads::Along {
+            chain: la.chain,
+            m: la.m + (lb.m - la.m) * t,
+            offset: la.offset + (lb.offset - la.offset) * t,
+        };
+        self.lines.point_at(code, &r.name, at)
     }
 }
 
@@ -1021,6 +1095,86 @@ mod tests {
         let d_houses = crate::crs::distance_m(from_houses, node);
         assert!(d_lines < 15.0, "lines: {from_lines:?} {d_lines:.0} m");
         assert!(d_houses < 50.0, "houses: {from_houses:?} {d_houses:.0} m");
+    }
+
+    /// Interpolation on a sparse book: the sample thinned to every `K`th house number on
+    /// each side of each road (every row of the other numbers dropped, lanes kept), then each
+    /// dropped number asked for: the interpolated point against the house's true one, along
+    /// the road's centre line and, with the lines taken away, on the straight line between
+    /// the two numbers known.
+    #[test]
+    fn interpolation_along_the_road_line_on_a_sparse_book() {
+        const K: u32 = 5;
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let d = crate::divisions::Divisions::build(crate::store::load_embedded(&data).unwrap())
+            .unwrap();
+        let (rows, _) = crate::addresses::import::read_csv(
+            &data.join("addresses/huangpu_addresses.csv"),
+            crate::crs::Crs::Wgs84,
+            encoding_rs::UTF_8,
+        )
+        .unwrap();
+        // the frontage number of a row: (road, number) for 12号 alone
+        let frontage = |a: &crate::addresses::Address| -> Option<(String, u32)> {
+            let n = a.number.as_deref()?;
+            let (lane, num, sub) = crate::addresses::parse_number(n)?;
+            let road = a.road.clone()?;
+            (lane == 0 && sub == 0 && a.status == "current").then_some((road, num))
+        };
+        let kept = |n: u32| ((n - 1) / 2).is_multiple_of(K);
+        let mut asked = Vec::new();
+        let mut book_rows = Vec::new();
+        for a in rows {
+            match frontage(&a) {
+                Some((road, n)) if !kept(n) => {
+                    if a.building.is_none() && a.compound.is_none() {
+                        asked.push((road, n, (a.lon, a.lat)));
+                    }
+                }
+                _ => book_rows.push(a),
+            }
+        }
+        let (mut b, errs) = AddressBook::build(&d, book_rows, "thinned");
+        assert!(errs.is_empty());
+        b.load_road_lines(&data).unwrap();
+        let errors = |b: &AddressBook| -> Vec<f64> {
+            let mut e: Vec<f64> = asked
+                .iter()
+                .filter_map(|(road, n, truth)| {
+                    let g = b.geocode(&format!("黄浦区{road}{n}号"), None, 1);
+                    let c = g.candidates.first()?;
+                    c.interpolated
+                        .then(|| crate::crs::distance_m((c.lon.unwrap(), c.lat.unwrap()), *truth))
+                })
+                .collect();
+            e.sort_by(f64::total_cmp);
+            e
+        };
+        let q = |e: &[f64], p: f64| e[((e.len() - 1) as f64 * p) as usize];
+        let on_line = errors(&b);
+        b.lines = Default::default();
+        let chord = errors(&b);
+        eprintln!(
+            "{} asked; along the line: {} interpolated, median {:.1} m, p90 {:.1} m, max {:.1} m; \
+             straight: {} interpolated, median {:.1} m, p90 {:.1} m, max {:.1} m",
+            asked.len(),
+            on_line.len(),
+            q(&on_line, 0.5),
+            q(&on_line, 0.9),
+            q(&on_line, 1.0),
+            chord.len(),
+            q(&chord, 0.5),
+            q(&chord, 0.9),
+            q(&chord, 1.0)
+        );
+        // 1,529 of 1,575 interpolated (the others: past a road's known numbers, or a road
+        // the thinned book lost); along the line median 2.0 m, p90 30.1 m; straight 2.9 m,
+        // 30.1 m. Before the numbers of a road's other streets were used, the straight line
+        // gave median 4.2 m and p90 73.6 m (a number past the part of the road in one street
+        // was put at that part's end).
+        assert!(on_line.len() * 10 >= asked.len() * 9, "{}", on_line.len());
+        assert!(q(&on_line, 0.5) < q(&chord, 0.5) && q(&on_line, 0.5) < 2.5);
+        assert!(q(&on_line, 0.9) <= q(&chord, 0.9) && q(&on_line, 0.9) < 40.0);
     }
 
     #[test]

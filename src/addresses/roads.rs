@@ -56,6 +56,68 @@ pub struct RoadLines {
     rows: Vec<RoadRow>,
     by_key: FastMap<(String, String), u32>,
     segs: RTree<Seg>,
+    /// each road's ways joined end to end where they continue one another (OSM splits a
+    /// road at every junction): the polylines a house number is placed along
+    chains: Vec<Vec<Vec<Xy>>>,
+}
+
+/// Where a point lies along a road ([`RoadLines::locate`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Along {
+    /// the chain of the road's ways
+    pub chain: u32,
+    /// metres from the chain's start to the closest point
+    pub m: f64,
+    /// metres from the line, positive on the left of the chain's direction
+    pub offset: f64,
+}
+
+/// The ways of a road joined where one ends where another starts (or ends) and no third way
+/// of the road meets there; lon/lat points.
+fn join_ways(lines: &MultiLineString<f64>) -> Vec<Vec<Xy>> {
+    let key = |p: Xy| ((p.0 * 1e7).round() as i64, (p.1 * 1e7).round() as i64);
+    let ways: Vec<Vec<Xy>> = lines
+        .0
+        .iter()
+        .map(|l| l.0.iter().map(|c| (c.x, c.y)).collect::<Vec<Xy>>())
+        .filter(|w| w.len() >= 2)
+        .collect();
+    let mut degree: FastMap<(i64, i64), u32> = FastMap::default();
+    for w in &ways {
+        *degree.entry(key(w[0])).or_default() += 1;
+        *degree.entry(key(w[w.len() - 1])).or_default() += 1;
+    }
+    let mut used = vec![false; ways.len()];
+    let mut out = Vec::new();
+    for i in 0..ways.len() {
+        if used[i] {
+            continue;
+        }
+        used[i] = true;
+        let mut chain = ways[i].clone();
+        // forwards from the end, then backwards from the start (the chain reversed)
+        for _ in 0..2 {
+            loop {
+                let end = key(chain[chain.len() - 1]);
+                if degree.get(&end) != Some(&2) {
+                    break;
+                }
+                let next = (0..ways.len()).find(|&j| {
+                    !used[j] && (key(ways[j][0]) == end || key(ways[j][ways[j].len() - 1]) == end)
+                });
+                let Some(j) = next else { break };
+                used[j] = true;
+                let mut w = ways[j].clone();
+                if key(w[0]) != end {
+                    w.reverse();
+                }
+                chain.extend_from_slice(&w[1..]);
+            }
+            chain.reverse();
+        }
+        out.push(chain);
+    }
+    out
 }
 
 /// A row from a feature with a `name` and a county code in `code_field` (six digits, or a
@@ -257,7 +319,70 @@ impl RoadLines {
             })
             .collect();
         out.segs = RTree::bulk_load(segs);
+        out.chains = out.rows.iter().map(|r| join_ways(&r.lines)).collect();
         out
+    }
+
+    /// The metric frame of road `i` (at its first point): measures along it are in this frame.
+    fn frame(&self, i: usize) -> Option<LocalMetric> {
+        let p = self.chains[i].first()?.first()?;
+        Some(LocalMetric::new(p.0, p.1))
+    }
+
+    /// Where a WGS84 point lies along road `name` of `county`: the closest point of the
+    /// road's chains, its measure and the point's side offset, and the distance (m).
+    pub fn locate(&self, county: &str, name: &str, (lon, lat): Xy) -> Option<(Along, f64)> {
+        let i = *self.by_key.get(&(county.to_string(), name.to_string()))? as usize;
+        let lm = self.frame(i)?;
+        let p = lm.fwd(lon, lat);
+        let mut best: Option<(Along, f64)> = None;
+        for (c, chain) in self.chains[i].iter().enumerate() {
+            let mut m0 = 0.0;
+            for w in chain.windows(2) {
+                let (a, b) = (lm.fwd(w[0].0, w[0].1), lm.fwd(w[1].0, w[1].1));
+                let len = (b.0 - a.0).hypot(b.1 - a.1);
+                let (f, d) = foot(p, a, b);
+                if best.is_none_or(|x| d < x.1) {
+                    let side = cross(sub(b, a), sub(p, a));
+                    best = Some((
+                        Along {
+                            chain: c as u32,
+                            m: m0 + (f.0 - a.0).hypot(f.1 - a.1),
+                            offset: d.copysign(side),
+                        },
+                        d,
+                    ));
+                }
+                m0 += len;
+            }
+        }
+        best
+    }
+
+    /// The WGS84 point `at.m` metres along chain `at.chain` of road `name` of `county`,
+    /// `at.offset` metres to its left (clamped to the chain's ends).
+    pub fn point_at(&self, county: &str, name: &str, at: Along) -> Option<Xy> {
+        let i = *self.by_key.get(&(county.to_string(), name.to_string()))? as usize;
+        let lm = self.frame(i)?;
+        let chain = self.chains[i].get(at.chain as usize)?;
+        let mut left = at.m.max(0.0);
+        let mut last = None;
+        for w in chain.windows(2) {
+            let (a, b) = (lm.fwd(w[0].0, w[0].1), lm.fwd(w[1].0, w[1].1));
+            let len = (b.0 - a.0).hypot(b.1 - a.1);
+            if len <= 0.0 {
+                continue;
+            }
+            let dir = ((b.0 - a.0) / len, (b.1 - a.1) / len);
+            last = Some((b, dir));
+            if left <= len {
+                let q = (a.0 + dir.0 * left, a.1 + dir.1 * left);
+                return Some(lm.inv(q.0 - dir.1 * at.offset, q.1 + dir.0 * at.offset));
+            }
+            left -= len;
+        }
+        let (q, dir) = last?;
+        Some(lm.inv(q.0 - dir.1 * at.offset, q.1 + dir.0 * at.offset))
     }
 
     pub fn len(&self) -> usize {
@@ -490,6 +615,62 @@ mod tests {
         assert!((n.distance_m - 22.2).abs() < 0.3, "{n:?}");
         assert!((n.lon - 121.482).abs() < 1e-9 && (n.lat - 31.23).abs() < 1e-9);
         assert!(lines.nearest(121.482, 31.2302, 20.0).is_none());
+    }
+
+    #[test]
+    fn ways_are_joined_and_points_located_along_them() {
+        // an L-shaped road drawn as three ways, one of them backwards, and a fourth way
+        // apart: two chains; a point 10 m left of the L's corner leg
+        let lines = RoadLines::build(vec![RoadRow {
+            county: "310101".into(),
+            name: "曲路".into(),
+            lines: MultiLineString(vec![
+                line_string![(x: 121.470, y: 31.230), (x: 121.471, y: 31.230)],
+                line_string![(x: 121.472, y: 31.231), (x: 121.472, y: 31.230), (x: 121.471, y: 31.230)],
+                line_string![(x: 121.472, y: 31.231), (x: 121.472, y: 31.232)],
+                line_string![(x: 121.480, y: 31.230), (x: 121.481, y: 31.230)],
+            ]),
+            synthetic: false,
+        }]);
+        assert_eq!(lines.chains[0].len(), 2);
+        assert_eq!(lines.chains[0][0].len(), 5);
+        let lm = LocalMetric::new(121.470, 31.230);
+        let leg = lm.fwd(121.471, 31.230).0; // ≈ 95 m a leg of 0.001°
+                                             // on the second leg (north), 10 m east of it: right of the chain's direction
+        let p = lm.inv(
+            lm.fwd(121.472, 31.2305).0 + 10.0,
+            lm.fwd(121.472, 31.2305).1,
+        );
+        let (at, d) = lines.locate("310101", "曲路", p).unwrap();
+        assert!((d - 10.0).abs() < 1e-6, "{d}");
+        let north = lm.fwd(121.472, 31.2305).1;
+        let m = 2.0 * leg + north;
+        // the chain may run either way: the measure from one end or the other
+        let total = 2.0 * leg + lm.fwd(121.472, 31.232).1;
+        assert!(
+            (at.m - m).abs() < 0.01 || (at.m - (total - m)).abs() < 0.01,
+            "{at:?} {m}"
+        );
+        let back = lines.point_at("310101", "曲路", at).unwrap();
+        assert!(crate::crs::distance_m(back, p) < 0.01, "{back:?} {p:?}");
+        // halfway between a point on the first leg and one on the last, along the road: the
+        // corner, not the straight line between them
+        let (a, _) = lines.locate("310101", "曲路", (121.4705, 31.2301)).unwrap();
+        let (b, _) = lines.locate("310101", "曲路", (121.4721, 31.2315)).unwrap();
+        assert_eq!(a.chain, b.chain);
+        let mid = Along {
+            chain: a.chain,
+            m: (a.m + b.m) / 2.0,
+            offset: 0.0,
+        };
+        let corner = lines.point_at("310101", "曲路", mid).unwrap();
+        // (190 m east, then north: the midpoint of 47 and 356 m is 12 m north of the corner;
+        // the chord's midpoint, 121.4713 31.2308, is 100 m away)
+        assert!(
+            crate::crs::distance_m(corner, (121.472, 31.2301)) < 2.0,
+            "{corner:?}"
+        );
+        assert!(crate::crs::distance_m((121.4713, 31.2308), (121.472, 31.2301)) > 95.0);
     }
 
     #[test]
