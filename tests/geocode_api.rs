@@ -403,6 +403,23 @@ fn geocode_parse_batch_reverse() {
     );
     assert_eq!(v["nearest_address"]["found"], false);
     assert_eq!(v["nearest_road"]["found"], false);
+    assert_eq!(v["nearest_intersection"]["found"], false);
+    // the nearest junction: 0.0003° (33 m) north of where 河南中路 meets 福州路
+    let (s, v) = get(
+        &c,
+        &format!(
+            "{}/v1/reverse?lon=121.48125&lat={}&address=true&radius=100",
+            srv.base,
+            31.23668 + 0.0003
+        ),
+    );
+    assert_eq!(s, 200, "{v}");
+    let j = &v["nearest_intersection"];
+    assert_eq!(j["roads"], json!(["河南中路", "福州路"]), "{v}");
+    assert!(
+        (j["distance_m"].as_f64().unwrap() - 33.3).abs() < 3.0,
+        "{v}"
+    );
     // the nearest road by its centre line: 0.0002° (22 m) north of the middle of a segment
     // of 福州路 running 17.5° north of west, 21.2 m from the line; in GCJ-02, the closest
     // point comes back in GCJ-02

@@ -1075,6 +1075,13 @@ mod tests {
             .unwrap();
         let mut b = AddressBook::load_embedded(&d, &data).unwrap();
         assert!(b.lines.len() >= 136, "{} road lines", b.lines.len());
+        // (the 263 pairs of roads whose lines share a point, one junction each at least, and
+        // pairs meeting twice or ending short of each other: 288)
+        assert!(
+            (263..=300).contains(&b.lines.junction_count()),
+            "{} junctions",
+            b.lines.junction_count()
+        );
         let at = |b: &AddressBook| {
             let g = b.geocode("黄浦区河南中路与福州路交叉口", None, 5);
             let c = &g.candidates[0];

@@ -13,7 +13,7 @@ use crate::store::features::Feature;
 use anyhow::{anyhow, Result};
 use geo_types::{Geometry, LineString, MultiLineString};
 use rstar::primitives::{GeomWithData, Line};
-use rstar::{RTree, AABB};
+use rstar::{RTree, RTreeObject, AABB};
 
 /// Crossing points of two roads closer than this are one junction (the carriageways of a
 /// divided road, the corners of a wide junction): their centre is the answer. (武胜路 meets
@@ -59,6 +59,21 @@ pub struct RoadLines {
     /// each road's ways joined end to end where they continue one another (OSM splits a
     /// road at every junction): the polylines a house number is placed along
     chains: Vec<Vec<Vec<Xy>>>,
+    /// every junction of two roads of a county ([`RoadLines::crossings`] of each pair whose
+    /// lines come within `NEAR_M`): (road, road, point)
+    junctions: Vec<(u32, u32, Xy)>,
+    junction_tree: RTree<GeomWithData<[f64; 2], u32>>,
+}
+
+/// The junction nearest a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearJunction {
+    pub county: String,
+    /// the two roads, in code-point order
+    pub roads: [String; 2],
+    pub distance_m: f64,
+    pub lon: f64,
+    pub lat: f64,
 }
 
 /// Where a point lies along a road ([`RoadLines::locate`]).
@@ -320,7 +335,79 @@ impl RoadLines {
             .collect();
         out.segs = RTree::bulk_load(segs);
         out.chains = out.rows.iter().map(|r| join_ways(&r.lines)).collect();
+        out.find_junctions();
         out
+    }
+
+    /// Every pair of roads of a county whose segments come within about `NEAR_M` of each
+    /// other (R-tree boxes grown by 0.0003°), and the junctions of each pair.
+    fn find_junctions(&mut self) {
+        const GROW: f64 = 0.0003;
+        let mut pairs = std::collections::BTreeSet::new();
+        for s in self.segs.iter() {
+            let e = s.envelope();
+            let (lo, hi) = (e.lower(), e.upper());
+            let env =
+                AABB::from_corners([lo[0] - GROW, lo[1] - GROW], [hi[0] + GROW, hi[1] + GROW]);
+            for o in self.segs.locate_in_envelope_intersecting(&env) {
+                if o.data > s.data
+                    && self.rows[o.data as usize].county == self.rows[s.data as usize].county
+                {
+                    pairs.insert((s.data, o.data));
+                }
+            }
+        }
+        let mut junctions = Vec::new();
+        for (i, j) in pairs {
+            let (a, b) = (&self.rows[i as usize], &self.rows[j as usize]);
+            for p in self.crossings(&a.county, &a.name, &b.name) {
+                junctions.push((i, j, p));
+            }
+        }
+        self.junction_tree = RTree::bulk_load(
+            junctions
+                .iter()
+                .enumerate()
+                .map(|(k, j)| GeomWithData::new([j.2 .0, j.2 .1], k as u32))
+                .collect(),
+        );
+        self.junctions = junctions;
+    }
+
+    /// Junctions found between the roads.
+    pub fn junction_count(&self) -> usize {
+        self.junctions.len()
+    }
+
+    /// The junction of two roads nearest a WGS84 point within `radius_m`.
+    pub fn nearest_junction(&self, lon: f64, lat: f64, radius_m: f64) -> Option<NearJunction> {
+        let lm = LocalMetric::new(lon, lat);
+        let (dx, dy) = (radius_m / lm.kx, radius_m / lm.ky);
+        let env = AABB::from_corners([lon - dx, lat - dy], [lon + dx, lat + dy]);
+        let (k, d) = self
+            .junction_tree
+            .locate_in_envelope(&env)
+            .map(|g| {
+                (
+                    g.data,
+                    crate::crs::distance_m((lon, lat), (g.geom()[0], g.geom()[1])),
+                )
+            })
+            .min_by(|x, y| x.1.total_cmp(&y.1))?;
+        if d > radius_m {
+            return None;
+        }
+        let (i, j, p) = self.junctions[k as usize];
+        let (a, b) = (&self.rows[i as usize], &self.rows[j as usize]);
+        let mut roads = [a.name.clone(), b.name.clone()];
+        roads.sort();
+        Some(NearJunction {
+            county: a.county.clone(),
+            roads,
+            distance_m: d,
+            lon: p.0,
+            lat: p.1,
+        })
     }
 
     /// The metric frame of road `i` (at its first point): measures along it are in this frame.
@@ -595,6 +682,36 @@ mod tests {
         let c = lines.crossings("310101", "南北路", "大道");
         assert_eq!(c.len(), 1);
         assert!((c[0].1 - 31.230135).abs() < 1e-6, "{c:?}");
+    }
+
+    #[test]
+    fn the_junctions_of_the_roads_and_the_nearest_one() {
+        let lines = RoadLines::build(vec![
+            row(
+                "东西路",
+                line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)],
+            ),
+            row(
+                "南北路",
+                line_string![(x: 121.48, y: 31.22), (x: 121.48, y: 31.24)],
+            ),
+            row(
+                "平行路",
+                line_string![(x: 121.47, y: 31.231), (x: 121.49, y: 31.231)],
+            ),
+            row(
+                "短路",
+                line_string![(x: 121.485, y: 31.2201), (x: 121.485, y: 31.2299)],
+            ),
+        ]);
+        // 东西路 × 南北路, 平行路 × 南北路, 短路 near 东西路 (11 m short); 短路 meets nothing else
+        assert_eq!(lines.junction_count(), 3);
+        let j = lines.nearest_junction(121.4802, 31.2301, 100.0).unwrap();
+        assert_eq!(j.roads, ["东西路".to_string(), "南北路".to_string()]);
+        assert!((j.distance_m - 22.1).abs() < 1.0, "{j:?}");
+        let j = lines.nearest_junction(121.4851, 31.2298, 100.0).unwrap();
+        assert_eq!(j.roads, ["东西路".to_string(), "短路".to_string()]);
+        assert!(lines.nearest_junction(121.475, 31.225, 100.0).is_none());
     }
 
     #[test]

@@ -642,8 +642,8 @@ fn batch_chunk(
 
 /// Hook for `GET /v1/reverse?address=true&radius=`: the nearest standard address (and its
 /// road) within `radius` metres (default 100, max 5000), and the nearest road by its centre
-/// line (where the book has road lines): the fields to add to the answer, none when not asked
-/// for.
+/// line and the nearest junction of two roads (where the book has road lines, as AMap's
+/// `roads` and `roadinters`): the fields to add to the answer, none when not asked for.
 pub fn reverse_hook(
     state: &AppState,
     p: &Params,
@@ -684,6 +684,23 @@ pub fn reverse_hook(
                         "lon": r7(x), "lat": r7(y),
                         "radius_m": radius,
                         "synthetic": r.synthetic,
+                    })
+                }
+                None => json!({"found": false, "radius_m": radius}),
+            },
+        ));
+        out.push((
+            "nearest_intersection",
+            match b.lines.nearest_junction(lon, lat, radius) {
+                Some(j) => {
+                    let (x, y) = crs.from_wgs84(j.lon, j.lat);
+                    json!({
+                        "found": true,
+                        "roads": j.roads,
+                        "county": j.county,
+                        "distance_m": (j.distance_m * 10.0).round() / 10.0,
+                        "lon": r7(x), "lat": r7(y),
+                        "radius_m": radius,
                     })
                 }
                 None => json!({"found": false, "radius_m": radius}),

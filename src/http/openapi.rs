@@ -27,7 +27,7 @@ fn core_paths() -> Value {
         "/v1/reverse": {"get": {"summary": "Divisions containing a point (deepest level with polygons), with distance to its boundary",
             "parameters": [q("lon", "longitude", true, "number"), q("lat", "latitude", true, "number"), crs_param(),
                            q("distance", "compute boundary_distance_m (default true)", false, "boolean"),
-                           q("address", "also return nearest_address (the nearest standard address and its road) and, where the book has road centre lines, nearest_road (the nearest road by its line, its closest point and distance) (default false)", false, "boolean"),
+                           q("address", "also return nearest_address (the nearest standard address and its road) and, where the book has road centre lines, nearest_road (the nearest road by its line, its closest point and distance) and nearest_intersection (the nearest junction of two roads) (default false)", false, "boolean"),
                            q("radius", "search radius of address=true in metres (default 100, max 5000)", false, "number")],
             "responses": ok("reverse-geocoding result; found=false outside every polygon")}},
         "/v1/reverse/batch": {"post": {"summary": "Reverse-geocode up to 100,000 points",
