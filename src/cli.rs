@@ -29,7 +29,7 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Which benchmark: `reverse`, `inspect`, `geocode`, `parse`, `tiles`, `coverage`, `isochrone`
+    /// Which benchmark: `reverse`, `inspect`, `geocode`, `parse`, `roads`, `tiles`, `coverage`, `isochrone`
     #[arg(default_value = "reverse")]
     pub what: String,
     /// Polygon layer (GeoJSON[.gz]/FlatGeobuf) with an `adcode` property
@@ -169,6 +169,12 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             python: a.python.clone(),
             parse_passes: a.parse_passes.max(1),
         }),
+        "roads" => {
+            println!("diming bench roads — the embedded sample's road centre lines");
+            println!("| measure | value |");
+            println!("|---|---|");
+            diming::addresses::bench::road_lines(&a.data, a.seed)
+        }
         "parse" => diming::addresses::bench::run_parse(
             &a.data,
             &a.shared,
@@ -187,7 +193,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             threads: 2,
         }),
         "coverage" | "isochrone" => bench_coverage(&a),
-        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect, geocode, parse, tiles, coverage, isochrone)"),
+        other => bail!("unknown benchmark '{other}' (expected: reverse, inspect, geocode, parse, roads, tiles, coverage, isochrone)"),
     }
 }
 

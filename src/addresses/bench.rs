@@ -546,6 +546,79 @@ pub fn run(b: &GeocodeBench) -> Result<()> {
         batch_rates[1]
     );
     pr.print();
+    road_lines(&b.data, b.seed)?;
+    Ok(())
+}
+
+/// The road-line lookups on the embedded 黄浦区 sample and its road centre lines (when
+/// `data/addresses/huangpu_roads.fgb` is there): the nearest road and the nearest junction of
+/// 200,000 seeded random points in the lines' box (radius 100 m), and crossings geocoded (every
+/// junction's two roads as 黄浦区A与B交叉口), each on one thread.
+pub fn road_lines(data: &std::path::Path, seed: u64) -> Result<()> {
+    use rand::{Rng, SeedableRng};
+    let d = Divisions::build(crate::store::load_embedded(data)?)?;
+    let t0 = Instant::now();
+    let book = AddressBook::load_embedded(&d, data)?;
+    let t_load = t0.elapsed().as_secs_f64();
+    let lines = &book.lines;
+    let Some([w, s, e, n]) = lines.bbox() else {
+        println!("| road lines | none in {} |", data.display());
+        return Ok(());
+    };
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let pts: Vec<(f64, f64)> = (0..200_000)
+        .map(|_| (rng.gen_range(w..e), rng.gen_range(s..n)))
+        .collect();
+    let t0 = Instant::now();
+    let found = pts
+        .iter()
+        .filter(|p| std::hint::black_box(lines.nearest(p.0, p.1, 100.0)).is_some())
+        .count();
+    let rate_road = pts.len() as f64 / t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let found_j = pts
+        .iter()
+        .filter(|p| std::hint::black_box(lines.nearest_junction(p.0, p.1, 100.0)).is_some())
+        .count();
+    let rate_junction = pts.len() as f64 / t0.elapsed().as_secs_f64();
+    let qs: Vec<String> = lines
+        .junction_roads()
+        .map(|(_, a, b)| format!("黄浦区{a}与{b}交叉口"))
+        .collect();
+    let t0 = Instant::now();
+    let mut asked = 0;
+    let mut placed = 0;
+    while asked < 20_000 {
+        for q in &qs {
+            let g = book.geocode(q, None, 1);
+            placed += g
+                .candidates
+                .first()
+                .is_some_and(|c| c.level == "intersection") as usize;
+            asked += 1;
+        }
+    }
+    let rate_cross = asked as f64 / t0.elapsed().as_secs_f64();
+    println!(
+        "| road lines of the sample (load with the book {t_load:.2} s) | {} roads, {} segments, {} junctions, {:.1} MB |",
+        lines.len(),
+        lines.segment_count(),
+        lines.junction_count(),
+        lines.memory_bytes() as f64 / 1e6
+    );
+    println!(
+        "| nearest road by its line, 1 thread, radius 100 m | {rate_road:.0} /s ({:.1} % of {} random points found one) |",
+        100.0 * found as f64 / pts.len() as f64,
+        pts.len()
+    );
+    println!(
+        "| nearest junction, 1 thread, radius 100 m | {rate_junction:.0} /s ({:.1} % found one) |",
+        100.0 * found_j as f64 / pts.len() as f64
+    );
+    println!(
+        "| crossing geocode (黄浦区A与B交叉口, each junction's roads), 1 thread | {rate_cross:.0} /s ({:.1} % answered `intersection`) |",
+        100.0 * placed as f64 / asked as f64
+    );
     Ok(())
 }
 

@@ -379,6 +379,22 @@ impl RoadLines {
         self.junctions.len()
     }
 
+    /// The two roads of each junction (county, name, name).
+    pub fn junction_roads(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.junctions.iter().map(|&(i, j, _)| {
+            let (a, b) = (&self.rows[i as usize], &self.rows[j as usize]);
+            (a.county.as_str(), a.name.as_str(), b.name.as_str())
+        })
+    }
+
+    /// The lon/lat box of every line: [west, south, east, north].
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        (self.segs.size() > 0).then(|| {
+            let e = self.segs.root().envelope();
+            [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]
+        })
+    }
+
     /// The junction of two roads nearest a WGS84 point within `radius_m`.
     pub fn nearest_junction(&self, lon: f64, lat: f64, radius_m: f64) -> Option<NearJunction> {
         let lm = LocalMetric::new(lon, lat);
