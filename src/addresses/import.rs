@@ -306,6 +306,70 @@ impl fmt::Display for ImportReport {
     }
 }
 
+/// A connection and the name of `table` in `schema` (else found through the `search_path`);
+/// None when the table does not exist (nothing imported yet).
+async fn connect_to_table(
+    url: &str,
+    schema: Option<&str>,
+    table: &str,
+) -> Result<Option<(sqlx::PgConnection, String)>> {
+    use sqlx::Connection;
+    let table = match schema {
+        Some(s) => format!("{}.{table}", checked_schema(s)?),
+        None => table.to_string(),
+    };
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .context("connecting to PostGIS")?;
+    let exists: (Option<String>,) = sqlx::query_as("SELECT to_regclass($1)::text")
+        .bind(&table)
+        .fetch_one(&mut conn)
+        .await?;
+    Ok(exists.0.map(|_| (conn, table)))
+}
+
+/// A transaction in `schema` (created if missing, first on the `search_path`) with
+/// `migration` run in it.
+async fn begin_in_schema<'c>(
+    conn: &'c mut sqlx::PgConnection,
+    schema: &str,
+    migration: &str,
+) -> Result<sqlx::Transaction<'c, sqlx::Postgres>> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    sqlx::raw_sql(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}, public;"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::raw_sql(migration).execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+impl ImportReport {
+    /// Committed: every row read, inserted or updated.
+    fn written(read: usize, inserted: u64, updated: u64) -> ImportReport {
+        ImportReport {
+            read,
+            inserted,
+            updated,
+            rejected: Vec::new(),
+            committed: true,
+        }
+    }
+
+    /// Nothing written: every row read, these rejected.
+    fn refused(read: usize, rejected: Vec<Reject>) -> ImportReport {
+        ImportReport {
+            read,
+            inserted: 0,
+            updated: 0,
+            rejected,
+            committed: false,
+        }
+    }
+}
+
 pub const MIGRATION: &str = include_str!("../../migrations/0002_addresses.sql");
 
 /// Imports into PostGIS (table `addresses` in `schema`, created if missing) in one transaction;
@@ -323,24 +387,12 @@ pub async fn import_postgis(
     let (rows, rejected) = read_and_validate(d, files, crs, enc)?;
     let read = rows.len() + rejected.len();
     if !rejected.is_empty() {
-        return Ok(ImportReport {
-            read,
-            inserted: 0,
-            updated: 0,
-            rejected,
-            committed: false,
-        });
+        return Ok(ImportReport::refused(read, rejected));
     }
     let mut conn = sqlx::PgConnection::connect(url)
         .await
         .context("connecting to PostGIS")?;
-    let mut tx = conn.begin().await?;
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}, public;"
-    ))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::raw_sql(MIGRATION).execute(&mut *tx).await?;
+    let mut tx = begin_in_schema(&mut conn, schema, MIGRATION).await?;
     let (mut inserted, mut updated) = (0u64, 0u64);
     for a in &rows {
         let r: (bool,) = sqlx::query_as(
@@ -366,20 +418,10 @@ pub async fn import_postgis(
         .fetch_one(&mut *tx)
         .await
         .with_context(|| format!("inserting {}", a.code))?;
-        if r.0 {
-            inserted += 1;
-        } else {
-            updated += 1;
-        }
+        *if r.0 { &mut inserted } else { &mut updated } += 1;
     }
     tx.commit().await?;
-    Ok(ImportReport {
-        read,
-        inserted,
-        updated,
-        rejected,
-        committed: true,
-    })
+    Ok(ImportReport::written(read, inserted, updated))
 }
 
 pub const ROADS_MIGRATION: &str = include_str!("../../migrations/0006_roads.sql");
@@ -461,13 +503,7 @@ pub async fn import_roads_postgis(
     let (rows, rejected) = read_roads(d, files, crs)?;
     let read = rows.len() + rejected.len();
     if !rejected.is_empty() {
-        return Ok(ImportReport {
-            read,
-            inserted: 0,
-            updated: 0,
-            rejected,
-            committed: false,
-        });
+        return Ok(ImportReport::refused(read, rejected));
     }
     // one row a county and name
     let mut merged: Vec<super::roads::RoadRow> = Vec::new();
@@ -489,13 +525,7 @@ pub async fn import_roads_postgis(
     let mut conn = sqlx::PgConnection::connect(url)
         .await
         .context("connecting to PostGIS")?;
-    let mut tx = conn.begin().await?;
-    sqlx::raw_sql(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}, public;"
-    ))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::raw_sql(ROADS_MIGRATION).execute(&mut *tx).await?;
+    let mut tx = begin_in_schema(&mut conn, schema, ROADS_MIGRATION).await?;
     let (mut inserted, mut updated) = (0u64, 0u64);
     for r in &merged {
         let x: (bool,) = sqlx::query_as(
@@ -513,20 +543,10 @@ pub async fn import_roads_postgis(
         .fetch_one(&mut *tx)
         .await
         .with_context(|| format!("inserting road {} {}", r.county, r.name))?;
-        if x.0 {
-            inserted += 1;
-        } else {
-            updated += 1;
-        }
+        *if x.0 { &mut inserted } else { &mut updated } += 1;
     }
     tx.commit().await?;
-    Ok(ImportReport {
-        read,
-        inserted,
-        updated,
-        rejected,
-        committed: true,
-    })
+    Ok(ImportReport::written(read, inserted, updated))
 }
 
 /// Reads every road line of `schema.roads` (or `roads` through the `search_path`); None when
@@ -535,22 +555,10 @@ pub async fn load_roads_postgis(
     url: &str,
     schema: Option<&str>,
 ) -> Result<Option<Vec<super::roads::RoadRow>>> {
-    use sqlx::Connection;
     use sqlx::Row;
-    let table = match schema {
-        Some(s) => format!("{}.roads", checked_schema(s)?),
-        None => "roads".to_string(),
-    };
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .context("connecting to PostGIS")?;
-    let exists: (Option<String>,) = sqlx::query_as("SELECT to_regclass($1)::text")
-        .bind(&table)
-        .fetch_one(&mut conn)
-        .await?;
-    if exists.0.is_none() {
+    let Some((mut conn, table)) = connect_to_table(url, schema, "roads").await? else {
         return Ok(None);
-    }
+    };
     let rows = sqlx::query(&format!(
         "SELECT county, name, ST_AsBinary(geom), synthetic FROM {table} ORDER BY county, name"
     ))
@@ -586,21 +594,9 @@ pub async fn load_roads_postgis(
 /// schema, the `addresses` table found through the connection's `search_path`. Returns None
 /// when the table does not exist (nothing imported yet).
 pub async fn load_postgis(url: &str, schema: Option<&str>) -> Result<Option<Vec<Address>>> {
-    use sqlx::Connection;
-    let table = match schema {
-        Some(s) => format!("{}.addresses", checked_schema(s)?),
-        None => "addresses".to_string(),
-    };
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .context("connecting to PostGIS")?;
-    let exists: (Option<String>,) = sqlx::query_as("SELECT to_regclass($1)::text")
-        .bind(&table)
-        .fetch_one(&mut conn)
-        .await?;
-    if exists.0.is_none() {
+    let Some((mut conn, table)) = connect_to_table(url, schema, "addresses").await? else {
         return Ok(None);
-    }
+    };
     type Row = (
         String,
         String,

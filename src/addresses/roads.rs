@@ -642,11 +642,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn two_roads_cross_where_their_lines_do() {
-        // a road east–west along lat 31.23, one north–south along lon 121.48, one parallel
-        // to the first 0.001° (≈ 111 m) north, and one ending 11 m short of the first
-        let lines = RoadLines::build(vec![
+    /// A road east–west along lat 31.23, one north–south along lon 121.48, one parallel to the
+    /// first 0.001° (≈ 111 m) north, and one ending 11 m short of the first.
+    fn four_roads() -> RoadLines {
+        RoadLines::build(vec![
             row(
                 "东西路",
                 line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)],
@@ -663,7 +662,14 @@ mod tests {
                 "短路",
                 line_string![(x: 121.485, y: 31.2201), (x: 121.485, y: 31.2299)],
             ),
-        ]);
+        ])
+    }
+
+    #[test]
+    fn two_roads_cross_where_their_lines_do() {
+        // a road east–west along lat 31.23, one north–south along lon 121.48, one parallel
+        // to the first 0.001° (≈ 111 m) north, and one ending 11 m short of the first
+        let lines = four_roads();
         let c = lines.crossings("310101", "东西路", "南北路");
         assert_eq!(c.len(), 1);
         assert!((c[0].0 - 121.48).abs() < 1e-9 && (c[0].1 - 31.23).abs() < 1e-9);
@@ -702,24 +708,7 @@ mod tests {
 
     #[test]
     fn the_junctions_of_the_roads_and_the_nearest_one() {
-        let lines = RoadLines::build(vec![
-            row(
-                "东西路",
-                line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)],
-            ),
-            row(
-                "南北路",
-                line_string![(x: 121.48, y: 31.22), (x: 121.48, y: 31.24)],
-            ),
-            row(
-                "平行路",
-                line_string![(x: 121.47, y: 31.231), (x: 121.49, y: 31.231)],
-            ),
-            row(
-                "短路",
-                line_string![(x: 121.485, y: 31.2201), (x: 121.485, y: 31.2299)],
-            ),
-        ]);
+        let lines = four_roads();
         // 东西路 × 南北路, 平行路 × 南北路, 短路 near 东西路 (11 m short); 短路 meets nothing else
         assert_eq!(lines.junction_count(), 3);
         let j = lines.nearest_junction(121.4802, 31.2301, 100.0).unwrap();
@@ -732,17 +721,9 @@ mod tests {
 
     #[test]
     fn the_nearest_road_and_its_closest_point() {
-        let lines = RoadLines::build(vec![
-            row(
-                "东西路",
-                line_string![(x: 121.47, y: 31.23), (x: 121.49, y: 31.23)],
-            ),
-            row(
-                "南北路",
-                line_string![(x: 121.48, y: 31.22), (x: 121.48, y: 31.24)],
-            ),
-        ]);
-        // 0.0002° north of 东西路 (≈ 22 m), 0.002° east of 南北路 (≈ 190 m)
+        let lines = four_roads();
+        // 0.0002° north of 东西路 (≈ 22 m), 0.0008° south of 平行路 (≈ 89 m), 0.002° east
+        // of 南北路 (≈ 190 m)
         let n = lines.nearest(121.482, 31.2302, 100.0).unwrap();
         assert_eq!(n.name, "东西路");
         assert!((n.distance_m - 22.2).abs() < 0.3, "{n:?}");
