@@ -142,7 +142,7 @@ fn run() -> Result<()> {
                             addresses_schema.as_deref(),
                         ))?;
                         if let Some(rows) = roads {
-                            book.lines = diming::addresses::roads::RoadLines::build(rows);
+                            book.set_lines(diming::addresses::roads::RoadLines::build(rows));
                             eprintln!("road lines: {} roads from PostGIS", book.lines.len());
                         }
                     }

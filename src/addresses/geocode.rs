@@ -836,6 +836,35 @@ impl AddressBook {
         None
     }
 
+    /// A road the book knows only by its centre line (no house): the middle of the line, at
+    /// road level, in its county.
+    fn line_road_candidate(&self, r: &super::Road, corr: Vec<Correction>, pen: f64) -> Candidate {
+        let nd = &self.parser.nodes[r.node as usize];
+        let p = nd
+            .code
+            .as_deref()
+            .and_then(|code| self.lines.midpoint(code, &r.name));
+        Candidate {
+            address: format!("{}{}", self.parser.full_name(r.node), r.name),
+            code: None,
+            lon: p.map(|p| p.0),
+            lat: p.map(|p| p.1),
+            level: "road",
+            confidence: (level_conf("road") - corr_penalty(&corr) - pen).clamp(0.01, 1.0),
+            corrections: corr,
+            interpolated: false,
+            synthetic: false,
+            division: Some(DivRef {
+                code: nd.code.clone(),
+                name: nd.name.clone(),
+                level: nd.level,
+            }),
+            status: None,
+            successor: None,
+            rec: None,
+        }
+    }
+
     fn rec_candidate(
         &self,
         ri: u32,
@@ -879,6 +908,9 @@ impl AddressBook {
         pen: f64,
     ) -> Candidate {
         let r = &self.roads[road as usize];
+        if r.houses.is_empty() {
+            return self.line_road_candidate(r, corr, pen);
+        }
         let want_lane = e.lane.unwrap_or(0);
         let want_num = e.number.unwrap_or(0);
         let want_sub = e.sub.unwrap_or(0);

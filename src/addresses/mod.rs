@@ -736,8 +736,47 @@ impl AddressBook {
         }
         let feats = crate::store::features::read_features(&f)?;
         let rows = roads::rows_from_features(feats, &f.display().to_string(), "county", false)?;
-        self.lines = roads::RoadLines::build(rows);
+        self.set_lines(roads::RoadLines::build(rows));
         Ok(())
+    }
+
+    /// Takes the road lines; a road of the lines with no house in the book (no part of that
+    /// name in its county) becomes a road of the county with no houses, found by name: a
+    /// standard address database holds every road, with house numbers or not.
+    pub fn set_lines(&mut self, lines: roads::RoadLines) {
+        let counties: FastMap<&str, u32> = self
+            .parser
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.level == crate::divisions::Level::County)
+            .filter_map(|(i, n)| Some((n.code.as_deref()?, i as u32)))
+            .collect();
+        let mut added = Vec::new();
+        for (code, name) in lines.roads() {
+            let Some(&county) = counties.get(code) else {
+                continue;
+            };
+            let known = self.road_by_name.get(name).is_some_and(|ids| {
+                ids.iter()
+                    .any(|&id| self.parser.is_within(self.roads[id as usize].node, county))
+            });
+            if !known {
+                added.push((county, name.to_string()));
+            }
+        }
+        for (county, name) in added {
+            let id = self.roads.len() as u32;
+            self.max_road_chars = self.max_road_chars.max(name.chars().count());
+            self.road_by_name.entry(name.clone()).or_default().push(id);
+            self.roads.push(Road {
+                name,
+                node: county,
+                houses: Vec::new(),
+            });
+        }
+        self.index_road_deletes();
+        self.lines = lines;
     }
 
     /// Reads `divisions/centres.csv` of the data directory when present (`code,lon,lat`,

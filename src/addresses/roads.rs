@@ -387,6 +387,41 @@ impl RoadLines {
         })
     }
 
+    /// Every road: (county, name).
+    pub fn roads(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rows
+            .iter()
+            .map(|r| (r.county.as_str(), r.name.as_str()))
+    }
+
+    /// The middle of a road: halfway along its longest chain (WGS84).
+    pub fn midpoint(&self, county: &str, name: &str) -> Option<Xy> {
+        let i = *self.by_key.get(&(county.to_string(), name.to_string()))? as usize;
+        let lm = self.frame(i)?;
+        let length = |c: &Vec<Xy>| -> f64 {
+            c.windows(2)
+                .map(|w| {
+                    let (a, b) = (lm.fwd(w[0].0, w[0].1), lm.fwd(w[1].0, w[1].1));
+                    (b.0 - a.0).hypot(b.1 - a.1)
+                })
+                .sum()
+        };
+        let (chain, len) = self.chains[i]
+            .iter()
+            .enumerate()
+            .map(|(k, c)| (k, length(c)))
+            .max_by(|x, y| x.1.total_cmp(&y.1))?;
+        self.point_at(
+            county,
+            name,
+            Along {
+                chain: chain as u32,
+                m: len / 2.0,
+                offset: 0.0,
+            },
+        )
+    }
+
     /// The lon/lat box of every line: [west, south, east, north].
     pub fn bbox(&self) -> Option<[f64; 4]> {
         (self.segs.size() > 0).then(|| {
