@@ -39,6 +39,16 @@ pub struct DivRef {
     pub name: String,
 }
 
+impl DivRef {
+    fn of(n: &super::parse::Node) -> DivRef {
+        DivRef {
+            code: n.code.clone(),
+            name: n.name.clone(),
+            level: n.level,
+        }
+    }
+}
+
 /// The answer to one query.
 #[derive(Debug, Clone, Serialize)]
 pub struct Geocode {
@@ -388,11 +398,7 @@ impl AddressBook {
                         corrections: corr.clone(),
                         interpolated: false,
                         synthetic: cen.is_some() && self.synthetic_count > 0,
-                        division: Some(DivRef {
-                            code: node.code.clone(),
-                            name: node.name.clone(),
-                            level: node.level,
-                        }),
+                        division: Some(DivRef::of(node)),
                         status: None,
                         successor: None,
                         rec: None,
@@ -589,11 +595,7 @@ impl AddressBook {
             corrections: corr.to_vec(),
             interpolated: false,
             synthetic,
-            division: Some(DivRef {
-                code: nd.code.clone(),
-                name: nd.name.clone(),
-                level: nd.level,
-            }),
+            division: Some(DivRef::of(nd)),
             status: None,
             successor: None,
             rec: None,
@@ -854,11 +856,7 @@ impl AddressBook {
             corrections: corr,
             interpolated: false,
             synthetic: false,
-            division: Some(DivRef {
-                code: nd.code.clone(),
-                name: nd.name.clone(),
-                level: nd.level,
-            }),
+            division: Some(DivRef::of(nd)),
             status: None,
             successor: None,
             rec: None,
@@ -889,11 +887,7 @@ impl AddressBook {
             corrections: corr,
             interpolated,
             synthetic: a.synthetic,
-            division: Some(DivRef {
-                code: node.code.clone(),
-                name: node.name.clone(),
-                level: node.level,
-            }),
+            division: Some(DivRef::of(node)),
             status: Some(a.status),
             successor: a.successor,
             rec: Some(ri),
@@ -977,11 +971,7 @@ impl AddressBook {
                     corrections: corr,
                     interpolated: true,
                     synthetic: self.recs[r.houses[0].1 as usize].synthetic(),
-                    division: Some(DivRef {
-                        code: node.code.clone(),
-                        name: node.name.clone(),
-                        level: node.level,
-                    }),
+                    division: Some(DivRef::of(node)),
                     status: None,
                     successor: None,
                     rec: None,
