@@ -437,17 +437,8 @@ impl AddressBook {
         corr: &[Correction],
     ) -> Vec<Candidate> {
         let r = &self.roads[road as usize];
-        let Some(county) = self.county_below(r.node) else {
-            return Vec::new();
-        };
-        let Some(parts) = self.road_by_name.get(&r.name) else {
-            return Vec::new();
-        };
-        parts
-            .iter()
-            .copied()
-            .filter(|&o| o != road && !hits.iter().any(|h| h.road == o))
-            .filter(|&o| self.county_below(self.roads[o as usize].node) == Some(county))
+        self.other_parts(road)
+            .filter(|&o| !hits.iter().any(|h| h.road == o))
             .filter(|&o| self.has_house(o, e))
             .filter_map(|o| {
                 let mut c = corr.to_vec();
@@ -460,6 +451,20 @@ impl AddressBook {
                 cand.rec.is_some().then_some(cand)
             })
             .collect()
+    }
+
+    /// The other parts of road `road`'s name in its county (the same road in the other streets
+    /// it runs through); none where it lies in no county below it (a road known only by its
+    /// line).
+    fn other_parts(&self, road: u32) -> impl Iterator<Item = u32> + '_ {
+        let r = &self.roads[road as usize];
+        let county = self.county_below(r.node);
+        county
+            .and_then(|_| self.road_by_name.get(&r.name))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(move |&o| o != road && self.county_below(self.roads[o as usize].node) == county)
     }
 
     /// `rest` (the text after road `road`) names a crossing road (与河南中路交叉口,
@@ -937,15 +942,8 @@ impl AddressBook {
             // unless the house is on the road's part in another street of the county (then
             // that house is the answer: `in_other_townships`)
             let key = if want_lane != 0 { want_lane } else { want_num };
-            let county = self.county_below(r.node);
-            let elsewhere = self.road_by_name.get(&r.name).is_some_and(|ids| {
-                ids.iter().any(|&o| {
-                    o != road
-                        && self.county_below(self.roads[o as usize].node) == county
-                        && self.has_house(o, e)
-                })
-            });
-            let at_number = (!elsewhere).then(|| self.interpolate(r, key)).flatten();
+            let elsewhere = self.other_parts(road).any(|o| self.has_house(o, e));
+            let at_number = (!elsewhere).then(|| self.interpolate(road, key)).flatten();
             if let Some(((lon, lat), at)) = at_number {
                 // (the street of the numbers it lies between: a road's numbers go on across
                 // the streets it runs through)
@@ -995,19 +993,11 @@ impl AddressBook {
     /// parity (the street-level number: 弄 number for lanes, else the house number) of the
     /// road's parts in its county (its numbers go on across the streets it runs through), and
     /// the division of the nearer of the two; None far outside the numbers known.
-    fn interpolate(&self, r: &super::Road, key: u32) -> Option<((f64, f64), u32)> {
-        let county = self.county_below(r.node);
-        let parts: Vec<&super::Road> = match (county, self.road_by_name.get(&r.name)) {
-            (Some(c), Some(ids)) => ids
-                .iter()
-                .map(|&id| &self.roads[id as usize])
-                .filter(|p| self.parser.is_within(p.node, c))
-                .collect(),
-            _ => vec![r],
-        };
-        let mut pts: Vec<(u32, u32)> = parts
-            .iter()
-            .flat_map(|p| p.houses.iter())
+    fn interpolate(&self, road: u32, key: u32) -> Option<((f64, f64), u32)> {
+        let r = &self.roads[road as usize];
+        let mut pts: Vec<(u32, u32)> = std::iter::once(road)
+            .chain(self.other_parts(road))
+            .flat_map(|p| self.roads[p as usize].houses.iter())
             .filter(|h| h.0 .3 == 0 && h.0 .2 == 0)
             .map(|h| (if h.0 .0 != 0 { h.0 .0 } else { h.0 .1 }, h.1))
             .filter(|(k, ri)| *k % 2 == key % 2 && *k != 0 && !self.recs[*ri as usize].retired())

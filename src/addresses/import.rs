@@ -505,18 +505,7 @@ pub async fn import_roads_postgis(
     if !rejected.is_empty() {
         return Ok(ImportReport::refused(read, rejected));
     }
-    // one row a county and name
-    let mut merged: Vec<super::roads::RoadRow> = Vec::new();
-    let mut at: std::collections::HashMap<(String, String), usize> = Default::default();
-    for r in rows {
-        match at.get(&(r.county.clone(), r.name.clone())) {
-            Some(&i) => merged[i].lines.0.extend(r.lines.0),
-            None => {
-                at.insert((r.county.clone(), r.name.clone()), merged.len());
-                merged.push(r);
-            }
-        }
-    }
+    let merged = super::roads::merge_rows(rows);
     let source = files
         .iter()
         .map(|f| f.display().to_string())

@@ -5,7 +5,7 @@
 //!
 //! Embedded: `data/addresses/huangpu_roads.fgb`, the real OpenStreetMap ways the sample
 //! houses are placed along (`diming prepare-data`). In PostGIS: the `roads` table
-//! (`migrations/0006_roads.sql`, `diming import --kind roads`). Coordinates WGS84/CGCS2000.
+//! (`migrations/0006_roads.sql`, `diming import-addresses --roads`). Coordinates WGS84/CGCS2000.
 
 use super::FastMap;
 use crate::crs::LocalMetric;
@@ -307,20 +307,36 @@ fn foot(p: Xy, a: Xy, b: Xy) -> (Xy, f64) {
     (f, (p.0 - f.0).hypot(p.1 - f.1))
 }
 
-impl RoadLines {
-    /// Builds the index; a later row of the same county and name adds its lines to the road.
-    pub fn build(rows: Vec<RoadRow>) -> RoadLines {
-        let mut out = RoadLines::default();
-        for r in rows {
-            let key = (r.county.clone(), r.name.clone());
-            match out.by_key.get(&key) {
-                Some(&i) => out.rows[i as usize].lines.0.extend(r.lines.0),
-                None => {
-                    out.by_key.insert(key, out.rows.len() as u32);
-                    out.rows.push(r);
-                }
+/// One row a county and name, in the order first seen: a later row of the same county and
+/// name adds its lines to the road.
+pub fn merge_rows(rows: Vec<RoadRow>) -> Vec<RoadRow> {
+    let mut out: Vec<RoadRow> = Vec::with_capacity(rows.len());
+    let mut at: FastMap<(String, String), usize> = FastMap::default();
+    for r in rows {
+        match at.get(&(r.county.clone(), r.name.clone())) {
+            Some(&i) => out[i].lines.0.extend(r.lines.0),
+            None => {
+                at.insert((r.county.clone(), r.name.clone()), out.len());
+                out.push(r);
             }
         }
+    }
+    out
+}
+
+impl RoadLines {
+    /// Builds the index ([`merge_rows`] first).
+    pub fn build(rows: Vec<RoadRow>) -> RoadLines {
+        let mut out = RoadLines {
+            rows: merge_rows(rows),
+            ..Default::default()
+        };
+        out.by_key = out
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.county.clone(), r.name.clone()), i as u32))
+            .collect();
         let segs: Vec<Seg> = out
             .rows
             .iter()
@@ -396,7 +412,7 @@ impl RoadLines {
 
     /// The middle of a road: halfway along its longest chain (WGS84).
     pub fn midpoint(&self, county: &str, name: &str) -> Option<Xy> {
-        let i = *self.by_key.get(&(county.to_string(), name.to_string()))? as usize;
+        let i = self.index(county, name)?;
         let lm = self.frame(i)?;
         let length = |c: &Vec<Xy>| -> f64 {
             c.windows(2)
@@ -470,7 +486,7 @@ impl RoadLines {
     /// Where a WGS84 point lies along road `name` of `county`: the closest point of the
     /// road's chains, its measure and the point's side offset, and the distance (m).
     pub fn locate(&self, county: &str, name: &str, (lon, lat): Xy) -> Option<(Along, f64)> {
-        let i = *self.by_key.get(&(county.to_string(), name.to_string()))? as usize;
+        let i = self.index(county, name)?;
         let lm = self.frame(i)?;
         let p = lm.fwd(lon, lat);
         let mut best: Option<(Along, f64)> = None;
@@ -500,7 +516,7 @@ impl RoadLines {
     /// The WGS84 point `at.m` metres along chain `at.chain` of road `name` of `county`,
     /// `at.offset` metres to its left (clamped to the chain's ends).
     pub fn point_at(&self, county: &str, name: &str, at: Along) -> Option<Xy> {
-        let i = *self.by_key.get(&(county.to_string(), name.to_string()))? as usize;
+        let i = self.index(county, name)?;
         let lm = self.frame(i)?;
         let chain = self.chains[i].get(at.chain as usize)?;
         let mut left = at.m.max(0.0);
@@ -536,9 +552,14 @@ impl RoadLines {
         self.segs.size()
     }
 
-    fn road(&self, county: &str, name: &str) -> Option<&RoadRow> {
+    /// The index of road `name` of `county`.
+    fn index(&self, county: &str, name: &str) -> Option<usize> {
         let i = *self.by_key.get(&(county.to_string(), name.to_string()))?;
-        Some(&self.rows[i as usize])
+        Some(i as usize)
+    }
+
+    fn road(&self, county: &str, name: &str) -> Option<&RoadRow> {
+        Some(&self.rows[self.index(county, name)?])
     }
 
     /// Does the county have a line for this road?

@@ -656,55 +656,40 @@ pub fn reverse_hook(
     }
     let radius = p.f64_in("radius", 100.0, 0.0, 5000.0)?;
     let b = book(state);
+    // what was found within the radius, at its distance; or that nothing was
+    let found = |mut v: Value, dist: f64| {
+        v["found"] = json!(true);
+        v["distance_m"] = json!((dist * 10.0).round() / 10.0);
+        v["radius_m"] = json!(radius);
+        v
+    };
+    let none = || json!({"found": false, "radius_m": radius});
     let mut out = vec![(
         "nearest_address",
-        match b.nearest(lon, lat, radius) {
-            Some((ri, dist)) => {
-                let mut v = address_json(&b, ri, crs);
-                v["found"] = json!(true);
-                v["distance_m"] = json!((dist * 10.0).round() / 10.0);
-                v["radius_m"] = json!(radius);
-                v
-            }
-            None => json!({"found": false, "radius_m": radius}),
-        },
+        b.nearest(lon, lat, radius)
+            .map_or_else(none, |(ri, dist)| found(address_json(&b, ri, crs), dist)),
     )];
     if !b.lines.is_empty() {
         out.push((
             "nearest_road",
-            match b.lines.nearest(lon, lat, radius) {
-                Some(r) => {
-                    let (x, y) = crs.from_wgs84(r.lon, r.lat);
-                    json!({
-                        "found": true,
-                        "name": r.name,
-                        "county": r.county,
-                        "distance_m": (r.distance_m * 10.0).round() / 10.0,
-                        // the road's closest point to the one asked
-                        "lon": r7(x), "lat": r7(y),
-                        "radius_m": radius,
-                        "synthetic": r.synthetic,
-                    })
-                }
-                None => json!({"found": false, "radius_m": radius}),
-            },
+            b.lines.nearest(lon, lat, radius).map_or_else(none, |r| {
+                // (the road's closest point to the one asked)
+                let (x, y) = crs.from_wgs84(r.lon, r.lat);
+                let v = json!({"name": r.name, "county": r.county, "lon": r7(x), "lat": r7(y),
+                    "synthetic": r.synthetic});
+                found(v, r.distance_m)
+            }),
         ));
         out.push((
             "nearest_intersection",
-            match b.lines.nearest_junction(lon, lat, radius) {
-                Some(j) => {
+            b.lines
+                .nearest_junction(lon, lat, radius)
+                .map_or_else(none, |j| {
                     let (x, y) = crs.from_wgs84(j.lon, j.lat);
-                    json!({
-                        "found": true,
-                        "roads": j.roads,
-                        "county": j.county,
-                        "distance_m": (j.distance_m * 10.0).round() / 10.0,
-                        "lon": r7(x), "lat": r7(y),
-                        "radius_m": radius,
-                    })
-                }
-                None => json!({"found": false, "radius_m": radius}),
-            },
+                    let v = json!({"roads": j.roads, "county": j.county, "lon": r7(x),
+                        "lat": r7(y)});
+                    found(v, j.distance_m)
+                }),
         ));
     }
     Ok(out)
