@@ -326,6 +326,28 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["county"], Value::Null);
     assert_eq!(p["elements"]["road"], "金沙江路");
     assert_eq!(p["elements"]["number"], 3028);
+    // nor does it with a direction and an ordinal after it: 中山东二路 is a road, not 中山市;
+    // a community's short name (中山居委会 of 长宁区) neither
+    let p = parse("中山东二路58号外滩SOHO");
+    assert_eq!(p["county"], Value::Null, "{p}");
+    assert_eq!(p["elements"]["road"], "中山东二路", "{p}");
+    let p = parse("长宁区中山东一路与元芳弄交叉口");
+    assert_eq!(p["county"]["code"], "310105", "{p}");
+    assert_eq!(p["village"], Value::Null, "{p}");
+    assert_eq!(p["elements"]["road"], "中山东一路", "{p}");
+    assert_eq!(p["elements"]["cross_road"], "元芳弄", "{p}");
+    // a county's short name right after its city stays the county, and the road keeps it
+    let p = parse("广州市天河南二路19号");
+    assert_eq!(p["county"]["code"], "440106", "{p}");
+    assert_eq!(p["elements"]["road"], "天河南二路", "{p}");
+    assert_eq!(p["elements"]["number"], 19);
+    let p = parse("北京市海淀区海淀北二街10号");
+    assert_eq!(p["county"]["code"], "110108", "{p}");
+    assert_eq!(p["elements"]["road"], "海淀北二街", "{p}");
+    // but a full name before the road is the division (港闸区 was merged into 崇川区)
+    let p = parse("港闸区北大街华强城");
+    assert_eq!(p["county"]["code"], "320613", "{p}");
+    assert_eq!(p["elements"]["road"], "北大街", "{p}");
 
     // batch JSON with one bad row: results stream in order, the bad row gets an error
     let lines =

@@ -376,6 +376,11 @@ impl<'a> DivisionMatch<'a> {
     /// the community, and the road stays the road of the elements.
     #[inline]
     pub fn road_detail(&self) -> &'a str {
+        if self.detail.starts_with(['东', '西', '南', '北']) {
+            if let Some(road) = self.road_after_county() {
+                return road;
+            }
+        }
         // (a house number right after the divisions, the rarest condition, asked first)
         if !self
             .detail
@@ -404,6 +409,22 @@ impl<'a> DivisionMatch<'a> {
         } else {
             self.detail
         }
+    }
+
+    /// The text from the last division's name on, where that name was a county's short name
+    /// and the detail goes on as a road named after it (广州市天河南二路: 天河区, road
+    /// 天河南二路). `None` otherwise.
+    #[cold]
+    #[inline(never)]
+    fn road_after_county(&self) -> Option<&'a str> {
+        let &(at, _) = self.steps.last()?;
+        let (at, end) = (at as usize, self.text.len() - self.detail.len());
+        let node = *self.hypotheses.first()?;
+        let token = &self.text[at..end];
+        (self.parser.info[node as usize].level == Level::County
+            && token != self.parser.nodes[node as usize].name
+            && road_goes_on(token, self.detail))
+        .then(|| &self.text[at..])
     }
 
     /// The text from the last division's name on, where that name was its short name and the
@@ -815,6 +836,19 @@ fn street_written_with_jie(rest: &str) -> bool {
             && (road_end_upto(rest, 10 * 3).is_some()
                 || road_before_place(rest).is_some()
                 || zone_at(rest).is_some_and(|(a, _)| a == 0))
+}
+
+/// Does `rest`, after the division key `key`, go on as a road: [`looks_like_road`], or, after
+/// a name without its suffix, a direction first and then a road named after the place
+/// (中山 + 东一路, 海淀 + 西大街, 天河 + 南二路; not 港闸区 + 北大街, nor 常州 + 五一路, 武汉 +
+/// 中北路: an ordinal or 中 first names a road of its own)?
+fn road_goes_on(key: &str, rest: &str) -> bool {
+    looks_like_road(rest)
+        || rest.starts_with(['东', '西', '南', '北'])
+            && !key.ends_with([
+                '区', '县', '市', '镇', '乡', '街', '村', '旗', '道', '州', '盟',
+            ])
+            && names_road_after_place(rest)
 }
 
 fn looks_like_road(rest: &str) -> bool {
@@ -1370,7 +1404,14 @@ impl DivisionParser {
                 for y in hyps.iter() {
                     for e in entries {
                         if e.kind != Kind::Full
-                            && *road_follows.get_or_insert_with(|| looks_like_road(&text[end..]))
+                            && *road_follows
+                                .get_or_insert_with(|| road_goes_on(&text[pos..end], &text[end..]))
+                            // (a county's short name right after its city or province stays
+                            // the county, the road keeps the name: 广州市天河南二路,
+                            // `DivisionMatch::road_detail`)
+                            && !(y.node != NO_NODE
+                                && e.level == Level::County
+                                && !looks_like_road(&text[end..]))
                         {
                             continue;
                         }
@@ -1635,7 +1676,10 @@ impl DivisionParser {
                     .as_slice()
                     .iter()
                     .any(|e| hyps.iter().any(|y| y.node == e.node))
-                    && !looks_like_road(&text[pos + h.bytes as usize..])
+                    && !road_goes_on(
+                        &text[pos..pos + h.bytes as usize],
+                        &text[pos + h.bytes as usize..],
+                    )
                     && !starts_zone_part(&text[pos + h.bytes as usize..])
             }) {
                 return Fallback::Skip(pos + h.bytes as usize);
