@@ -251,13 +251,7 @@ pub fn prepare_data(a: PrepareArgs) -> Result<()> {
     )?;
     let a_out = a.out.join("addresses");
     std::fs::create_dir_all(&a_out)?;
-    diming::store::features::write_fgb(
-        &a_out.join("huangpu_roads.fgb"),
-        "roads",
-        &["county", "name", "synthetic"],
-        &diming::addresses::roads::to_features(&road_rows),
-        4490,
-    )?;
+    diming::addresses::roads::write_fgb(&a_out.join("huangpu_roads.fgb"), &road_rows)?;
     println!(
         "wrote {} ({} villages, {} division centres), {} ({} county polygons) and {} ({} roads)",
         div_out.display(),
@@ -391,19 +385,37 @@ pub struct GenerateAddressesArgs {
     /// Generate a synthetic city of this many addresses instead of the Huangpu sample
     #[arg(long)]
     pub city: Option<usize>,
+    /// With --city: also write the city's road centre lines here (FlatGeobuf, for
+    /// `import-addresses --roads`)
+    #[arg(long, requires = "city")]
+    pub roads_out: Option<PathBuf>,
 }
 
 pub fn generate_addresses(a: GenerateAddressesArgs) -> Result<()> {
     let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
     let osm = a.shared.join("osm/shanghai_huangpu_drive.osm");
-    let addrs = match a.city {
-        Some(n) => diming::addresses::generate::generate_city(&d, &osm, a.seed, n)?,
-        None => diming::addresses::generate::generate_huangpu(&d, &osm, a.seed)?,
+    let (addrs, roads) = match a.city {
+        Some(n) => {
+            let c = diming::addresses::generate::generate_city(&d, &osm, a.seed, n)?;
+            (c.addresses, c.roads)
+        }
+        None => (
+            diming::addresses::generate::generate_huangpu(&d, &osm, a.seed)?,
+            Vec::new(),
+        ),
     };
     if let Some(p) = a.out.parent() {
         std::fs::create_dir_all(p)?;
     }
     diming::addresses::generate::write_csv(&a.out, &addrs)?;
+    if let Some(r) = &a.roads_out {
+        diming::addresses::roads::write_fgb(r, &roads)?;
+        println!(
+            "wrote {} synthetic road lines to {}",
+            roads.len(),
+            r.display()
+        );
+    }
     println!(
         "wrote {} synthetic addresses to {} (seed {}, generator version {})",
         addrs.len(),

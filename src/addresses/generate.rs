@@ -505,8 +505,17 @@ pub fn generate_huangpu(d: &Divisions, osm: &Path, seed: u64) -> Result<Vec<Addr
     Ok(addrs)
 }
 
-/// A synthetic city of about `target` addresses for benchmarks (see the module docs).
-pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Result<Vec<Address>> {
+/// A synthetic city: its addresses and the centre lines of its roads.
+pub struct City {
+    pub addresses: Vec<Address>,
+    /// each tile's roads: the real OSM ways shifted with the tile, named with its prefix, in
+    /// its county (synthetic: the lines are real shapes in made-up places)
+    pub roads: Vec<super::roads::RoadRow>,
+}
+
+/// A synthetic city of about `target` addresses for benchmarks (see the module docs), with
+/// the road lines of the tiles it used.
+pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Result<City> {
     let roads = read_osm_roads(osm)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // counties of Shanghai and Zhejiang with their townships
@@ -530,6 +539,7 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
         .collect();
     counties.sort_by_key(|c| d.tree.get(c.0).short.clone());
     let mut out = Vec::with_capacity(target + 100_000);
+    let mut lines = Vec::new();
     let mut tile = 0usize;
     let cols = 20;
     while out.len() < target {
@@ -558,6 +568,19 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
             .collect();
         link_successors(&houses, &mut addrs);
         out.extend(addrs);
+        lines.extend(roads.iter().map(|r| {
+            super::roads::RoadRow {
+                county: d.tree.get(county.0).short.clone(),
+                name: format!("{prefix}{}", r.name),
+                lines: geo_types::MultiLineString(
+                    r.ways
+                        .iter()
+                        .map(|w| w.iter().map(|&(x, y)| (x + dx, y + dy)).collect())
+                        .collect(),
+                ),
+                synthetic: true,
+            }
+        }));
         tile += 1;
     }
     out.truncate(target);
@@ -569,7 +592,10 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
             a.status = "current".into();
         }
     }
-    Ok(out)
+    Ok(City {
+        addresses: out,
+        roads: lines,
+    })
 }
 
 /// Writes addresses as the import/embedded CSV.
@@ -760,5 +786,53 @@ mod tests {
         assert_eq!(compound_name("", drawn, &mut given), "金华庭大厦三期");
         // another tile's prefix is another name
         assert_eq!(compound_name("东兴", drawn, &mut given), "东兴金华庭大厦");
+    }
+
+    /// The city's road lines are each tile's roads where its houses are: in a small city of
+    /// two tiles, every plain house number lies 12 m from its road's line in its county
+    /// (off that on a bend), and the second tile's roads, in its own county, sit 0.03° east
+    /// of the first's (the first round of counties has no name prefix).
+    #[test]
+    fn the_city_lines_run_along_the_houses_of_their_tile() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let d = Divisions::build(crate::store::load_embedded(&root.join("data")).unwrap()).unwrap();
+        let osm = root.join("../shared/data/osm/shanghai_huangpu_drive.osm");
+        let city = generate_city(&d, &osm, 5, 15_000).unwrap();
+        assert!(city.roads.iter().all(|r| r.synthetic));
+        let lines = super::super::roads::RoadLines::build(city.roads);
+        let counties: HashSet<&str> = city.addresses.iter().map(|a| &a.division[..6]).collect();
+        assert_eq!(counties.len(), 2, "two tiles, two counties");
+        let (mut asked, mut far) = (0, Vec::new());
+        for a in &city.addresses {
+            let (Some(road), Some(number), None, None) =
+                (&a.road, &a.number, &a.compound, &a.building)
+            else {
+                continue;
+            };
+            if number.contains('弄') || a.status != "current" {
+                continue;
+            }
+            let (_, dist) = lines
+                .locate(&a.division[..6], road, (a.lon, a.lat))
+                .unwrap_or_else(|| panic!("no line for {road} in {}", &a.division[..6]));
+            asked += 1;
+            if !(0.5..=12.5).contains(&dist) {
+                far.push((road.clone(), number.clone(), dist));
+            }
+        }
+        assert!(asked > 3_000, "{asked}");
+        // bends: the houses are set off the numbering axis, not the segment
+        assert!(
+            far.len() * 20 < asked,
+            "{} of {asked} houses off 12 m: {:?}",
+            far.len(),
+            &far[..far.len().min(5)]
+        );
+        let c0 = &city.addresses[0].division[..6];
+        let c1 = &city.addresses.last().unwrap().division[..6];
+        let m0 = lines.midpoint(c0, "福州路").unwrap();
+        assert_ne!(c0, c1);
+        let m1 = lines.midpoint(c1, "福州路").unwrap();
+        assert!((m1.0 - m0.0 - 0.03).abs() < 1e-9 && (m1.1 - m0.1).abs() < 1e-9);
     }
 }

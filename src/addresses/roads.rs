@@ -253,8 +253,20 @@ pub fn county_lines_from_osm(
         .collect())
 }
 
+/// Writes rows as a FlatGeobuf file of layer `roads` (CGCS2000 / EPSG:4490), the file
+/// `import-addresses --roads` and the embedded default read.
+pub fn write_fgb(path: &std::path::Path, rows: &[RoadRow]) -> Result<()> {
+    crate::store::features::write_fgb(
+        path,
+        "roads",
+        &["county", "name", "synthetic"],
+        &to_features(rows),
+        4490,
+    )
+}
+
 /// Rows as features (`county`, `name` and `synthetic` properties), for a FlatGeobuf file.
-pub fn to_features(rows: &[RoadRow]) -> Vec<Feature> {
+fn to_features(rows: &[RoadRow]) -> Vec<Feature> {
     rows.iter()
         .map(|r| Feature {
             props: [
