@@ -408,6 +408,13 @@ pub fn generate_addresses(a: GenerateAddressesArgs) -> Result<()> {
         std::fs::create_dir_all(p)?;
     }
     diming::addresses::generate::write_csv(&a.out, &addrs)?;
+    println!(
+        "wrote {} synthetic addresses to {} (seed {}, generator version {})",
+        addrs.len(),
+        a.out.display(),
+        a.seed,
+        diming::addresses::generate::GENERATOR_VERSION
+    );
     if let Some(r) = &a.roads_out {
         diming::addresses::roads::write_fgb(r, &roads)?;
         println!(
@@ -416,13 +423,6 @@ pub fn generate_addresses(a: GenerateAddressesArgs) -> Result<()> {
             r.display()
         );
     }
-    println!(
-        "wrote {} synthetic addresses to {} (seed {}, generator version {})",
-        addrs.len(),
-        a.out.display(),
-        a.seed,
-        diming::addresses::generate::GENERATOR_VERSION
-    );
     Ok(())
 }
 
