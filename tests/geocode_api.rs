@@ -344,6 +344,14 @@ fn geocode_parse_batch_reverse() {
     let p = parse("北京市海淀区海淀北二街10号");
     assert_eq!(p["county"]["code"], "110108", "{p}");
     assert_eq!(p["elements"]["road"], "海淀北二街", "{p}");
+    // a division whose name holds brackets, which the normaliser drops with what they hold
+    let p = parse("上海市浦东新区中国（上海）自由贸易试验区（保税片区）广东路19弄");
+    assert_eq!(p["town"]["code"], "310115501", "{p}");
+    assert_eq!(p["elements"]["road"], "广东路", "{p}");
+    let p = parse("天津经济技术开发区第四大街80号");
+    assert_eq!(p["county"]["code"], "120116", "{p}");
+    assert_eq!(p["town"]["code"], "120116400", "{p}");
+    assert_eq!(p["elements"]["road"], "第四大街", "{p}");
     // but a full name before the road is the division (港闸区 was merged into 崇川区)
     let p = parse("港闸区北大街华强城");
     assert_eq!(p["county"]["code"], "320613", "{p}");

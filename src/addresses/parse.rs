@@ -838,6 +838,27 @@ fn street_written_with_jie(rest: &str) -> bool {
                 || zone_at(rest).is_some_and(|(a, _)| a == 0))
 }
 
+/// A division name with its bracketed parts left out, as the normaliser leaves the text
+/// (it drops brackets and what they hold): 中国（上海）自由贸易试验区（保税片区） →
+/// 中国自由贸易试验区, （工业园区）城南街道 → 城南街道. `None` when the name has no bracket
+/// or fewer than two characters would be left.
+fn without_brackets(name: &str) -> Option<String> {
+    if !name.contains(['(', '（']) {
+        return None;
+    }
+    let mut out = String::new();
+    let mut depth = 0u32;
+    for c in name.chars() {
+        match c {
+            '(' | '（' => depth += 1,
+            ')' | '）' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    (out.chars().count() >= 2).then_some(out)
+}
+
 /// Does `rest`, after the division key `key`, go on as a road: [`looks_like_road`], or, after
 /// a name without its suffix, a direction first and then a road named after the place
 /// (中山 + 东一路, 海淀 + 西大街, 天河 + 南二路; not 港闸区 + 北大街, nor 常州 + 五一路, 武汉 +
@@ -933,6 +954,9 @@ impl DivisionParser {
             }
             let (name, level, parent) = (n.name.clone(), n.level, n.parent);
             p.add(&name, i, Kind::Full);
+            if let Some(bare) = without_brackets(&name) {
+                p.add(&bare, i, Kind::Alias);
+            }
             for s in short_names(&name, level) {
                 p.add(&s, i, Kind::Short);
                 if level == Level::Province && name.ends_with("自治区") {
