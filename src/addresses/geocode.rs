@@ -924,10 +924,12 @@ impl AddressBook {
         if has_number {
             if want_b != 0 {
                 if let Some(ri) = find((want_lane, want_num, want_sub, want_b)) {
+                    let pen = pen + self.other_compound(ri, e);
                     return self.rec_candidate(ri, "building", false, corr, pen);
                 }
             }
             if let Some(ri) = find((want_lane, want_num, want_sub, 0)) {
+                let pen = pen + self.other_compound(ri, e);
                 return self.rec_candidate(ri, "house_number", false, corr, pen);
             }
             // a building of that number (the number itself is a compound)
@@ -936,7 +938,8 @@ impl AddressBook {
                 .iter()
                 .find(|h| h.0 .0 == want_lane && h.0 .1 == want_num && h.0 .2 == want_sub)
             {
-                return self.rec_candidate(ri, "house_number", false, corr, pen + 0.02);
+                let pen = pen + 0.02 + self.other_compound(ri, e);
+                return self.rec_candidate(ri, "house_number", false, corr, pen);
             }
             // interpolate along the road on the same side (parity) by the street number,
             // unless the house is on the road's part in another street of the county (then
@@ -987,6 +990,25 @@ impl AddressBook {
         c.successor = None;
         c.rec = None;
         c
+    }
+
+    /// 0.02 when the text names a compound that is not the record's (neither name holds the
+    /// other): the same road and number in two counties of one name (普陀区 of 上海 and of
+    /// 舟山) are told apart by the compound the text names.
+    fn other_compound(&self, ri: u32, e: &Elements) -> f64 {
+        let Some(named) = e.compound else {
+            return 0.0;
+        };
+        let c = self.recs[ri as usize].compound;
+        let same = c != super::NONE && {
+            let own = self.compounds[c as usize].as_str();
+            own.contains(named) || named.contains(own)
+        };
+        if same {
+            0.0
+        } else {
+            0.02
+        }
     }
 
     /// Position of street number `key` on road `r` between the nearest numbers of the same
@@ -1194,6 +1216,50 @@ mod tests {
         assert!(on_line.len() * 10 >= asked.len() * 9, "{}", on_line.len());
         assert!(q(&on_line, 0.5) < q(&chord, 0.5) && q(&on_line, 0.5) < 2.5);
         assert!(q(&on_line, 0.9) <= q(&chord, 0.9) && q(&on_line, 0.9) < 40.0);
+    }
+
+    /// 普陀区 is a district of 上海 and of 舟山: the same road and number in both is told
+    /// apart by the compound the text names (and without one, the answer is either).
+    #[test]
+    fn the_compound_named_picks_between_two_counties_of_one_name() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let d = crate::divisions::Divisions::build(crate::store::load_embedded(&data).unwrap())
+            .unwrap();
+        let town = |county: &str| {
+            let c = d.tree.find(county).unwrap();
+            d.tree.get(d.tree.get(c).children[0]).short.clone()
+        };
+        let house = |county: &str, compound: &str, lon: f64| crate::addresses::Address {
+            code: String::new(),
+            division: town(county),
+            road: Some("测绘路".into()),
+            number: Some("5号".into()),
+            compound: Some(compound.into()),
+            building: None,
+            lon,
+            lat: 30.0,
+            status: "current".into(),
+            successor: None,
+            aliases: Vec::new(),
+            synthetic: true,
+        };
+        let rows = vec![
+            house("310107", "甲园小区", 121.4),
+            house("330903", "乙园小区", 122.3),
+        ];
+        let (b, errs) = AddressBook::build(&d, rows, "test");
+        assert!(errs.is_empty(), "{errs:?}");
+        for (q, lon, county) in [
+            ("普陀区测绘路5号乙园小区", 122.3, "330903"),
+            ("普陀区测绘路5号甲园小区", 121.4, "310107"),
+            ("普陀测绘路5号乙园小区", 122.3, "330903"),
+        ] {
+            let g = b.geocode(q, None, 2);
+            let c = &g.candidates[0];
+            assert_eq!(c.lon, Some(lon), "{q}: {c:?}");
+            assert!(c.code.as_deref().unwrap().starts_with(county), "{q}: {c:?}");
+            assert!(g.candidates[1].confidence < c.confidence, "{q}: {g:?}");
+        }
     }
 
     #[test]
