@@ -336,6 +336,11 @@ fn geocode_parse_batch_reverse() {
     assert_eq!(p["village"], Value::Null, "{p}");
     assert_eq!(p["elements"]["road"], "中山东一路", "{p}");
     assert_eq!(p["elements"]["cross_road"], "元芳弄", "{p}");
+    // 大路 is a road word (长春's 吉林大路, 人民大路), not a road named 大路 in 吉林
+    let p = parse("吉林大路与吉林街交汇处");
+    assert_eq!(p["province"], Value::Null, "{p}");
+    assert_eq!(p["elements"]["road"], "吉林大路", "{p}");
+    assert_eq!(p["elements"]["cross_road"], "吉林街", "{p}");
     // a county's short name right after its city stays the county, and the road keeps it
     let p = parse("广州市天河南二路19号");
     assert_eq!(p["county"]["code"], "440106", "{p}");

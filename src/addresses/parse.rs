@@ -873,14 +873,14 @@ fn road_goes_on(key: &str, rest: &str) -> bool {
 }
 
 fn looks_like_road(rest: &str) -> bool {
-    // a road word at the start: 路 街 巷 弄 里, 大道 大街, 东路 … 中街, 一路 二路 三路, 公路, or
+    // a road word at the start: 路 街 巷 弄 里, 大道 大路 大街, 东路 … 中街, 一路 二路 三路, 公路, or
     // a place word (广场, 大厦, 大楼, 花园, 小区, 中心, 商城, 大学), or a city gate (宣武门,
     // 崇文门: named after the old districts 宣武区 and 崇文区, not them)
     let mut cs = rest.chars();
     let word = matches!(
         (cs.next(), cs.next()),
         (Some('路' | '街' | '巷' | '弄' | '里' | '门'), _)
-            | (Some('大'), Some('道' | '街' | '厦' | '楼' | '学'))
+            | (Some('大'), Some('道' | '路' | '街' | '厦' | '楼' | '学'))
             | (Some('东' | '西' | '南' | '北'), Some('路' | '街'))
             | (Some('中'), Some('路' | '街' | '心'))
             | (Some('一' | '二' | '三' | '公'), Some('路'))
