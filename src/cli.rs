@@ -496,12 +496,18 @@ pub struct ParseArgs {
     /// Text encoding of stdin (utf-8, gb18030, gbk, gb2312, big5)
     #[arg(long, default_value = "utf-8")]
     pub encoding: String,
+    /// How deep to parse: `village` (the divisions to the village and the address elements)
+    /// or `county` (province, city, county and the rest of the text, as cpca reads)
+    #[arg(long, default_value = "village", conflicts_with = "geocode")]
+    pub depth: String,
 }
 
 pub fn parse(a: ParseArgs) -> Result<()> {
     use std::io::{Read, Write};
     let enc = diming::addresses::import::encoding_for(&a.encoding)
         .map_err(|e| anyhow::anyhow!("--encoding: {e}"))?;
+    let depth =
+        diming::addresses::Depth::parse(&a.depth).map_err(|e| anyhow::anyhow!("--depth: {e}"))?;
     let d = diming::divisions::Divisions::build(diming::store::load_embedded(&a.data)?)?;
     let book = if a.geocode {
         diming::addresses::AddressBook::load_embedded(&d, &a.data)?
@@ -532,7 +538,15 @@ pub fn parse(a: ParseArgs) -> Result<()> {
         if a.geocode {
             serde_json::to_writer(&mut line, &serde_json::to_value(book.geocode(t, None, 3))?)?;
         } else {
-            diming::http::addresses::write_parse(&book, t, None, Some(&mut sc), None, &mut line);
+            diming::http::addresses::write_parse(
+                &book,
+                t,
+                None,
+                depth,
+                Some(&mut sc),
+                None,
+                &mut line,
+            );
         }
         line.push(b'\n');
         out.write_all(&line)?;

@@ -535,6 +535,90 @@ fn geocode_parse_batch_reverse() {
         .json()
         .unwrap();
     assert_eq!(v["error"]["field"], "parse_only", "{v}");
+    // the parse to county depth: a depth that is not one, or without parse_only, is refused
+    for body in [
+        json!({"queries": ["黄浦区"], "parse_only": true, "depth": "town"}),
+        json!({"queries": ["黄浦区"], "depth": "county"}),
+    ] {
+        let r = c
+            .post(format!("{}/v1/geocode/batch", srv.base))
+            .json(&body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["error"]["field"], "depth", "{v}");
+    }
+    let r = c
+        .get(format!("{}/v1/parse?q=黄浦区&depth=street", srv.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["error"]["field"], "depth", "{v}");
+}
+
+/// `depth=county` reads what cpca reads: province, city and county with their codes and the
+/// rest of the text; no township, village nor elements, however deep the text goes. The same
+/// in a batch, where the whole parse of the same text goes on to the community.
+#[test]
+fn a_parse_to_county_depth() {
+    let srv = common::spawn_server(&[]);
+    let c = reqwest::blocking::Client::new();
+    let q = "上海市黄浦区外滩街道中山东一路居委会中山东一路12号";
+    let v: Value = c
+        .get(format!("{}/v1/parse", srv.base))
+        .query(&[("q", q), ("depth", "county")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["county"]["code"], "310101", "{v}");
+    assert_eq!(v["city"]["code"], "310000", "{v}");
+    assert_eq!(v["level"], "county", "{v}");
+    assert_eq!(v["town"], Value::Null, "{v}");
+    assert_eq!(v["village"], Value::Null, "{v}");
+    assert_eq!(v["elements"], Value::Null, "{v}");
+    assert_eq!(v["detail"], "外滩街道中山东一路居委会中山东一路12号", "{v}");
+    // old names and short names are still read, with their corrections
+    let v: Value = c
+        .get(format!("{}/v1/parse", srv.base))
+        .query(&[("q", "杭州江干区"), ("depth", "county")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["county"]["code"], "330102", "{v}");
+    assert!(
+        v["corrections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "old_name"),
+        "{v}"
+    );
+    let lines: Vec<Value> = c
+        .post(format!("{}/v1/geocode/batch", srv.base))
+        .json(&json!({"queries": [q, q], "parse_only": true, "depth": "county"}))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["county"]["code"], "310101");
+    assert_eq!(lines[1]["village"], Value::Null);
+    let v: Value = c
+        .get(format!("{}/v1/parse", srv.base))
+        .query(&[("q", q)])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(v["village"]["name"], "中山东一路居委会", "{v}");
+    assert_eq!(v["elements"]["number"], 12, "{v}");
 }
 
 /// A road of the sample named after the divisions of another district or city does not answer

@@ -172,10 +172,34 @@ pub struct Road {
     houses: Vec<((u32, u32, u32, u32), u32)>,
 }
 
+/// How deep a structured parse reads: the whole address (the divisions down to the village,
+/// and the elements below them), or the divisions down to the county only (what `cpca`
+/// reads: province, city, county and the rest of the text; no township, village nor
+/// elements), for systems that need only those codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Depth {
+    County,
+    #[default]
+    Village,
+}
+
+impl Depth {
+    pub fn parse(s: &str) -> Result<Depth, String> {
+        match s.trim() {
+            "county" => Ok(Depth::County),
+            "village" => Ok(Depth::Village),
+            other => Err(format!("'{other}' is not a depth: county or village")),
+        }
+    }
+}
+
 /// The in-memory address book (with the parser's division dictionary).
 #[derive(Default)]
 pub struct AddressBook {
     pub parser: DivisionParser,
+    /// the dictionary of the provinces, cities and counties only: the parse to county depth
+    /// (`/v1/parse?depth=county`, what `cpca` reads), for systems that need only those codes
+    pub county_parser: DivisionParser,
     recs: Vec<Rec>,
     pub roads: Vec<Road>,
     road_by_name: FastMap<String, Vec<u32>>,
@@ -301,8 +325,17 @@ impl AddressBook {
     pub fn empty(d: &Divisions) -> AddressBook {
         AddressBook {
             parser: DivisionParser::build(d),
+            county_parser: DivisionParser::build_to(d, crate::divisions::Level::County),
             origin: "none".into(),
             ..Default::default()
+        }
+    }
+
+    /// The dictionary of a parse to `depth`.
+    pub fn parser_for(&self, depth: Depth) -> &DivisionParser {
+        match depth {
+            Depth::County => &self.county_parser,
+            Depth::Village => &self.parser,
         }
     }
 

@@ -147,6 +147,9 @@ pub struct DivisionParser {
     n_keys: usize,
     /// nodes from here on come from the Taiwan, Hong Kong and Macao supplement
     n_tree: u32,
+    /// the deepest level with keys (`build_to`); a parse stops when every reading has
+    /// reached it, below the village (nothing can be read deeper)
+    deepest: Option<Level>,
     /// townships' short names (外滩 of 外滩街道) by their county and first two characters:
     /// read only right after the county, by the fallbacks, so the main loop never sees them
     town_shorts: TownShorts,
@@ -897,7 +900,18 @@ fn looks_like_road(rest: &str) -> bool {
 impl DivisionParser {
     /// Builds the dictionary from the served divisions.
     pub fn build(d: &Divisions) -> DivisionParser {
-        let mut p = DivisionParser::default();
+        DivisionParser::build_to(d, Level::Village)
+    }
+
+    /// Builds a dictionary of the divisions down to `deepest` only (`Level::County`: the
+    /// province, city and county, what `cpca` reads; the townships and villages have no key).
+    /// Every division stays a node, with the tree's index, so that `within` and the answers'
+    /// nodes mean the same as in the whole dictionary.
+    pub fn build_to(d: &Divisions, deepest: Level) -> DivisionParser {
+        let mut p = DivisionParser {
+            deepest: (deepest < Level::Village).then_some(deepest),
+            ..Default::default()
+        };
         for div in &d.tree.divs {
             p.nodes.push(Node {
                 name: div.name.clone(),
@@ -949,7 +963,7 @@ impl DivisionParser {
             .collect();
         for i in 0..p.nodes.len() as u32 {
             let n = &p.nodes[i as usize];
-            if is_placeholder_name(&n.name) || n.name.starts_with('(') {
+            if is_placeholder_name(&n.name) || n.name.starts_with('(') || n.level > deepest {
                 continue;
             }
             let (name, level, parent) = (n.name.clone(), n.level, n.parent);
@@ -1063,13 +1077,18 @@ impl DivisionParser {
             }
         }
         for (i, a) in aliases {
-            p.add(&a, i, Kind::Alias);
+            if p.nodes[i as usize].level <= deepest {
+                p.add(&a, i, Kind::Alias);
+            }
         }
         // (about 40,000 short names: 8 % of the bits set)
         p.town_pairs = super::PairBits::with_log2(19);
         for (i, n) in p.nodes.iter().enumerate() {
             let Some(par) = n.parent else { continue };
-            if n.level != Level::Township || p.nodes[par as usize].level != Level::County {
+            if n.level != Level::Township
+                || n.level > deepest
+                || p.nodes[par as usize].level != Level::County
+            {
                 continue;
             }
             let Some(base) = town_short_name(&n.name) else {
@@ -1098,7 +1117,9 @@ impl DivisionParser {
                 .as_deref()
                 .and_then(|c| d.find_code(c).ok().flatten())
                 .or_else(|| p.resolve_path(&ch.new_names));
-            let Some(succ) = succ else { continue };
+            let Some(succ) = succ.filter(|&s| p.nodes[s as usize].level <= deepest) else {
+                continue;
+            };
             let old = ch.old_name().to_string();
             let mut olds = vec![old.clone()];
             match &ch.old_short {
@@ -1416,6 +1437,21 @@ impl DivisionParser {
         let mut step_nodes: SmallVec<[u32; 8]> = SmallVec::new();
         while pos < b.len() {
             self.hits(text, pos, 2, hits);
+            if let Some(deepest) = self.deepest {
+                // (a dictionary that stops above the village: where no key starts, nothing
+                // below a reading at its deepest level can be read; a key there may still be
+                // the name repeated, and a suffix slipped (玄武去), which the fallbacks take)
+                if hits.is_empty()
+                    && any
+                    && b.get(pos + 2)
+                        .is_none_or(|&z| SLIP_FIRSTS >> (z & 63) & 1 == 0)
+                    && hyps
+                        .iter()
+                        .all(|y| y.node != NO_NODE && level(y.node) >= deepest)
+                {
+                    break;
+                }
+            }
             next.clear();
             // bytes from `pos` to the end of the accepted token
             let mut advance = 0;

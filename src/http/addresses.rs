@@ -7,7 +7,7 @@ use super::AppState;
 use crate::addresses::geocode::Candidate;
 use crate::addresses::normalize::Correction;
 use crate::addresses::parse::{Elements, ParseScratch, Part};
-use crate::addresses::AddressBook;
+use crate::addresses::{AddressBook, Depth};
 use crate::crs::Crs;
 use crate::divisions::Level;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -241,10 +241,14 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     let p = Params::from_req(&req)?;
     let q = p.req_str("q")?;
     check_q(q, "q")?;
+    let depth = match p.str("depth") {
+        Some(d) => Depth::parse(d).map_err(|e| ApiError::bad("depth", e))?,
+        None => Depth::Village,
+    };
     let b = book(&state);
     let w = within(&b, &p)?;
     let mut out = Vec::new();
-    write_parse(&b, q, w, None, None, &mut out);
+    write_parse(&b, q, w, depth, None, None, &mut out);
     Ok(json_body(out))
 }
 
@@ -256,32 +260,35 @@ fn json_body(out: Vec<u8>) -> HttpResponse {
 }
 
 /// The structured parse of one text (divisions with codes, elements, corrections), inside the
-/// division `within` when given (`city=`), written as JSON to `out`, with the `row` and `id`
-/// of a batch row when given; `sc`: the parser's working sets, kept by a caller that parses
-/// many texts (None: the per-thread ones). An ambiguous text (西湖区: of Hangzhou and of
-/// Nanchang) lists the divisions it may name under `alternatives`.
+/// division `within` when given (`city=`), to `depth` (`Depth::County`: the divisions to the
+/// county, the rest of the text as `detail`, `elements` null), written as JSON to `out`, with
+/// the `row` and `id` of a batch row when given; `sc`: the parser's working sets, kept by a
+/// caller that parses many texts (None: the per-thread ones). An ambiguous text (西湖区: of
+/// Hangzhou and of Nanchang) lists the divisions it may name under `alternatives`.
 pub fn write_parse(
     b: &AddressBook,
     q: &str,
     within: Option<u32>,
+    depth: Depth,
     sc: Option<&mut ParseScratch>,
     row: Option<(usize, &Value)>,
     out: &mut Vec<u8>,
 ) {
     let (t, mut corr) = crate::addresses::normalize::normalize(q);
+    let parser = b.parser_for(depth);
     let m = match sc {
-        Some(sc) => b.parser.parse_with(&t, within, sc),
-        None => b.parser.parse(&t, within),
+        Some(sc) => parser.parse_with(&t, within, sc),
+        None => parser.parse(&t, within),
     };
     let ambiguous = m.hypotheses.len() > 1 && m.level.is_none();
     let alternatives = if ambiguous {
         m.hypotheses
             .iter()
             .map(|&n| {
-                let node = &b.parser.nodes[n as usize];
+                let node = &parser.nodes[n as usize];
                 Alternative {
                     code: node.code.as_deref(),
-                    full_name: b.parser.full_name(n),
+                    full_name: parser.full_name(n),
                     level: node.level,
                     name: &node.name,
                 }
@@ -291,6 +298,8 @@ pub fn write_parse(
         Vec::new()
     };
     let detail = m.road_detail();
+    let elements =
+        (depth == Depth::Village).then(|| crate::addresses::parse::parse_elements(detail, None));
     corr.extend(m.corrections());
     let a = ParseAnswer {
         alternatives,
@@ -299,7 +308,7 @@ pub fn write_parse(
         corrections: corr,
         county: m.county(),
         detail,
-        elements: crate::addresses::parse::parse_elements(detail, None),
+        elements,
         id: row.map(|r| r.1),
         level: m.level,
         normalized: &t,
@@ -323,7 +332,8 @@ struct ParseAnswer<'a> {
     corrections: Vec<Correction>,
     county: Option<Part<'a>>,
     detail: &'a str,
-    elements: Elements<'a>,
+    /// (null in a parse to county depth)
+    elements: Option<Elements<'a>>,
     /// a batch row's id (its index or CSV line when it was given none)
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a Value>,
@@ -355,8 +365,8 @@ struct Row {
     field: String,
 }
 
-/// (rows, crs, city, parse_only)
-type JsonRows = (Vec<Row>, Option<String>, Option<String>, bool);
+/// (rows, crs, city, a parse only to this depth instead of geocoding)
+type JsonRows = (Vec<Row>, Option<String>, Option<String>, Option<Depth>);
 
 fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
     let v: Value = serde_json::from_slice(body)
@@ -367,7 +377,7 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
     for k in obj.keys() {
         if !matches!(
             k.as_str(),
-            "queries" | "crs" | "city" | "parse_only" | "limit"
+            "queries" | "crs" | "city" | "parse_only" | "depth" | "limit"
         ) {
             return Err(ApiError::bad(k.clone(), "unknown field"));
         }
@@ -388,6 +398,7 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::bad("parse_only", "must be true or false")),
     };
+    let parse_only = parse_depth(parse_only, s("depth")?.as_deref())?;
     let rows = qs
         .iter()
         .enumerate()
@@ -419,6 +430,20 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
         })
         .collect();
     Ok((rows, s("crs")?, s("city")?, parse_only))
+}
+
+/// The depth of a batch's parse (`parse_only` and `depth`); `depth` without `parse_only` is
+/// refused (a geocode reads the whole address).
+fn parse_depth(parse_only: bool, depth: Option<&str>) -> Result<Option<Depth>, ApiError> {
+    let depth = depth
+        .map(Depth::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad("depth", e))?;
+    match (parse_only, depth) {
+        (false, Some(_)) => Err(ApiError::bad("depth", "only with parse_only")),
+        (false, None) => Ok(None),
+        (true, d) => Ok(Some(d.unwrap_or_default())),
+    }
 }
 
 /// Names of the address column of a CSV batch (the first found is taken): ours, and those of
@@ -548,7 +573,7 @@ async fn batch(
                 rows_from_csv(&text)?,
                 p.str("crs").map(String::from),
                 p.str("city").map(String::from),
-                p.bool("parse_only", false)?,
+                parse_depth(p.bool("parse_only", false)?, p.str("depth"))?,
             )
         } else {
             rows_from_json(&body)?
@@ -616,7 +641,7 @@ fn batch_chunk(
     start: usize,
     w: Option<u32>,
     crs: Crs,
-    parse_only: bool,
+    parse_only: Option<Depth>,
 ) -> Vec<u8> {
     // (about 650 bytes a row: one allocation)
     let mut out = Vec::with_capacity(BATCH_CHUNK * 1024);
@@ -628,8 +653,12 @@ fn batch_chunk(
             .map_err(|e| e.clone())
             .and_then(|q| check_q(q, &r.field).map(|_| q))
         {
-            Ok(q) if parse_only => write_parse(b, q, w, Some(&mut sc), Some((i, &r.id)), &mut out),
-            Ok(q) => write_geocode(b, q, w, 1, crs, Some((i, &r.id)), &mut out),
+            Ok(q) => match parse_only {
+                Some(depth) => {
+                    write_parse(b, q, w, depth, Some(&mut sc), Some((i, &r.id)), &mut out)
+                }
+                None => write_geocode(b, q, w, 1, crs, Some((i, &r.id)), &mut out),
+            },
             Err(e) => {
                 let v = json!({"row": i, "id": r.id, "error": {"field": e.field, "message": e.message}});
                 let _ = serde_json::to_writer(&mut out, &v);
@@ -721,6 +750,7 @@ mod tests {
             &b,
             "青浦區(qū)盈浦街道城中东路12号",
             None,
+            Depth::Village,
             None,
             None,
             &mut out,
@@ -730,7 +760,15 @@ mod tests {
         assert_eq!(v["elements"]["number"], 12);
         assert_eq!(v["corrections"][0]["kind"], "traditional");
         out.clear();
-        write_parse(&b, "西湖区", None, None, Some((7, &id)), &mut out);
+        write_parse(
+            &b,
+            "西湖区",
+            None,
+            Depth::Village,
+            None,
+            Some((7, &id)),
+            &mut out,
+        );
         let v = sorted(&out);
         assert_eq!(v["alternatives"].as_array().unwrap().len(), 2);
         assert_eq!((v["row"].clone(), v["id"].clone()), (json!(7), id.clone()));
