@@ -656,7 +656,7 @@ fn road_lookups(book: &AddressBook, label: &str, seed: u64) -> Result<()> {
         100.0 * found_j as f64 / pts.len() as f64
     );
     println!(
-        "| crossing geocode (A与B交叉口 after the county, {} junctions' roads), 1 thread | {rate_cross:.0} /s ({:.1} % answered `intersection`) |",
+        "| crossing geocode (A与B交叉口 after the county, {} junctions' roads), 1 thread | {rate_cross:.0} /s ({:.2} % answered `intersection`: {placed} of {asked}) |",
         qs.len(),
         100.0 * placed as f64 / asked as f64
     );

@@ -175,7 +175,11 @@ impl AddressBook {
                     .char_indices()
                     .nth(h.len)
                     .map_or("", |(i, _)| &m.detail[i..]);
-                h.start == 0 && CROSSING_WORDS.iter().any(|w| after.starts_with(w))
+                // (or a connector: 西城云南南路与西城宁海东路交叉口, where 西城 was read as
+                // 西城街道's short name and the street has a 云南南路 too)
+                h.start == 0
+                    && (CROSSING_WORDS.iter().any(|w| after.starts_with(w))
+                        || CONNECTORS.iter().any(|c| after.starts_with(c)))
             });
         // only roads one edit away (or none) after the divisions: the last tokens may begin
         // the road, named exactly (长宁区新华普安路, where 新华 was read as 新华路街道's short
@@ -1216,6 +1220,50 @@ mod tests {
         assert!(on_line.len() * 10 >= asked.len() * 9, "{}", on_line.len());
         assert!(q(&on_line, 0.5) < q(&chord, 0.5) && q(&on_line, 0.5) < 2.5);
         assert!(q(&on_line, 0.9) <= q(&chord, 0.9) && q(&on_line, 0.9) < 40.0);
+    }
+
+    /// A road named after its street (外滩甲路 in 外滩街道, which also has a 甲路): where the
+    /// text goes on with a connector, the street's short name is read as the start of the
+    /// road, and the crossing is placed (before, 甲路 of the street answered at road level).
+    #[test]
+    fn a_crossing_of_roads_named_after_their_street() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let d = crate::divisions::Divisions::build(crate::store::load_embedded(&data).unwrap())
+            .unwrap();
+        let house = |road: &str, n: u32, lon: f64, lat: f64| crate::addresses::Address {
+            code: String::new(),
+            division: "310101013".into(),
+            road: Some(road.into()),
+            number: Some(format!("{n}号")),
+            compound: None,
+            building: None,
+            lon,
+            lat,
+            status: "current".into(),
+            successor: None,
+            aliases: Vec::new(),
+            synthetic: true,
+        };
+        let mut rows = Vec::new();
+        for k in 0..10u32 {
+            let t = k as f64 * 0.0005;
+            // 外滩甲路 west to east and 外滩乙路 south to north, meeting at (121.4875, 31.2375)
+            rows.push(house("外滩甲路", 2 * k + 1, 121.485 + t, 31.2376));
+            rows.push(house("外滩甲路", 2 * k + 2, 121.485 + t, 31.2374));
+            rows.push(house("外滩乙路", 2 * k + 1, 121.4874, 31.235 + t));
+            rows.push(house("外滩乙路", 2 * k + 2, 121.4876, 31.235 + t));
+            rows.push(house("甲路", k + 1, 121.49 + t, 31.24));
+        }
+        let (b, errs) = AddressBook::build(&d, rows, "test");
+        assert!(errs.is_empty(), "{errs:?}");
+        let g = b.geocode("黄浦区外滩甲路与外滩乙路交叉口", None, 3);
+        let c = &g.candidates[0];
+        assert_eq!(c.level, "intersection", "{c:?}");
+        let (lon, lat) = (c.lon.unwrap(), c.lat.unwrap());
+        assert!(
+            (lon - 121.4875).abs() < 3e-4 && (lat - 31.2375).abs() < 3e-4,
+            "{lon} {lat}"
+        );
     }
 
     /// 普陀区 is a district of 上海 and of 舟山: the same road and number in both is told
