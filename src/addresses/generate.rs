@@ -539,7 +539,8 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
         .collect();
     counties.sort_by_key(|c| d.tree.get(c.0).short.clone());
     let mut out = Vec::with_capacity(target + 100_000);
-    let mut lines = Vec::new();
+    // (county, name prefix, shift) of each tile, for its road lines
+    let mut tiles = Vec::new();
     let mut tile = 0usize;
     let cols = 20;
     while out.len() < target {
@@ -568,19 +569,7 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
             .collect();
         link_successors(&houses, &mut addrs);
         out.extend(addrs);
-        lines.extend(roads.iter().map(|r| {
-            super::roads::RoadRow {
-                county: d.tree.get(county.0).short.clone(),
-                name: format!("{prefix}{}", r.name),
-                lines: geo_types::MultiLineString(
-                    r.ways
-                        .iter()
-                        .map(|w| w.iter().map(|&(x, y)| (x + dx, y + dy)).collect())
-                        .collect(),
-                ),
-                synthetic: true,
-            }
-        }));
+        tiles.push((county.0, prefix, dx, dy));
         tile += 1;
     }
     out.truncate(target);
@@ -592,6 +581,24 @@ pub fn generate_city(d: &Divisions, osm: &Path, seed: u64, target: usize) -> Res
             a.status = "current".into();
         }
     }
+    // the lines after the addresses
+    let lines = tiles
+        .into_iter()
+        .flat_map(|(county, prefix, dx, dy)| {
+            let code = d.tree.get(county).short.clone();
+            roads.iter().map(move |r| super::roads::RoadRow {
+                county: code.clone(),
+                name: format!("{prefix}{}", r.name),
+                lines: geo_types::MultiLineString(
+                    r.ways
+                        .iter()
+                        .map(|w| w.iter().map(|&(x, y)| (x + dx, y + dy)).collect())
+                        .collect(),
+                ),
+                synthetic: true,
+            })
+        })
+        .collect();
     Ok(City {
         addresses: out,
         roads: lines,
