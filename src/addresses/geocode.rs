@@ -1222,6 +1222,30 @@ mod tests {
         assert!(q(&on_line, 0.9) <= q(&chord, 0.9) && q(&on_line, 0.9) < 40.0);
     }
 
+    /// A current synthetic house number `n` of `road` in `division`, at `(lon, lat)`.
+    fn synthetic_house(
+        division: &str,
+        road: &str,
+        n: u32,
+        compound: Option<&str>,
+        (lon, lat): (f64, f64),
+    ) -> crate::addresses::Address {
+        crate::addresses::Address {
+            code: String::new(),
+            division: division.into(),
+            road: Some(road.into()),
+            number: Some(format!("{n}号")),
+            compound: compound.map(String::from),
+            building: None,
+            lon,
+            lat,
+            status: "current".into(),
+            successor: None,
+            aliases: Vec::new(),
+            synthetic: true,
+        }
+    }
+
     /// A road named after its street (外滩甲路 in 外滩街道, which also has a 甲路): where the
     /// text goes on with a connector, the street's short name is read as the start of the
     /// road, and the crossing is placed (before, 甲路 of the street answered at road level).
@@ -1230,19 +1254,8 @@ mod tests {
         let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
         let d = crate::divisions::Divisions::build(crate::store::load_embedded(&data).unwrap())
             .unwrap();
-        let house = |road: &str, n: u32, lon: f64, lat: f64| crate::addresses::Address {
-            code: String::new(),
-            division: "310101013".into(),
-            road: Some(road.into()),
-            number: Some(format!("{n}号")),
-            compound: None,
-            building: None,
-            lon,
-            lat,
-            status: "current".into(),
-            successor: None,
-            aliases: Vec::new(),
-            synthetic: true,
+        let house = |road: &str, n: u32, lon: f64, lat: f64| {
+            synthetic_house("310101013", road, n, None, (lon, lat))
         };
         let mut rows = Vec::new();
         for k in 0..10u32 {
@@ -1277,19 +1290,8 @@ mod tests {
             let c = d.tree.find(county).unwrap();
             d.tree.get(d.tree.get(c).children[0]).short.clone()
         };
-        let house = |county: &str, compound: &str, lon: f64| crate::addresses::Address {
-            code: String::new(),
-            division: town(county),
-            road: Some("测绘路".into()),
-            number: Some("5号".into()),
-            compound: Some(compound.into()),
-            building: None,
-            lon,
-            lat: 30.0,
-            status: "current".into(),
-            successor: None,
-            aliases: Vec::new(),
-            synthetic: true,
+        let house = |county: &str, compound: &str, lon: f64| {
+            synthetic_house(&town(county), "测绘路", 5, Some(compound), (lon, 30.0))
         };
         let rows = vec![
             house("310107", "甲园小区", 121.4),
