@@ -353,10 +353,13 @@ fn geocode_parse_batch_reverse() {
     let p = parse("上海市浦东新区中国（上海）自由贸易试验区（保税片区）广东路19弄");
     assert_eq!(p["town"]["code"], "310115501", "{p}");
     assert_eq!(p["elements"]["road"], "广东路", "{p}");
-    let p = parse("天津经济技术开发区第四大街80号");
-    assert_eq!(p["county"]["code"], "120116", "{p}");
-    assert_eq!(p["town"]["code"], "120116400", "{p}");
-    assert_eq!(p["elements"]["road"], "第四大街", "{p}");
+    let p = parse("高邮市经济开发区波司登大道98号");
+    assert_eq!(p["town"]["code"], "321084406", "{p}");
+    assert_eq!(p["elements"]["road"], "波司登大道", "{p}");
+    // but not where another township's name starts with it (天津经济技术开发区（其他片区） and
+    // 天津经济技术开发区东区泰达街道 of 滨海新区): that one's short name wins
+    let p = parse("滨海新区天津经济技术开发区东区泰达人民路1号");
+    assert_eq!(p["town"]["code"], "120116014", "{p}");
     // but a full name before the road is the division (港闸区 was merged into 崇川区)
     let p = parse("港闸区北大街华强城");
     assert_eq!(p["county"]["code"], "320613", "{p}");

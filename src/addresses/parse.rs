@@ -969,7 +969,19 @@ impl DivisionParser {
             let (name, level, parent) = (n.name.clone(), n.level, n.parent);
             p.add(&name, i, Kind::Full);
             if let Some(bare) = without_brackets(&name) {
-                p.add(&bare, i, Kind::Alias);
+                // (not where a neighbour's name starts with it: 天津经济技术开发区（其他片区） and
+                // 天津经济技术开发区东区泰达街道 of one district, whose short name the text gives)
+                let clash = parent.is_some_and(|par| {
+                    (par as usize) < d.tree.divs.len()
+                        && d.tree
+                            .get(par)
+                            .children
+                            .iter()
+                            .any(|&c| c != i && d.tree.get(c).name.starts_with(bare.as_str()))
+                });
+                if !clash {
+                    p.add(&bare, i, Kind::Alias);
+                }
             }
             for s in short_names(&name, level) {
                 p.add(&s, i, Kind::Short);
