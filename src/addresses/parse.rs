@@ -862,17 +862,37 @@ fn without_brackets(name: &str) -> Option<String> {
     (out.chars().count() >= 2).then_some(out)
 }
 
-/// Does `rest`, after the division key `key`, go on as a road: [`looks_like_road`], or, after
-/// a name without its suffix, a direction first and then a road named after the place
-/// (中山 + 东一路, 海淀 + 西大街, 天河 + 南二路; not 港闸区 + 北大街, nor 常州 + 五一路, 武汉 +
-/// 中北路: an ordinal or 中 first names a road of its own)?
+/// How the text after a division key goes on as a road ([`road_after`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RoadAfter {
+    No,
+    /// a road word at the start ([`looks_like_road`])
+    Word,
+    /// after a name without its suffix, a direction first and then a road named after the
+    /// place (中山 + 东一路, 海淀 + 西大街, 天河 + 南二路)
+    NamedAfterPlace,
+}
+
+/// How `rest`, after the division key `key`, goes on as a road (not 港闸区 + 北大街: a name with
+/// its suffix; nor 常州 + 五一路, 武汉 + 中北路: an ordinal or 中 first names a road of its own).
+fn road_after(key: &str, rest: &str) -> RoadAfter {
+    if looks_like_road(rest) {
+        RoadAfter::Word
+    } else if rest.starts_with(['东', '西', '南', '北'])
+        && !key.ends_with([
+            '区', '县', '市', '镇', '乡', '街', '村', '旗', '道', '州', '盟',
+        ])
+        && names_road_after_place(rest)
+    {
+        RoadAfter::NamedAfterPlace
+    } else {
+        RoadAfter::No
+    }
+}
+
+/// Does `rest`, after the division key `key`, go on as a road ([`road_after`])?
 fn road_goes_on(key: &str, rest: &str) -> bool {
-    looks_like_road(rest)
-        || rest.starts_with(['东', '西', '南', '北'])
-            && !key.ends_with([
-                '区', '县', '市', '镇', '乡', '街', '村', '旗', '道', '州', '盟',
-            ])
-            && names_road_after_place(rest)
+    road_after(key, rest) != RoadAfter::No
 }
 
 fn looks_like_road(rest: &str) -> bool {
@@ -1475,17 +1495,21 @@ impl DivisionParser {
                 let mut road_follows = None;
                 for y in hyps.iter() {
                     for e in entries {
-                        if e.kind != Kind::Full
-                            && *road_follows
-                                .get_or_insert_with(|| road_goes_on(&text[pos..end], &text[end..]))
-                            // (a county's short name right after its city or province stays
-                            // the county, the road keeps the name: 广州市天河南二路,
-                            // `DivisionMatch::road_detail`)
-                            && !(y.node != NO_NODE
-                                && e.level == Level::County
-                                && !looks_like_road(&text[end..]))
-                        {
-                            continue;
+                        if e.kind != Kind::Full {
+                            let road = *road_follows
+                                .get_or_insert_with(|| road_after(&text[pos..end], &text[end..]));
+                            match road {
+                                RoadAfter::Word => continue,
+                                // (a county's short name right after its city or province stays
+                                // the county, the road keeps the name: 广州市天河南二路,
+                                // `DivisionMatch::road_detail`)
+                                RoadAfter::NamedAfterPlace
+                                    if !(y.node != NO_NODE && e.level == Level::County) =>
+                                {
+                                    continue
+                                }
+                                _ => {}
+                            }
                         }
                         if y.node != NO_NODE
                             && !(e.level > level(y.node) && self.is_within(e.node, y.node))

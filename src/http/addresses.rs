@@ -241,10 +241,7 @@ async fn parse(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
     let p = Params::from_req(&req)?;
     let q = p.req_str("q")?;
     check_q(q, "q")?;
-    let depth = match p.str("depth") {
-        Some(d) => Depth::parse(d).map_err(|e| ApiError::bad("depth", e))?,
-        None => Depth::Village,
-    };
+    let depth = depth_param(p.str("depth"))?.unwrap_or_default();
     let b = book(&state);
     let w = within(&b, &p)?;
     let mut out = Vec::new();
@@ -435,15 +432,19 @@ fn rows_from_json(body: &[u8]) -> Result<JsonRows, ApiError> {
 /// The depth of a batch's parse (`parse_only` and `depth`); `depth` without `parse_only` is
 /// refused (a geocode reads the whole address).
 fn parse_depth(parse_only: bool, depth: Option<&str>) -> Result<Option<Depth>, ApiError> {
-    let depth = depth
-        .map(Depth::parse)
-        .transpose()
-        .map_err(|e| ApiError::bad("depth", e))?;
-    match (parse_only, depth) {
+    match (parse_only, depth_param(depth)?) {
         (false, Some(_)) => Err(ApiError::bad("depth", "only with parse_only")),
         (false, None) => Ok(None),
         (true, d) => Ok(Some(d.unwrap_or_default())),
     }
+}
+
+/// The `depth` parameter, when given (a 400 naming it when it is not a depth).
+fn depth_param(depth: Option<&str>) -> Result<Option<Depth>, ApiError> {
+    depth
+        .map(Depth::parse)
+        .transpose()
+        .map_err(|e| ApiError::bad("depth", e))
 }
 
 /// Names of the address column of a CSV batch (the first found is taken): ours, and those of
