@@ -57,29 +57,33 @@ const NUMBER_SUFFIXES: &[char] = &[
     '号', '弄', '幢', '栋', '座', '单', '室', '楼', '层', '支', '组',
 ];
 
-// Classes of a non-ASCII BMP character, two bytes per character (a 128 KB table, of which
-// addresses touch a few hundred lines): the scan that decides which normalisation steps can
-// change a text reads one entry per character.
+// Classes of a BMP character, ASCII included, two bytes per character (a 128 KB table, of
+// which addresses touch a few hundred lines): the scan that decides which normalisation steps
+// can change a text reads one entry per character. Three relations between a character and
+// the next are read with one shift: a bit and the bit above it (`(prev << 1) & cls`).
 const C_FULLWIDTH: u16 = 1;
 const C_CONTACT: u16 = 2;
 const C_BRACKET: u16 = 4;
+/// punctuation that step 5 drops or changes
 const C_PUNCT: u16 = 8;
 const C_NUMERAL: u16 = 16;
+/// an element suffix (`C_NUMERAL` shifted left: a numeral right before it)
 const C_SUFFIX: u16 = 32;
 /// a one-character key of zhconv's zh-CN tables
 const C_TRAD: u16 = 64;
+/// `:`
+const C_COLON: u16 = 0x80;
 /// the first character of a longer key
 const C_TRAD_FIRST: u16 = 0x100;
-/// the second character of a longer key (`C_TRAD_FIRST` shifted right by one)
+/// the second character of a longer key (`C_TRAD_FIRST` shifted left: a pair to look up)
 const C_TRAD_SECOND: u16 = 0x200;
-
-// Classes of an ASCII character (a table of 128); the zhconv bits are the same as above.
-const A_DIGIT: u16 = 1;
-/// `t`/`T` (tel, TEL)
-const A_CONTACT: u16 = 2;
-const A_BRACKET: u16 = 4;
-const A_PUNCT: u16 = 8;
-const A_COLON: u16 = 16;
+/// `C_NUMERAL` again, for the relation below
+const C_NUMERAL_TOO: u16 = 0x400;
+/// `C_PUNCT` again (`C_NUMERAL_TOO` shifted left: punctuation right after a numeral, which
+/// does not end it: an element suffix may come after the punctuation)
+const C_PUNCT_TOO: u16 = 0x800;
+/// an ASCII digit
+const C_DIGIT: u16 = 0x1000;
 
 /// The character classes, and the keys of zhconv's zh-CN conversion tables reduced to what a
 /// text must contain for one of them to match: the character of each one-character key, and
@@ -89,7 +93,6 @@ const A_COLON: u16 = 16;
 /// 1 …, so first characters alone would not).
 struct CharClasses {
     bmp: Box<[u16; 0x10000]>,
-    ascii: [u16; 128],
     /// the longer keys by their first two characters, and a bit per hashed pair in front
     pairs: std::collections::HashMap<(char, char), Vec<String>, foldhash::fast::FixedState>,
     pair_bits: super::PairBits,
@@ -102,54 +105,39 @@ fn classes() -> &'static CharClasses {
     CLASSES.get_or_init(|| {
         let mut k = CharClasses {
             bmp: Box::new([0u16; 0x10000]),
-            ascii: [0; 128],
             pairs: Default::default(),
             // about 2,000 pairs: 8 KB keeps false positives near 3 %
             pair_bits: super::PairBits::with_log2(16),
             astral: Vec::new(),
         };
-        for u in 0x80u32..0x10000 {
+        for u in 0u32..0x10000 {
             let Some(c) = char::from_u32(u) else { continue };
             let mut cls = 0;
             if half_width(c).is_some() {
                 cls |= C_FULLWIDTH;
             }
-            if matches!(c, '电' | '手') {
+            if matches!(c, '电' | '手' | 't' | 'T') {
                 cls |= C_CONTACT;
             }
             if is_open_bracket(c) {
                 cls |= C_BRACKET;
             }
             if is_dropped_punct(c) || is_other_dash(c) {
-                cls |= C_PUNCT;
+                cls |= C_PUNCT | C_PUNCT_TOO;
             }
             if is_numeral_char(c) {
-                cls |= C_NUMERAL;
+                cls |= C_NUMERAL | C_NUMERAL_TOO;
             }
             if NUMBER_SUFFIXES.contains(&c) {
                 cls |= C_SUFFIX;
             }
-            k.bmp[u as usize] = cls;
-        }
-        for u in 0u8..128 {
-            let c = u as char;
-            let mut cls = 0;
-            if c.is_ascii_digit() {
-                cls |= A_DIGIT;
-            }
-            if matches!(c, 't' | 'T') {
-                cls |= A_CONTACT;
-            }
-            if is_open_bracket(c) {
-                cls |= A_BRACKET;
-            }
-            if is_dropped_punct(c) {
-                cls |= A_PUNCT;
-            }
             if c == ':' {
-                cls |= A_COLON;
+                cls |= C_COLON;
             }
-            k.ascii[u as usize] = cls;
+            if c.is_ascii_digit() {
+                cls |= C_DIGIT;
+            }
+            k.bmp[u as usize] = cls;
         }
         // the keys that change text: one-character keys first, then the longer keys that
         // contain none of them (a text holding any other longer key holds one of its
@@ -167,10 +155,7 @@ fn classes() -> &'static CharClasses {
                 (Some(a), None) if a as u32 >= 0x10000 => k.astral.push(a),
                 (Some(a), None) => {
                     single.insert(a);
-                    match k.ascii.get_mut(a as usize) {
-                        Some(x) => *x |= C_TRAD,
-                        None => k.bmp[a as usize] |= C_TRAD,
-                    }
+                    k.bmp[a as usize] |= C_TRAD;
                 }
                 _ => {}
             }
@@ -185,16 +170,11 @@ fn classes() -> &'static CharClasses {
             } else if !key.chars().any(|c| single.contains(&c)) {
                 k.pairs.entry((a, b)).or_default().push(key.clone());
                 k.pair_bits.insert(a, b);
-                match k.ascii.get_mut(a as usize) {
-                    Some(x) => *x |= C_TRAD_FIRST,
-                    None => k.bmp[a as usize] |= C_TRAD_FIRST,
-                }
+                k.bmp[a as usize] |= C_TRAD_FIRST;
                 // (a second character beyond the BMP: the scan takes every such character
                 // for one)
-                match k.ascii.get_mut(b as usize) {
-                    Some(x) => *x |= C_TRAD_SECOND,
-                    None if (b as u32) < 0x10000 => k.bmp[b as usize] |= C_TRAD_SECOND,
-                    None => {}
+                if let Some(x) = k.bmp.get_mut(b as usize) {
+                    *x |= C_TRAD_SECOND;
                 }
             }
         }
@@ -207,17 +187,17 @@ fn classes() -> &'static CharClasses {
 impl CharClasses {
     /// Punctuation that step 5 drops or changes (its class bit).
     fn is_punct(&self, c: char) -> bool {
-        let u = c as usize;
-        if u < 0x80 {
-            self.ascii[u] & A_PUNCT != 0
-        } else {
-            self.bmp.get(u).copied().unwrap_or(0) & C_PUNCT != 0
-        }
+        self.bmp.get(c as usize).copied().unwrap_or(0) & C_PUNCT != 0
     }
 
-    /// Does a longer key starting with `p` then `c` match `rest` (the text from `p` on)?
+    /// Does a longer key starting with `p` then `c` match `rest` (the text from `p` on)? (The
+    /// pair's bit first: most pairs of a starting and a second character are no key's.)
     #[cold]
-    fn long_key_at(&self, p: u32, c: u32, rest: &str) -> bool {
+    #[inline(never)]
+    fn pair_at(&self, p: u32, c: u32, rest: &str) -> bool {
+        if !self.pair_bits.may_contain_u32(p, c) {
+            return false;
+        }
         let (Some(p), Some(c)) = (char::from_u32(p), char::from_u32(c)) else {
             return false;
         };
@@ -394,163 +374,109 @@ impl Scan {
     };
 }
 
-/// The state of `scan` between the characters it looks at one by one.
-#[derive(Default)]
-struct ScanState {
-    /// ORed classes of the non-ASCII and of the ASCII characters
-    acc: u16,
-    aacc: u16,
-    digits: u32,
-    /// found: a Traditional key, a numeral right before a suffix
-    traditional: bool,
-    numeral: bool,
-    /// a Chinese numeral came last (punctuation that step 5 drops does not end it)
-    prev_numeral: bool,
-    /// the previous character's `C_TRAD_FIRST` bit, the character and where it starts: a
-    /// longer key may start there when this character has `C_TRAD_SECOND` (the zh-CN phrase
-    /// tables have keys such as 覆核 or 沈船 made of characters that are not keys alone), and
-    /// only then is the pair looked up
-    first: u16,
-    prev_c: u32,
-    prev_at: usize,
-}
-
-impl ScanState {
-    /// Looks at the character at byte `i` of `text` (any kind); returns where it ends.
-    #[inline]
-    fn step(&mut self, k: &CharClasses, text: &str, i: usize) -> usize {
-        // (valid UTF-8: a character is there)
-        let Some((c, len)) = super::parse::decode(&text.as_bytes()[i..]) else {
-            return text.len();
-        };
-        let cls = match len {
-            1 => {
-                let a = k.ascii[c as usize & 0x7F];
-                self.aacc |= a;
-                self.digits += (a & A_DIGIT) as u32;
-                self.prev_numeral &= a & A_PUNCT != 0;
-                a
-            }
-            2 | 3 => {
-                let cls = k.bmp[c as usize & 0xFFFF];
-                self.acc |= cls;
-                self.numeral_step(cls);
-                cls
-            }
-            _ => {
-                // beyond the BMP: may be the second character of a longer key
-                self.traditional |= k.astral_key(c);
-                self.prev_numeral = false;
-                C_TRAD_SECOND
-            }
-        };
-        if self.first & (cls >> 1) != 0 {
-            self.traditional |= k.pair_bits.may_contain_u32(self.prev_c, c)
-                && k.long_key_at(self.prev_c, c, &text[self.prev_at..]);
-        }
-        (self.first, self.prev_c, self.prev_at) = (cls & C_TRAD_FIRST, c, i);
-        i + len
-    }
-
-    /// The numeral bookkeeping for a non-ASCII character of class `cls`.
-    #[inline]
-    fn numeral_step(&mut self, cls: u16) {
-        self.numeral |= self.prev_numeral && cls & C_SUFFIX != 0;
-        // punctuation that step 5 drops does not end a numeral
-        if cls & (C_NUMERAL | C_PUNCT) != C_PUNCT {
-            self.prev_numeral = cls & C_NUMERAL != 0;
-        }
-    }
-}
-
 /// One pass over the bytes of `text`: a class per character (decoded by hand, one table read
-/// each), ORed together. ASCII and three-byte characters (all of CJK) whose classes need only
-/// be ORed take a tight loop of their own: 19 of 20 characters of real addresses. A Chinese
-/// numeral and the characters after it until one ends it (an element suffix may follow),
-/// a character that may be the second of a longer zhconv key after one that may start it
-/// (the pair is then looked up: 0.3 pairs per address), and characters of two or four bytes
-/// go through `ScanState::step`.
+/// each, ASCII and three-byte characters, all of CJK, in the loop itself), ORed together, and
+/// the classes of each two characters in a row related by one shift: a numeral right before an
+/// element suffix; a character that may start a longer zhconv key before one that may be its
+/// second (the pair is then looked up: 0.3 pairs per address); punctuation after a numeral
+/// (the punctuation is then skipped, and the character after it is asked whether it is a
+/// suffix). The last two are rare and out of line; the loop has no other branch than the
+/// character's length.
 fn scan(text: &str) -> Scan {
     let k = classes();
     let bmp: &[u16; 0x10000] = &k.bmp;
     let b = text.as_bytes();
-    let mut st = ScanState::default();
-    // the classes of the characters of the loop below, ORed, and its digits
-    let (mut acc, mut aacc, mut digits) = (0u16, 0u16, 0u32);
-    // the classes that end the loop below at the next character: a numeral, and the second
-    // character of a longer zhconv key after one that may start it (no numeral came last:
-    // then `step` takes the characters until one ends it)
-    let stop_after = |cls: u16| C_NUMERAL | (cls & C_TRAD_FIRST) << 1;
-    let mut i = 0;
-    while i < b.len() {
-        let mut stop = stop_after(st.first);
-        let start = i;
-        let mut rest = &b[i..];
-        loop {
-            match *rest {
-                [x @ 0xE0..=0xEF, y, z, ref tail @ ..] => {
-                    let cls = bmp[super::parse::decode3(x, y, z) as usize];
-                    if cls & stop != 0 {
-                        break;
-                    }
-                    acc |= cls;
-                    stop = stop_after(cls);
-                    rest = tail;
-                }
-                [x @ 0..=0x7F, ref tail @ ..] => {
-                    // (an ASCII class's bit of `C_NUMERAL` means something else)
-                    let a = k.ascii[x as usize];
-                    if a & stop & C_TRAD_SECOND != 0 {
-                        break;
-                    }
-                    aacc |= a;
-                    digits += (a & A_DIGIT) as u32;
-                    stop = stop_after(a);
-                    rest = tail;
-                }
-                _ => break,
+    // the classes ORed; the relations of each two characters in a row ORed (a key found
+    // out of line is noted there as `C_TRAD`); the previous character's class; ASCII digits
+    let (mut acc, mut rels, mut prev, mut digits) = (0u16, 0u16, 0u16, 0u32);
+    let mut rest = b;
+    loop {
+        let cls = match *rest {
+            [x @ 0xE0..=0xEF, y, z, ref tail @ ..] => {
+                rest = tail;
+                bmp[super::parse::decode3(x, y, z) as usize]
             }
-        }
-        let first = (stop & C_TRAD_SECOND) >> 1;
-        i = b.len() - rest.len();
-        if i != start {
-            // the loop's last character (ASCII or three bytes: the loop takes only those),
-            // decoded again here rather than kept at every character
-            let (prev_c, prev_at) = match b[i - 1] {
-                x @ 0..=0x7F => (x as u32, i - 1),
-                z => (super::parse::decode3(b[i - 3], b[i - 2], z), i - 3),
-            };
-            (st.first, st.prev_c, st.prev_at, st.prev_numeral) = (first, prev_c, prev_at, false);
-        }
-        if i < b.len() {
-            i = st.step(k, text, i);
-            while st.prev_numeral && i < b.len() {
-                i = st.step(k, text, i);
+            [x @ 0..=0x7F, ref tail @ ..] => {
+                rest = tail;
+                digits += (x.wrapping_sub(b'0') < 10) as u32;
+                bmp[x as usize]
             }
+            [] => break,
+            _ => {
+                // two or four bytes
+                let Some((c, len)) = super::parse::decode(rest) else {
+                    break;
+                };
+                rest = &rest[len..];
+                match bmp.get(c as usize) {
+                    Some(&cls) => cls,
+                    // beyond the BMP: may be a key alone, or the second character of a
+                    // longer key
+                    None if k.astral_key(c) => C_TRAD | C_TRAD_SECOND,
+                    None => C_TRAD_SECOND,
+                }
+            }
+        };
+        acc |= cls;
+        let rel = (prev << 1) & cls;
+        if rel & (C_TRAD_SECOND | C_PUNCT_TOO) != 0 {
+            rels |= relation(k, text, b.len() - rest.len(), rel);
         }
+        rels |= rel;
+        prev = cls;
     }
-    let ScanState {
-        traditional,
-        numeral,
-        ..
-    } = st;
-    let (acc, aacc, digits) = (acc | st.acc, aacc | st.aacc, digits + st.digits);
-    let traditional = traditional || (acc | aacc) & C_TRAD != 0;
-    let bracket = acc & C_BRACKET != 0 || aacc & A_BRACKET != 0;
-    let colon = aacc & A_COLON != 0;
-    let contact = acc & C_CONTACT != 0 || aacc & A_CONTACT != 0;
-    let digits = digits as usize;
     Scan {
         fullwidth: acc & C_FULLWIDTH != 0,
-        traditional,
-        bracket,
-        colon,
-        contact,
-        digits,
-        punct: acc & C_PUNCT != 0 || aacc & A_PUNCT != 0,
-        numeral,
+        traditional: (acc | rels) & C_TRAD != 0,
+        bracket: acc & C_BRACKET != 0,
+        colon: acc & C_COLON != 0,
+        contact: acc & C_CONTACT != 0,
+        digits: digits as usize,
+        punct: acc & C_PUNCT != 0,
+        numeral: rels & C_SUFFIX != 0,
         any_numeral: acc & C_NUMERAL != 0,
     }
+}
+
+/// The rare relations of the character ending at byte `end` of `text` with the one before
+/// it (`rel`): a pair that may start a longer zhconv key (looked up: `C_TRAD` when one
+/// matches), punctuation after a numeral (`C_SUFFIX` when an element suffix comes after the
+/// punctuation: 三、号; punctuation does not end a numeral for step 8's gate).
+#[cold]
+#[inline(never)]
+fn relation(k: &CharClasses, text: &str, end: usize, rel: u16) -> u16 {
+    let b = text.as_bytes();
+    let at = super::parse::prev_char(b, end);
+    let mut out = 0;
+    if rel & C_TRAD_SECOND != 0 {
+        let p_at = super::parse::prev_char(b, at);
+        let (p, c) = (decode_at(b, p_at), decode_at(b, at));
+        if k.pair_at(p, c, &text[p_at..]) {
+            out |= C_TRAD;
+        }
+    }
+    if rel & C_PUNCT_TOO != 0 && suffix_after_punct(&k.bmp, b, at) {
+        out |= C_SUFFIX;
+    }
+    out
+}
+
+/// The character at byte `i` of `b` (a character starts there).
+fn decode_at(b: &[u8], i: usize) -> u32 {
+    super::parse::decode(&b[i..]).map_or(0, |(c, _)| c)
+}
+
+/// Punctuation from byte `i` of `b` on, right after a numeral: is the character after it an
+/// element suffix?
+fn suffix_after_punct(bmp: &[u16; 0x10000], b: &[u8], mut i: usize) -> bool {
+    while let Some((c, len)) = super::parse::decode(&b[i..]) {
+        let cls = bmp.get(c as usize).copied().unwrap_or(0);
+        if cls & C_PUNCT == 0 {
+            return cls & C_SUFFIX != 0;
+        }
+        i += len;
+    }
+    false
 }
 
 /// Normalises `text`; returns the cleaned text (borrowed when only a prefix or a suffix was

@@ -652,7 +652,7 @@ fn next_char(b: &[u8], i: usize) -> usize {
 
 /// The start of the character before byte `i` (> 0).
 #[inline]
-fn prev_char(b: &[u8], i: usize) -> usize {
+pub(super) fn prev_char(b: &[u8], i: usize) -> usize {
     let mut j = i - 1;
     while j > 0 && b[j] & 0xC0 == 0x80 {
         j -= 1;
