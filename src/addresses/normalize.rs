@@ -82,8 +82,10 @@ const C_NUMERAL_TOO: u16 = 0x400;
 /// `C_PUNCT` again (`C_NUMERAL_TOO` shifted left: punctuation right after a numeral, which
 /// does not end it: an element suffix may come after the punctuation)
 const C_PUNCT_TOO: u16 = 0x800;
-/// an ASCII digit
+/// an ASCII digit (or a full-width one)
 const C_DIGIT: u16 = 0x1000;
+/// a full-width form of ASCII punctuation
+const C_PUNCT_HALF: u16 = 0x2000;
 
 /// The character classes, and the keys of zhconv's zh-CN conversion tables reduced to what a
 /// text must contain for one of them to match: the character of each one-character key, and
@@ -180,6 +182,20 @@ fn classes() -> &'static CharClasses {
         }
         k.astral.sort_unstable();
         k.astral.dedup();
+        // a full-width form has the classes of its half-width form too (and a full-width
+        // digit is a digit): the scan of a text then answers for the text made half-width,
+        // which step 1 need not scan again
+        // (its punctuation as a bit of its own: `CharClasses::is_punct` is asked of the
+        // characters themselves)
+        let half = |cls: u16| match cls & C_PUNCT {
+            0 => cls,
+            _ => cls & !C_PUNCT | C_PUNCT_HALF,
+        };
+        for u in 0xFF01u32..=0xFF5E {
+            let h = (u - 0xFEE0) as usize;
+            k.bmp[u as usize] |= half(k.bmp[h]);
+        }
+        k.bmp[0x3000] |= half(k.bmp[b' ' as usize]);
         k
     })
 }
@@ -216,33 +232,34 @@ impl CharClasses {
 /// `normalize` converts it)? Exact in the negative: false means zhconv would return
 /// `to_half_width(text)` unchanged.
 pub fn may_be_traditional(text: &str) -> bool {
-    let f = scan(text);
-    if f.fullwidth {
-        scan(&to_half_width(text)).traditional
-    } else {
-        f.traditional
-    }
+    scan(text).traditional
 }
 
 /// `text` with its full-width forms made half-width (step 1 of `normalize`): runs without
 /// them are copied whole.
 pub fn to_half_width(text: &str) -> String {
+    half_width_counted(text).0
+}
+
+/// [`to_half_width`], and the number of full-width digits it made ASCII.
+fn half_width_counted(text: &str) -> (String, usize) {
     // every full-width form is three bytes led by EF (U+FF01…U+FF5E) or E3 (U+3000): only
     // those bytes are looked at
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut kept = 0;
+    let (mut kept, mut digits) = (0, 0);
     for i in memchr::memchr2_iter(0xEF, 0xE3, b) {
         if let Some(h) =
             super::parse::decode(&b[i..]).and_then(|(c, _)| half_width(char::from_u32(c)?))
         {
             out.push_str(&text[kept..i]);
             out.push(h);
+            digits += h.is_ascii_digit() as usize;
             kept = i + 3;
         }
     }
     out.push_str(&text[kept..]);
-    out
+    (out, digits)
 }
 
 /// The first place of `w` in `s` (as `str::find`, without its searcher's set-up: the words
@@ -432,7 +449,7 @@ fn scan(text: &str) -> Scan {
         colon: acc & C_COLON != 0,
         contact: acc & C_CONTACT != 0,
         digits: digits as usize,
-        punct: acc & C_PUNCT != 0,
+        punct: acc & (C_PUNCT | C_PUNCT_HALF) != 0,
         numeral: rels & C_SUFFIX != 0,
         any_numeral: acc & C_NUMERAL != 0,
     }
@@ -451,7 +468,17 @@ fn relation(k: &CharClasses, text: &str, end: usize, rel: u16) -> u16 {
     if rel & C_TRAD_SECOND != 0 {
         let p_at = super::parse::prev_char(b, at);
         let (p, c) = (decode_at(b, p_at), decode_at(b, at));
-        if k.pair_at(p, c, &text[p_at..]) {
+        // (a full-width form stands for its half-width one, which the key may hold)
+        let half = |c: u32| char::from_u32(c).and_then(half_width).map(u32::from);
+        let found = match (half(p), half(c)) {
+            (None, None) => k.pair_at(p, c, &text[p_at..]),
+            (hp, hc) => k.pair_at(
+                hp.unwrap_or(p),
+                hc.unwrap_or(c),
+                &to_half_width(&text[p_at..]),
+            ),
+        };
+        if found {
             out |= C_TRAD;
         }
     }
@@ -471,7 +498,7 @@ fn decode_at(b: &[u8], i: usize) -> u32 {
 fn suffix_after_punct(bmp: &[u16; 0x10000], b: &[u8], mut i: usize) -> bool {
     while let Some((c, len)) = super::parse::decode(&b[i..]) {
         let cls = bmp.get(c as usize).copied().unwrap_or(0);
-        if cls & C_PUNCT == 0 {
+        if cls & (C_PUNCT | C_PUNCT_HALF) == 0 {
             return cls & C_SUFFIX != 0;
         }
         i += len;
@@ -502,12 +529,18 @@ fn run_steps(
     // 1. full-width → half-width (then the half-width text is what the other steps see)
     let mut s: Cow<str> = Cow::Borrowed(text);
     if f.fullwidth {
-        let h = to_half_width(text);
+        let (h, digits) = half_width_counted(text);
         if h != text {
             corr.push(Correction::new("fullwidth", text, h.clone()));
             s = Cow::Owned(h);
         }
-        f = look(&s);
+        // (the scan's classes of a full-width form are those of its half-width form too:
+        // only the digits made ASCII are new)
+        if gated {
+            f.digits += digits;
+        } else {
+            f = look(&s);
+        }
     }
     // 2. Traditional → Simplified
     if f.traditional {
