@@ -941,10 +941,9 @@ pub fn parse_vs_cpca(
 // reference: by value, the 208-byte division match was copied (a `memcpy` per row, 15-20 ns of
 // the divisions stage) where the real callers read it in place.
 
-/// The whole parse of each row: normalise, divisions, elements; the county node of each.
-#[inline(never)]
 /// The parse to county depth of each row (normalise, the division parse with the dictionary
 /// of provinces, cities and counties, the rest of the text), its county's node.
+#[inline(never)]
 pub fn parse_rows_to_county(parser: &DivisionParser, rows: &[String], out: &mut Vec<Option<u32>>) {
     let mut sc = ParseScratch::default();
     for r in rows {
@@ -955,6 +954,8 @@ pub fn parse_rows_to_county(parser: &DivisionParser, rows: &[String], out: &mut 
     }
 }
 
+/// The whole parse of each row: normalise, divisions, elements; the county node of each.
+#[inline(never)]
 pub fn parse_rows(parser: &DivisionParser, rows: &[String], out: &mut Vec<Option<u32>>) {
     let mut sc = ParseScratch::default();
     for r in rows {

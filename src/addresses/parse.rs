@@ -2940,6 +2940,32 @@ fn li_road_end(s: &str) -> Option<usize> {
     (end >= 9 && ch_before(b, end) == LI && cjk_only(&s[..end])).then_some(end)
 }
 
+/// A ring or a highway named 线 first in `s` (外环线, 中环线, 205国道 aside), where a connector
+/// and a road crossing it follow (外环线与北辰西道交口): where its name ends. Only there: 线
+/// alone also ends a metro line (地铁2号线) or a production line.
+fn line_road_crossed(s: &str) -> Option<usize> {
+    const XIAN: u32 = ch("线");
+    const HAO: u32 = ch("号");
+    let b = s.as_bytes();
+    // (a name of two to eight characters, all Chinese)
+    let mut end = 6;
+    while end <= b.len().min(8 * 3) {
+        if !matches!(b[end - 3], 0xE0..=0xEF) {
+            return None;
+        }
+        if ch_before(b, end) == XIAN
+            && ch_before(b, end - 3) != HAO
+            && b.len() > end + 3
+            && CONNECTOR_CHS.contains(&ch_before(b, end + 3))
+            && crossing_after(&s[end..]).is_some_and(|(from, _, after)| from > 0 && after > from)
+        {
+            return Some(end);
+        }
+        end += 3;
+    }
+    None
+}
+
 /// Words between two roads named as crossing (深南大道与彩田路, 广东路与河南中路); the
 /// geocoder's crossings read them too.
 pub(super) const CONNECTORS: [&str; 4] = ["与", "和", "跟", "、"];
@@ -3205,7 +3231,8 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             .or_else(|| li_road_end(d))
     };
     if known_road.is_none() {
-        road = road_in(detail);
+        // (a ring named 线 first: read as a road it would run on through the connector)
+        road = line_road_crossed(detail).or_else(|| road_in(detail));
         // a zone before the road (and before the first digit: it is CJK only)
         if let Some((a, z)) = zone_at(detail).filter(|&(_, z)| road.is_none_or(|r| z <= r)) {
             e.zone = Some(&detail[a..z]);
@@ -3942,6 +3969,15 @@ mod tests {
         // after a connector, a name without a road's suffix (高架, 外环, 高速)
         assert_eq!(read("金融路与西外环交叉路安国").1, Some("西外环"));
         assert_eq!(read("长宁大道与习友路交口").2, None);
+        // a ring named 线 is a road where a road crossing it follows, and only there
+        assert_eq!(
+            read("外环线与北辰西道交口"),
+            (Some("外环线"), Some("北辰西道"), None, None, None, None)
+        );
+        assert_eq!(read("中环线和沪太路交叉口").1, Some("沪太路"));
+        for t in ["地铁2号线与世纪大道交叉口", "生产线车间3楼", "外环线旁"] {
+            assert_eq!(parse_elements(t, None).road, None, "{t}");
+        }
         assert_eq!(parse_elements("长宁大道与习友路交口", None).rest, "");
         // one road, or a road before a place: no other road (two roads one after the other
         // are read in `two_roads_one_after_the_other`)
