@@ -2943,27 +2943,25 @@ fn li_road_end(s: &str) -> Option<usize> {
 /// A ring or a highway named 线 first in `s` (外环线, 中环线, 205国道 aside), where a connector
 /// and a road crossing it follow (外环线与北辰西道交口): where its name ends. Only there: 线
 /// alone also ends a metro line (地铁2号线) or a production line.
+#[inline(never)]
 fn line_road_crossed(s: &str) -> Option<usize> {
-    const XIAN: u32 = ch("线");
     const HAO: u32 = ch("号");
     let b = s.as_bytes();
-    // (a name of two to eight characters, all Chinese)
-    let mut end = 6;
-    while end <= b.len().min(8 * 3) {
-        if !matches!(b[end - 3], 0xE0..=0xEF) {
-            return None;
+    // (the first 线 of a name of two to eight characters, all Chinese; compared by its
+    // bytes)
+    let mut end = 3;
+    let end = loop {
+        match b.get(end - 3..end)? {
+            [0xE7, 0xBA, 0xBF] if end >= 6 => break end,
+            [0xE0..=0xEF, _, _] if end < 8 * 3 => end += 3,
+            _ => return None,
         }
-        if ch_before(b, end) == XIAN
-            && ch_before(b, end - 3) != HAO
-            && b.len() > end + 3
-            && CONNECTOR_CHS.contains(&ch_before(b, end + 3))
-            && crossing_after(&s[end..]).is_some_and(|(from, _, after)| from > 0 && after > from)
-        {
-            return Some(end);
-        }
-        end += 3;
-    }
-    None
+    };
+    (ch_before(b, end - 3) != HAO
+        && b.len() > end + 3
+        && CONNECTOR_CHS.contains(&ch_before(b, end + 3))
+        && crossing_after(&s[end..]).is_some_and(|(from, _, after)| from > 0 && after > from))
+    .then_some(end)
 }
 
 /// Words between two roads named as crossing (深南大道与彩田路, 广东路与河南中路); the
@@ -3231,8 +3229,12 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
             .or_else(|| li_road_end(d))
     };
     if known_road.is_none() {
-        // (a ring named 线 first: read as a road it would run on through the connector)
-        road = line_road_crossed(detail).or_else(|| road_in(detail));
+        road = road_in(detail);
+        // (a ring named 线 first, where no road was read or the one read is long enough to
+        // run on through it and a connector: 外环线与微山路)
+        if road.is_none_or(|r| r >= 5 * 3) {
+            road = line_road_crossed(detail).or(road);
+        }
         // a zone before the road (and before the first digit: it is CJK only)
         if let Some((a, z)) = zone_at(detail).filter(|&(_, z)| road.is_none_or(|r| z <= r)) {
             e.zone = Some(&detail[a..z]);
