@@ -744,6 +744,34 @@ fn cut_back(s: &mut Cow<str>, n: usize) {
     }
 }
 
+/// The first character of `s` other than a CJK ideograph for which `f` holds, and where it
+/// starts: `s.char_indices().find(..)` for a mark (a bracket, punctuation), skipping the
+/// ideographs by their first byte (E4…E9: U+4000…U+9FFF, no mark among them) without
+/// decoding them or asking `f`.
+fn find_marks(s: &str, mut f: impl FnMut(char) -> bool) -> Option<(usize, char)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    loop {
+        i = skip_ideographs(b, i);
+        let (c, len) = super::parse::decode(&b[i..])?;
+        let c = char::from_u32(c)?;
+        if f(c) {
+            return Some((i, c));
+        }
+        i += len;
+    }
+}
+
+/// From byte `i` of `b` (a character starts there), past the CJK ideographs led by E4…E9
+/// (U+4000…U+9FFF, where no punctuation, bracket or full-width form lies).
+#[inline]
+fn skip_ideographs(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(0xE4..=0xE9)) {
+        i += 3;
+    }
+    i.min(b.len())
+}
+
 /// Drops bracketed remarks (an opening bracket up to the next closing one of any kind); an
 /// opening bracket that nothing closes is dropped alone. None when there is no bracket; else
 /// the text and whether what is kept has punctuation.
@@ -752,19 +780,19 @@ fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<(String, bool)>
     // punctuation is noted on the way
     let k = classes();
     let mut punct = false;
-    let mut open_at = |(_, c): &(usize, char)| {
-        is_open_bracket(*c) || {
-            punct |= k.is_punct(*c);
+    let mut open_at = |c: char| {
+        is_open_bracket(c) || {
+            punct |= k.is_punct(c);
             false
         }
     };
-    let (i, open) = s.char_indices().find(&mut open_at)?;
+    let (i, open) = find_marks(s, &mut open_at)?;
     let mut out = String::with_capacity(s.len());
     let (mut i, mut open, mut rest) = (i, open, s);
     loop {
         out.push_str(&rest[..i]);
         let after = &rest[i + open.len_utf8()..];
-        rest = match after.char_indices().find(|&(_, c)| is_close_bracket(c)) {
+        rest = match find_marks(after, is_close_bracket) {
             Some((j, close)) => {
                 // (the remark as written, brackets included: a slice of the text)
                 let whole = &rest[i..i + open.len_utf8() + j + close.len_utf8()];
@@ -773,7 +801,7 @@ fn strip_brackets(s: &str, corr: &mut Vec<Correction>) -> Option<(String, bool)>
             }
             None => after,
         };
-        match rest.char_indices().find(&mut open_at) {
+        match find_marks(rest, &mut open_at) {
             Some((j, o)) => (i, open) = (j, o),
             None => break,
         }
@@ -791,7 +819,11 @@ fn strip_punctuation(s: &str) -> Option<String> {
     let (mut i, mut kept) = (0, 0);
     // (characters decoded by hand, one table read each)
     let digit = |j: usize| b.get(j).is_some_and(u8::is_ascii_digit);
-    while let Some((c, len)) = super::parse::decode(&b[i..]) {
+    loop {
+        i = skip_ideographs(b, i);
+        let Some((c, len)) = super::parse::decode(&b[i..]) else {
+            break;
+        };
         let c = char::from_u32(c).unwrap_or_default();
         if k.is_punct(c) {
             if out.capacity() == 0 {
@@ -1057,6 +1089,20 @@ mod tests {
             Some("上海电话".len())
         );
         assert_eq!(find_word("上海电台", "电话"), None);
+        // the searches for marks skip the characters led by E4…E9 unread: none is a mark
+        for c in (0x4000u32..0xA000).filter_map(char::from_u32) {
+            assert!(
+                !(is_dropped_punct(c)
+                    || is_other_dash(c)
+                    || is_open_bracket(c)
+                    || is_close_bracket(c)
+                    || half_width(c).is_some()
+                    || classes().is_punct(c)),
+                "{c}"
+            );
+        }
+        assert_eq!(find_marks("黄浦区（备注）", is_open_bracket), Some((9, '（')));
+        assert_eq!(find_marks("黄浦区", is_open_bracket), None);
         for v in [0, 7, 10, 305, u32::MAX] {
             let mut s = String::from("x");
             push_decimal(&mut s, v);
