@@ -1101,7 +1101,10 @@ mod tests {
                 "{c}"
             );
         }
-        assert_eq!(find_marks("黄浦区（备注）", is_open_bracket), Some((9, '（')));
+        assert_eq!(
+            find_marks("黄浦区（备注）", is_open_bracket),
+            Some((9, '（'))
+        );
         assert_eq!(find_marks("黄浦区", is_open_bracket), None);
         for v in [0, 7, 10, 305, u32::MAX] {
             let mut s = String::from("x");
