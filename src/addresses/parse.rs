@@ -2978,6 +2978,9 @@ const CONNECTOR_CHS: [u32; 4] = [
 
 /// Words after two roads named as crossing, longest first (红专路姚寨路交叉口, 南丰路与长江道
 /// 交口, 远达大街与河东路交汇, 广东路河南中路路口); the geocoder's crossings read them too.
+/// The first characters of [`CROSSING_WORDS`], as [`ch`] numbers them.
+const CROSSING_FIRSTS: [u32; 4] = [ch("交"), ch("十"), ch("路"), ch("口")];
+
 pub(super) const CROSSING_WORDS: [&str; 13] = [
     "交叉路口",
     "十字路口",
@@ -3230,9 +3233,11 @@ pub fn parse_elements<'a>(detail: &'a str, known_road: Option<&'a str>) -> Eleme
     };
     if known_road.is_none() {
         road = road_in(detail);
-        // (a ring named 线 first, where no road was read or the one read is long enough to
-        // run on through it and a connector: 外环线与微山路)
-        if road.is_none_or(|r| r >= 5 * 3) {
+        // (a ring named 线 first, where no road was read, or where the road read runs on to
+        // a crossing word, through the ring and a connector: 外环线与微山路 before 交口)
+        if road.is_none_or(|r| {
+            r + 3 <= detail.len() && CROSSING_FIRSTS.contains(&ch_before(detail.as_bytes(), r + 3))
+        }) {
             road = line_road_crossed(detail).or(road);
         }
         // a zone before the road (and before the first digit: it is CJK only)
