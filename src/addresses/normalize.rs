@@ -606,9 +606,12 @@ fn run_steps(
     }
     // 6. prefixes that are not part of an address (市辖区: the placeholder of the code lists,
     //    left in front by exports of them)
-    for p in ["地址", "住址", "中国", "中华人民共和国", "市辖区"] {
-        if s.starts_with(p) {
-            cut_front(&mut s, p.len());
+    //    (most text starts with none of their first characters: one look)
+    if s.starts_with(['地', '住', '中', '市']) {
+        for p in ["地址", "住址", "中国", "中华人民共和国", "市辖区"] {
+            if s.starts_with(p) {
+                cut_front(&mut s, p.len());
+            }
         }
     }
     // 7a. a direction and a distance after the address (交叉口向北200米, 东侧约50米处): where
