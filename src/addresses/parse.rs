@@ -2978,9 +2978,6 @@ const CONNECTOR_CHS: [u32; 4] = [
 
 /// Words after two roads named as crossing, longest first (红专路姚寨路交叉口, 南丰路与长江道
 /// 交口, 远达大街与河东路交汇, 广东路河南中路路口); the geocoder's crossings read them too.
-/// The first characters of [`CROSSING_WORDS`], as [`ch`] numbers them.
-const CROSSING_FIRSTS: [u32; 4] = [ch("交"), ch("十"), ch("路"), ch("口")];
-
 pub(super) const CROSSING_WORDS: [&str; 13] = [
     "交叉路口",
     "十字路口",
@@ -2995,6 +2992,14 @@ pub(super) const CROSSING_WORDS: [&str; 13] = [
     "交口",
     "路口",
     "口",
+];
+
+/// The first characters of [`CROSSING_WORDS`] (交, 十, 路, 口), as [`ch`] numbers them.
+const CROSSING_FIRSTS: [u32; 4] = [
+    ch(CROSSING_WORDS[0]),
+    ch(CROSSING_WORDS[1]),
+    ch(CROSSING_WORDS[11]),
+    ch(CROSSING_WORDS[12]),
 ];
 
 /// A road named as crossing the road that ends where `s` starts: with a crossing word after
